@@ -1,0 +1,103 @@
+/**
+ * The shapes every channel shares. Adapters import only this file; services use these types to
+ * talk about events and messages without knowing any platform.
+ */
+export const channelNames = ['line', 'messenger', 'inbox'] as const;
+export type ChannelName = (typeof channelNames)[number];
+
+interface ChannelEventBase {
+  channel: ChannelName;
+  /** Unique per channel: the key that deduplicates redeliveries. */
+  eventId: string;
+  /** The platform's user id (LINE userId, Messenger PSID, inbox contact id). */
+  userId: string;
+  /** The platform's conversation id; for LINE and Messenger the user id. */
+  conversationId: string;
+  displayName?: string;
+  /** ISO-8601 time the platform says the event happened. */
+  timestamp: string;
+  /** LINE reply token, usable once within a minute of the event. */
+  replyToken?: string;
+  /** LINE standby mode: stored, never answered. */
+  standby?: boolean;
+}
+
+export type ChannelEvent = ChannelEventBase & (
+  | { type: 'follow'; ref?: string }
+  | { type: 'unfollow' }
+  | { type: 'message'; kind: 'text' | 'image' | 'video' | 'audio' | 'file' | 'location' | 'sticker' | 'other'; messageId?: string; text?: string; quickReplyPayload?: string }
+  | { type: 'postback'; payload: string; ref?: string }
+  | { type: 'referral'; ref: string }
+  | { type: 'conversation' }
+  | { type: 'other'; platformType: string }
+);
+export type ChannelEventType = ChannelEvent['type'];
+
+/** A quick reply button: `payload` comes back as a postback; without it the label is sent as text. */
+export interface QuickReply {
+  label: string;
+  payload?: string;
+}
+
+export interface CouponCard {
+  couponId: string;
+  campaignName: string;
+  /** e.g. "10% off", "TWD 100 off", "Free drink". */
+  rewardText: string;
+  /** e.g. "Use by 2026-12-31 23:59", already in the customer's time zone; absent when none. */
+  deadlineText?: string;
+  pageUrl: string;
+  imageUrl?: string;
+  colors: { background: string; button: string; buttonText: string };
+  /** Button label on the card. */
+  buttonLabel: string;
+  /** Plain-text stand-in (LINE altText, notifications). */
+  altText: string;
+}
+
+export type OutboundMessage =
+  | { type: 'text'; text: string; imageUrl?: string; quickReplies?: QuickReply[] }
+  | { type: 'coupon'; card: CouponCard; quickReplies?: QuickReply[] };
+
+export interface Recipient {
+  userId: string;
+  conversationId: string;
+}
+
+export interface Delivery {
+  /** Our outbox row id. */
+  id: string;
+  to: Recipient;
+  message: OutboundMessage;
+  /** Fresh, unused reply token (LINE), if any. */
+  replyToken?: string;
+  /** Fixed per outbox row: a retried push carries the same key. */
+  retryKey: string;
+  /** 0 on the first try. */
+  attempt: number;
+}
+
+export type DeliveryResult =
+  | { outcome: 'sent'; response?: unknown }
+  /** Transient: try again later (after `retryAfterMs` when the platform said so). */
+  | { outcome: 'retry'; error: string; retryAfterMs?: number }
+  /** Permanent: the message will never go through. */
+  | { outcome: 'failed'; error: string };
+
+export interface RawRequest {
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface ChannelAdapter {
+  readonly name: ChannelName;
+  /** Checks the signature on the raw bytes; false means 401 and nothing stored. */
+  verify(req: RawRequest): boolean;
+  /** Normalises an already verified body; throws on a malformed one. */
+  parse(body: unknown): ChannelEvent[];
+  /** The platform's request body for a message (exposed for tests and the simulator). */
+  render(message: OutboundMessage, to: Recipient): unknown;
+  send(delivery: Delivery): Promise<DeliveryResult>;
+  /** The contact's display name from the platform's profile API, when it has one. */
+  fetchProfile?(userId: string): Promise<{ displayName: string } | null>;
+}

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Every environment variable the service reads, parsed once at start-up. */
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
+
+const url = z.url({ protocol: /^https?$/ });
+
+export const configSchema = z.object({
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./.data')),
+  PUBLIC_BASE_URL: opt(url),
+  ADMIN_TOKEN: opt(z.string().min(16, 'must be at least 16 characters')),
+  POS_TOKEN: opt(z.string().min(16, 'must be at least 16 characters')),
+  LINE_CHANNEL_SECRET: opt(z.string()),
+  LINE_CHANNEL_ACCESS_TOKEN: opt(z.string()),
+  LINE_API_BASE_URL: z.preprocess(emptyToUndefined, url.default('https://api.line.me')),
+  MESSENGER_APP_SECRET: opt(z.string()),
+  MESSENGER_PAGE_ACCESS_TOKEN: opt(z.string()),
+  MESSENGER_VERIFY_TOKEN: opt(z.string()),
+  GRAPH_API_BASE_URL: z.preprocess(emptyToUndefined, url.default('https://graph.facebook.com/v21.0')),
+  INBOX_WEBHOOK_SECRET: opt(z.string()),
+  INBOX_CALLBACK_URL: opt(url),
+  FLOWS_DIR: z.preprocess(emptyToUndefined, z.string().default('./flows')),
+  TZ_DEFAULT: z.preprocess(emptyToUndefined, z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Asia/Taipei')),
+  ACTIVE_CHAT_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(24)),
+  MY_COUPONS_KEYWORDS: z.preprocess(emptyToUndefined, z.string().default('my coupons,我的優惠券')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type Config = Omit<z.infer<typeof configSchema>, 'PUBLIC_BASE_URL' | 'MY_COUPONS_KEYWORDS'> & {
+  PUBLIC_BASE_URL: string;
+  MY_COUPONS_KEYWORDS: string[];
+  dataDir: string;
+  line: { channelSecret: string; accessToken: string } | null;
+  messenger: { appSecret: string; pageAccessToken: string; verifyToken: string } | null;
+  inbox: { secret: string; callbackUrl: string } | null;
+};
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid ${name}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  const pairs: Array<[string, (string | undefined)[]]> = [
+    ['LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN', [c.LINE_CHANNEL_SECRET, c.LINE_CHANNEL_ACCESS_TOKEN]],
+    ['MESSENGER_APP_SECRET, MESSENGER_PAGE_ACCESS_TOKEN and MESSENGER_VERIFY_TOKEN', [c.MESSENGER_APP_SECRET, c.MESSENGER_PAGE_ACCESS_TOKEN, c.MESSENGER_VERIFY_TOKEN]],
+    ['INBOX_WEBHOOK_SECRET and INBOX_CALLBACK_URL', [c.INBOX_WEBHOOK_SECRET, c.INBOX_CALLBACK_URL]],
+  ];
+  for (const [names, values] of pairs) {
+    const set = values.filter((v) => v !== undefined).length;
+    if (set !== 0 && set !== values.length) throw new ConfigError(`Invalid ${names.split(/,| and /)[0]}: ${names} must be set together`);
+  }
+  return {
+    ...c,
+    PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
+    MY_COUPONS_KEYWORDS: c.MY_COUPONS_KEYWORDS.split(',').map((k) => k.trim()).filter(Boolean),
+    dataDir: path.resolve(c.DATA_DIR),
+    line: c.LINE_CHANNEL_SECRET && c.LINE_CHANNEL_ACCESS_TOKEN
+      ? { channelSecret: c.LINE_CHANNEL_SECRET, accessToken: c.LINE_CHANNEL_ACCESS_TOKEN } : null,
+    messenger: c.MESSENGER_APP_SECRET && c.MESSENGER_PAGE_ACCESS_TOKEN && c.MESSENGER_VERIFY_TOKEN
+      ? { appSecret: c.MESSENGER_APP_SECRET, pageAccessToken: c.MESSENGER_PAGE_ACCESS_TOKEN, verifyToken: c.MESSENGER_VERIFY_TOKEN } : null,
+    inbox: c.INBOX_WEBHOOK_SECRET && c.INBOX_CALLBACK_URL
+      ? { secret: c.INBOX_WEBHOOK_SECRET, callbackUrl: c.INBOX_CALLBACK_URL } : null,
+  };
+}

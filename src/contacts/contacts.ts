@@ -1,0 +1,76 @@
+import { sql } from 'drizzle-orm';
+import type { ChannelName } from '../../adapters/types.ts';
+import type { Tx } from '../db/client.ts';
+import { newId, newToken } from '../lib/ids.ts';
+
+export interface ContactRow {
+  id: string;
+  channel: ChannelName;
+  platformUserId: string;
+  displayName: string | null;
+  meToken: string;
+  tags: string[];
+  attributes: Record<string, unknown>;
+  unreachableAt: Date | null;
+}
+
+export interface ConversationRow {
+  id: string;
+  contactId: string;
+  channel: ChannelName;
+  externalId: string;
+  lastInboundAt: Date | null;
+  handoffAt: Date | null;
+}
+
+const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName",
+  me_token AS "meToken", tags, attributes, unreachable_at AS "unreachableAt"`;
+
+/** Finds or creates the contact for a platform user in one statement; refreshes last seen. */
+export async function ensureContact(
+  tx: Tx, channel: ChannelName, platformUserId: string, opts: { displayName?: string; at?: Date } = {},
+): Promise<ContactRow> {
+  const at = opts.at ?? new Date();
+  const result = await tx.execute(sql`
+    INSERT INTO contacts (id, channel, platform_user_id, display_name, me_token, first_seen_at, last_seen_at)
+    VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${newToken()}, ${at}, ${at})
+    ON CONFLICT (channel, platform_user_id) DO UPDATE SET
+      last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
+      display_name = COALESCE(EXCLUDED.display_name, contacts.display_name)
+    RETURNING ${contactColumns}`);
+  return result.rows[0] as unknown as ContactRow;
+}
+
+export async function getContact(tx: Tx, id: string): Promise<ContactRow | null> {
+  const result = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${id}`);
+  return (result.rows[0] as unknown as ContactRow | undefined) ?? null;
+}
+
+const conversationColumns = sql`id, contact_id AS "contactId", channel, external_id AS "externalId",
+  last_inbound_at AS "lastInboundAt", handoff_at AS "handoffAt"`;
+
+/**
+ * Finds or creates a conversation. `inboundAt` records an inbound message (what makes a chat
+ * "active"); leave it out for events that are not messages from the contact.
+ */
+export async function ensureConversation(
+  tx: Tx, contact: { id: string; channel: ChannelName }, externalId: string, opts: { inboundAt?: Date } = {},
+): Promise<ConversationRow> {
+  const result = await tx.execute(sql`
+    INSERT INTO conversations (id, contact_id, channel, external_id, last_inbound_at)
+    VALUES (${newId('cnv')}, ${contact.id}, ${contact.channel}, ${externalId}, ${opts.inboundAt ?? null})
+    ON CONFLICT (channel, external_id) DO UPDATE SET
+      last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at)
+    RETURNING ${conversationColumns}`);
+  return result.rows[0] as unknown as ConversationRow;
+}
+
+export async function getConversation(tx: Tx, id: string): Promise<ConversationRow | null> {
+  const result = await tx.execute(sql`SELECT ${conversationColumns} FROM conversations WHERE id = ${id}`);
+  return (result.rows[0] as unknown as ConversationRow | undefined) ?? null;
+}
+
+export async function findConversation(tx: Tx, channel: ChannelName, externalId: string): Promise<ConversationRow | null> {
+  const result = await tx.execute(sql`SELECT ${conversationColumns} FROM conversations WHERE channel = ${channel} AND external_id = ${externalId}`);
+  return (result.rows[0] as unknown as ConversationRow | undefined) ?? null;
+}

@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.ts';
+
+/**
+ * What a coupon's delivery outcome does to the coupon. A confirmed delivery makes it `sent`
+ * (and starts a from-sending deadline at the real send time); a delivery that failed for good
+ * voids it, keeps the reason visible and releases the contact's claim.
+ */
+export async function markCouponDelivered(tx: Tx, couponId: string, at: Date): Promise<void> {
+  await tx.execute(sql`
+    UPDATE coupons c SET
+      status = CASE WHEN c.status = 'pending' THEN 'sent' ELSE c.status END,
+      delivery_status = 'sent', delivery_error = NULL,
+      sent_at = COALESCE(c.sent_at, ${at}),
+      expires_at = CASE WHEN cm.expiry_mode = 'fromSend' AND c.sent_at IS NULL
+        THEN ${at}::timestamptz + make_interval(mins => cm.expiry_minutes) ELSE c.expires_at END
+    FROM campaigns cm
+    WHERE c.id = ${couponId} AND cm.id = c.campaign_id AND c.status <> 'void'`);
+}
+
+export async function releaseCoupon(tx: Tx, couponId: string, reason: string, at: Date): Promise<void> {
+  const released = await tx.execute(sql`
+    UPDATE coupons SET status = 'void', void_at = ${at}, delivery_status = 'failed', delivery_error = ${reason}
+    WHERE id = ${couponId} AND status = 'pending'
+    RETURNING campaign_id, contact_id`);
+  const row = released.rows[0] as { campaign_id: string; contact_id: string } | undefined;
+  if (!row) return; // already delivered, redeemed or released: nothing to give back
+  await tx.execute(sql`
+    UPDATE contact_campaign_counters SET held = held - 1
+    WHERE campaign_id = ${row.campaign_id} AND contact_id = ${row.contact_id} AND held > 0`);
+}

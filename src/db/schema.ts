@@ -1,0 +1,195 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Key/value settings the service keeps for itself (e.g. the generated admin token's hash). */
+export const appSettings = pgTable('app_settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const campaigns = pgTable('campaigns', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull(),
+  name: text('name').notNull(),
+  instructions: text('instructions').notNull().default(''),
+  sendStart: ts('send_start').notNull(),
+  sendEnd: ts('send_end').notNull(),
+  expiryMode: text('expiry_mode', { enum: ['fromSend', 'fromRedeem'] }).notNull(),
+  expiryMinutes: integer('expiry_minutes').notNull(),
+  /** How the duration was given ("days" or "hours"), so it reads back as it was written. */
+  expiryUnit: text('expiry_unit', { enum: ['days', 'hours'] }).notNull(),
+  redeemBy: ts('redeem_by'),
+  perContactLimit: integer('per_contact_limit').notNull(),
+  barcode: text('barcode', { enum: ['qr', 'code39', 'code128'] }).notNull(),
+  colorBackground: text('color_background').notNull(),
+  colorButton: text('color_button').notNull(),
+  colorButtonText: text('color_button_text').notNull(),
+  rewardType: text('reward_type', { enum: ['percent', 'amount', 'gift'] }).notNull(),
+  rewardValue: numeric('reward_value', { mode: 'number' }),
+  rewardCurrency: text('reward_currency'),
+  rewardText: text('reward_text'),
+  minSpend: numeric('min_spend', { mode: 'number' }),
+  visibility: text('visibility', { enum: ['public', 'private'] }).notNull(),
+  verification: boolean('verification').notNull(),
+  /** Text sent to a contact when a flow's coupon step is refused and the flow has no `else`. */
+  refusalText: text('refusal_text'),
+  /** Remind contacts this many hours before their coupon's deadline (null: no reminder). */
+  remindBeforeHours: integer('remind_before_hours'),
+  imageFile: text('image_file'),
+  imageType: text('image_type'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [uniqueIndex('campaigns_slug_key').on(t.slug)]);
+
+/** One-time serials. `couponId` is set when a redemption takes the serial. */
+export const serials = pgTable('serials', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+  code: text('code').notNull(),
+  couponId: text('coupon_id'),
+  importId: text('import_id'),
+}, (t) => [
+  uniqueIndex('serials_campaign_code_key').on(t.campaignId, t.code),
+  // The claim walks this index in its own order: it only ever holds available serials.
+  index('serials_available_idx').on(t.campaignId, t.id).where(sql`coupon_id IS NULL`),
+]);
+
+/** A fixed serial: one code shown to every redeemer, `quantity` is the stock, `taken` the counter. */
+export const fixedSerials = pgTable('fixed_serials', {
+  campaignId: text('campaign_id').primaryKey().references(() => campaigns.id),
+  code: text('code').notNull(),
+  quantity: integer('quantity').notNull(),
+  taken: integer('taken').notNull().default(0),
+}, (t) => [check('fixed_serials_taken_le_quantity', sql`${t.taken} <= ${t.quantity}`)]);
+
+export const serialImports = pgTable('serial_imports', {
+  id: text('id').primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+  status: text('status', { enum: ['running', 'done', 'failed'] }).notNull(),
+  read: integer('read').notNull().default(0),
+  loaded: integer('loaded').notNull().default(0),
+  rejectedCount: integer('rejected_count').notNull().default(0),
+  /** Rejected rows, first ones only (see MAX_REPORTED_REJECTIONS). */
+  rejected: jsonb('rejected').$type<Array<{ row: number; reason: string }>>().notNull().default([]),
+  error: text('error'),
+  filePath: text('file_path'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  finishedAt: ts('finished_at'),
+});
+
+export const contacts = pgTable('contacts', {
+  id: text('id').primaryKey(),
+  channel: text('channel').notNull(),
+  platformUserId: text('platform_user_id').notNull(),
+  displayName: text('display_name'),
+  /** Token of the contact's "my coupons" page. */
+  meToken: text('me_token').notNull(),
+  tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+  attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+  /** Set when the contact unfollowed/blocked us: nothing more is pushed to it. */
+  unreachableAt: ts('unreachable_at'),
+  profileFetchedAt: ts('profile_fetched_at'),
+  firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
+  lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('contacts_channel_user_key').on(t.channel, t.platformUserId),
+  uniqueIndex('contacts_me_token_key').on(t.meToken),
+]);
+
+export const conversations = pgTable('conversations', {
+  id: text('id').primaryKey(),
+  contactId: text('contact_id').notNull().references(() => contacts.id),
+  channel: text('channel').notNull(),
+  /** The platform's conversation id (inbox); for LINE and Messenger the user id. */
+  externalId: text('external_id').notNull(),
+  lastInboundAt: ts('last_inbound_at'),
+  /** Set while an agent has the conversation: the bot stays silent. */
+  handoffAt: ts('handoff_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('conversations_channel_external_key').on(t.channel, t.externalId),
+  index('conversations_contact_idx').on(t.contactId),
+]);
+
+export const coupons = pgTable('coupons', {
+  id: text('id').primaryKey(),
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+  contactId: text('contact_id').notNull().references(() => contacts.id),
+  conversationId: text('conversation_id'),
+  /** Random page token; never a database id. */
+  token: text('token').notNull(),
+  status: text('status', { enum: ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired', 'void'] }).notNull(),
+  deliveryStatus: text('delivery_status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
+  deliveryError: text('delivery_error'),
+  source: text('source', { enum: ['api', 'agent', 'flow'] }).notNull(),
+  issuedAt: ts('issued_at').notNull(),
+  sentAt: ts('sent_at'),
+  openedAt: ts('opened_at'),
+  redeemedAt: ts('redeemed_at'),
+  verifiedAt: ts('verified_at'),
+  verifiedBy: text('verified_by'),
+  expiredAt: ts('expired_at'),
+  voidAt: ts('void_at'),
+  /** The usage deadline; a coupon past it reads as expired whether or not the sweep ran. */
+  expiresAt: ts('expires_at'),
+  remindedAt: ts('reminded_at'),
+  serialCode: text('serial_code'),
+  serialId: bigint('serial_id', { mode: 'number' }),
+}, (t) => [
+  uniqueIndex('coupons_token_key').on(t.token),
+  index('coupons_campaign_idx').on(t.campaignId, t.issuedAt),
+  index('coupons_contact_idx').on(t.contactId, t.issuedAt),
+  index('coupons_serial_code_idx').on(t.serialCode),
+  index('coupons_expiry_idx').on(t.expiresAt).where(sql`status IN ('pending', 'sent', 'opened', 'redeemed')`),
+]);
+
+/** Per (campaign, contact) counters, so the per-contact limit is one SQL statement. */
+export const contactCampaignCounters = pgTable('contact_campaign_counters', {
+  campaignId: text('campaign_id').notNull(),
+  contactId: text('contact_id').notNull(),
+  held: integer('held').notNull().default(0),
+  redeemed: integer('redeemed').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.contactId] })]);
+
+/** Webhook events, stored before they are acknowledged; processed from here exactly once. */
+export const inboundEvents = pgTable('inbound_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  channel: text('channel').notNull(),
+  eventKey: text('event_key').notNull(),
+  event: jsonb('event').notNull(),
+  receivedAt: ts('received_at').notNull().defaultNow(),
+  processedAt: ts('processed_at'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+}, (t) => [
+  uniqueIndex('inbound_events_channel_key').on(t.channel, t.eventKey),
+  index('inbound_events_unprocessed_idx').on(t.id).where(sql`processed_at IS NULL`),
+]);
+
+/** Every message to a contact, written in the same transaction as the change it reports. */
+export const outbox = pgTable('outbox', {
+  id: text('id').primaryKey(),
+  channel: text('channel').notNull(),
+  contactId: text('contact_id').notNull(),
+  conversationId: text('conversation_id'),
+  couponId: text('coupon_id'),
+  message: jsonb('message').notNull(),
+  replyToken: text('reply_token'),
+  replyTokenExpiresAt: ts('reply_token_expires_at'),
+  /** Fixed on the first attempt, so a retried push is never delivered twice. */
+  retryKey: text('retry_key').notNull(),
+  status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+  lastError: text('last_error'),
+  platformResponse: jsonb('platform_response'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  sentAt: ts('sent_at'),
+}, (t) => [
+  index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  index('outbox_contact_idx').on(t.contactId, t.createdAt),
+]);

@@ -1,0 +1,180 @@
+import { sql } from 'drizzle-orm';
+import type { ChannelName, Delivery, DeliveryResult, OutboundMessage } from '../../adapters/types.ts';
+import type { AppContext } from '../context.ts';
+import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
+
+export interface OutboxRow {
+  id: string;
+  channel: ChannelName;
+  contactId: string;
+  conversationId: string | null;
+  couponId: string | null;
+  message: OutboundMessage;
+  replyToken: string | null;
+  replyTokenExpiresAt: Date | null;
+  retryKey: string;
+  attempts: number;
+  userId: string;
+  externalId: string | null;
+  unreachable: boolean;
+}
+
+/** Sends one delivery; by default through the contact's channel adapter. */
+export type SendFn = (delivery: Delivery, row: OutboxRow) => Promise<DeliveryResult>;
+
+/** A claimed row is leased this long: if the process dies mid-send it is tried again after. */
+const LEASE_SECONDS = 60;
+export const MAX_ATTEMPTS = 8;
+
+/** Exponential backoff with full jitter: about 1 s, 2 s, 4 s … capped at 5 minutes. */
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base / 2 + (base / 2) * random());
+}
+
+export function adapterSend(ctx: AppContext): SendFn {
+  return async (delivery, row) => {
+    const adapter = ctx.channels[row.channel];
+    if (!adapter) return { outcome: 'failed', error: `the ${row.channel} channel is not configured` };
+    return await adapter.send(delivery);
+  };
+}
+
+/** Claims due outbox rows, sends them and records each outcome. Returns how many were handled. */
+export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx), limit = 50): Promise<number> {
+  const claimed = await ctx.db.execute(sql`
+    WITH due AS (
+      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now()
+      ORDER BY next_attempt_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED
+    )
+    UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS})
+    FROM due, contacts ct
+    WHERE o.id = due.id AND ct.id = o.contact_id
+    RETURNING o.id, o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
+      o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.retry_key AS "retryKey",
+      o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable,
+      (SELECT external_id FROM conversations cv WHERE cv.id = o.conversation_id) AS "externalId"`);
+  const rows = claimed.rows as unknown as OutboxRow[];
+  // Messages to one contact go out in order; different contacts in parallel.
+  const byContact = new Map<string, OutboxRow[]>();
+  for (const row of rows.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const list = byContact.get(row.contactId) ?? [];
+    list.push(row);
+    byContact.set(row.contactId, list);
+  }
+  await Promise.all([...byContact.values()].map(async (list) => {
+    for (const row of list) await deliverOne(ctx, send, row);
+  }));
+  return rows.length;
+}
+
+async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promise<void> {
+  const now = ctx.clock();
+  let result: DeliveryResult;
+  if (row.unreachable) {
+    result = { outcome: 'failed', error: 'the contact unfollowed or blocked the account' };
+  } else {
+    const fresh = row.replyToken && row.attempts === 1 && row.replyTokenExpiresAt && row.replyTokenExpiresAt > now;
+    const delivery: Delivery = {
+      id: row.id,
+      to: { userId: row.userId, conversationId: row.externalId ?? row.userId },
+      message: row.message,
+      retryKey: row.retryKey,
+      attempt: row.attempts - 1,
+      ...(fresh ? { replyToken: row.replyToken! } : {}),
+    };
+    try {
+      result = await send(delivery, row);
+    } catch (err) {
+      result = { outcome: 'retry', error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  if (result.outcome === 'retry' && row.attempts >= MAX_ATTEMPTS) {
+    result = { outcome: 'failed', error: `gave up after ${row.attempts} attempts: ${result.error}` };
+  }
+  await recordOutcome(ctx, row, result, ctx.clock());
+}
+
+export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' | 'couponId' | 'attempts' | 'channel'>, result: DeliveryResult, at: Date): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    switch (result.outcome) {
+      case 'sent':
+        await tx.execute(sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL,
+          platform_response = ${JSON.stringify(result.response ?? null)}::jsonb WHERE id = ${row.id}`);
+        if (row.couponId) await markCouponDelivered(tx, row.couponId, at);
+        break;
+      case 'retry': {
+        const delay = Math.max(result.retryAfterMs ?? 0, retryDelayMs(row.attempts));
+        await tx.execute(sql`UPDATE outbox SET last_error = ${result.error},
+          next_attempt_at = ${new Date(at.getTime() + delay)} WHERE id = ${row.id}`);
+        break;
+      }
+      case 'failed':
+        await tx.execute(sql`UPDATE outbox SET status = 'failed', last_error = ${result.error} WHERE id = ${row.id}`);
+        if (row.couponId) await releaseCoupon(tx, row.couponId, result.error, at);
+        break;
+    }
+  });
+  if (result.outcome !== 'sent') ctx.log.warn({ outbox: row.id, channel: row.channel, outcome: result.outcome, error: result.error }, 'delivery not sent');
+}
+
+/**
+ * Runs `deliverDue` whenever woken (after a commit that wrote outbox rows) and at least every
+ * `pollMs` (retries that came due, rows left by a crashed process).
+ */
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private readonly ctx: AppContext;
+  private readonly send: SendFn | undefined;
+  private readonly pollMs: number;
+
+  constructor(ctx: AppContext, opts: { send?: SendFn; pollMs?: number } = {}) {
+    this.ctx = ctx;
+    this.send = opts.send;
+    this.pollMs = opts.pollMs ?? 1000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      if (this.stopped) return;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      } else {
+        this.timer = setTimeout(() => this.wake(), this.pollMs);
+      }
+    });
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      // Keep going while full batches come back.
+      while (!this.stopped && (await deliverDue(this.ctx, this.send)) >= 50) { /* next batch */ }
+    } catch (err) {
+      this.ctx.log.error({ err }, 'delivery worker error');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

@@ -1,0 +1,102 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdapters } from '../adapters/index.ts';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { createDb, migrateDb, type Db } from './db/client.ts';
+import { startEmbedded, type EmbeddedDatabase } from './db/embedded.ts';
+import { DeliveryWorker, type SendFn } from './delivery/delivery-worker.ts';
+import { createApp } from './http/app.ts';
+import { loadAuth, type Auth } from './http/auth.ts';
+import { routes } from './http/routes.ts';
+import { jobCatalog } from './jobs/catalog.ts';
+import { JobRunner } from './jobs/runner.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import type { Logger } from './lib/logger.ts';
+
+export interface ServiceOptions {
+  log: Logger;
+  clock?: Clock;
+  /** Run background workers (jobs, delivery). Tests may turn them off and drive them by hand. */
+  workers?: boolean;
+  /** Replaces the channel adapters' send (tests). */
+  send?: SendFn;
+}
+
+export interface Service {
+  url: string;
+  ctx: AppContext;
+  auth: Auth;
+  jobs: JobRunner;
+  delivery: DeliveryWorker;
+  server: http.Server;
+  stop(): Promise<void>;
+}
+
+/** Config → database → services → HTTP + workers. Used by main.ts and by tests. */
+export async function startService(config: Config, opts: ServiceOptions): Promise<Service> {
+  const log = opts.log;
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error({ err }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    let url = config.DATABASE_URL;
+    if (!url) {
+      const embedded: EmbeddedDatabase = await startEmbedded({ dataDir: config.dataDir, log: (l) => log.debug({ pg: l }, 'postgres') });
+      stops.push(() => embedded.stop());
+      url = embedded.url;
+      log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
+    }
+    const db: Db = createDb(url);
+    stops.push(() => db.$client.end());
+    await migrateDb(db);
+
+    const jobs = new JobRunner(url, jobCatalog, log);
+    let delivery: DeliveryWorker | null = null;
+    const ctx: AppContext = {
+      config,
+      db,
+      log,
+      clock: opts.clock ?? systemClock,
+      jobs,
+      channels: createAdapters(config),
+      notifyOutbox: () => delivery?.wake(),
+    };
+    const workers = opts.workers ?? true;
+    stops.push(() => jobs.stop());
+    await jobs.start(ctx, { work: workers });
+    delivery = new DeliveryWorker(ctx, opts.send ? { send: opts.send } : {});
+    stops.push(() => delivery!.stop());
+    if (workers) delivery.start();
+
+    const auth = await loadAuth(db, config);
+    const app = createApp({ ctx, auth }, routes);
+    const server = http.createServer(app);
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.PORT, () => resolve());
+    });
+    // Stop accepting, let in-flight requests finish, then close idle keep-alive sockets.
+    stops.push(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      url: `http://localhost:${port}`,
+      ctx, auth, jobs, delivery, server,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
