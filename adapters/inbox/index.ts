@@ -1,0 +1,18 @@
+import type { ChannelAdapter } from '../types.ts';
+import { parseInbox, verifyInbox } from './inbound.ts';
+import { renderInbox, sendInbox } from './outbound.ts';
+
+export interface InboxOptions {
+  secret: string;
+  callbackUrl: string;
+}
+
+export function createInboxAdapter(opts: InboxOptions): ChannelAdapter {
+  return {
+    name: 'inbox',
+    verify: (req) => verifyInbox(opts.secret, req),
+    parse: (body) => parseInbox(body),
+    render: (message, to) => renderInbox(message, to),
+    send: (delivery) => sendInbox(opts, delivery),
+  };
+}

@@ -1,0 +1,19 @@
+import type { ChannelAdapter } from '../types.ts';
+import { parseLine, verifyLine } from './inbound.ts';
+import { renderLine, sendLine } from './outbound.ts';
+
+export interface LineOptions {
+  channelSecret: string;
+  accessToken: string;
+  apiBaseUrl: string;
+}
+
+export function createLineAdapter(opts: LineOptions): ChannelAdapter {
+  return {
+    name: 'line',
+    verify: (req) => verifyLine(opts.channelSecret, req),
+    parse: (body) => parseLine(body),
+    render: (message, to) => renderLine(message, to),
+    send: (delivery) => sendLine(opts, delivery),
+  };
+}
