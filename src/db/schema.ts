@@ -165,9 +165,13 @@ export const inboundEvents = pgTable('inbound_events', {
   processedAt: ts('processed_at'),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
+  /** A failed event is retried from this time on (backoff). */
+  nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('inbound_events_channel_key').on(t.channel, t.eventKey),
   index('inbound_events_unprocessed_idx').on(t.id).where(sql`processed_at IS NULL`),
+  // One contact's events are processed in order: "is an earlier one still open?" walks this.
+  index('inbound_events_contact_open_idx').on(t.channel, sql`(event->>'userId')`, t.id).where(sql`processed_at IS NULL`),
 ]);
 
 /** Every message to a contact, written in the same transaction as the change it reports. */
@@ -193,3 +197,52 @@ export const outbox = pgTable('outbox', {
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
   index('outbox_contact_idx').on(t.contactId, t.createdAt),
 ]);
+
+/**
+ * A contact's run through a flow. At most one run per contact is `running` or `waiting` (the
+ * unique partial index); finished runs stay for the marketer's records.
+ */
+export const flowRuns = pgTable('flow_runs', {
+  id: text('id').primaryKey(),
+  contactId: text('contact_id').notNull().references(() => contacts.id),
+  conversationId: text('conversation_id'),
+  /** The flow the run is in now (a `goto` moves it). */
+  flowId: text('flow_id').notNull(),
+  /** The flow that started the run. */
+  startFlowId: text('start_flow_id').notNull(),
+  status: text('status', { enum: ['running', 'waiting', 'done', 'failed', 'interrupted', 'handoff', 'dropped'] }).notNull(),
+  /** The current step, e.g. `2.then.0`; null once the run ended. */
+  stepPath: text('step_path'),
+  /** What a waiting run waits for. */
+  waitingFor: text('waiting_for', { enum: ['answer', 'resume'] }),
+  resumeAt: ts('resume_at'),
+  state: jsonb('state').$type<Record<string, unknown>>().notNull().default({}),
+  endReason: text('end_reason'),
+  startedAt: ts('started_at').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+  endedAt: ts('ended_at'),
+}, (t) => [
+  uniqueIndex('flow_runs_one_active_key').on(t.contactId).where(sql`status IN ('running', 'waiting')`),
+  index('flow_runs_resume_idx').on(t.resumeAt).where(sql`status = 'waiting' AND waiting_for = 'resume'`),
+]);
+
+/** One row per executed step: where contacts drop off. */
+export const flowStepRuns = pgTable('flow_step_runs', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  runId: text('run_id').notNull(),
+  flowId: text('flow_id').notNull(),
+  stepPath: text('step_path').notNull(),
+  stepType: text('step_type').notNull(),
+  contactId: text('contact_id').notNull(),
+  at: ts('at').notNull(),
+  /** completed | waiting | retry | refused | exhausted | failed */
+  outcome: text('outcome').notNull(),
+}, (t) => [index('flow_step_runs_flow_idx').on(t.flowId, t.stepPath)]);
+
+/** A flow-issued coupon whose delivery failed for good is re-issued at most once. */
+export const couponResends = pgTable('coupon_resends', {
+  releasedCouponId: text('released_coupon_id').primaryKey(),
+  newCouponId: text('new_coupon_id'),
+  outcome: text('outcome').notNull(),
+  at: ts('at').notNull(),
+}, (t) => [uniqueIndex('coupon_resends_new_coupon_key').on(t.newCouponId)]);

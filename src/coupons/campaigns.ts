@@ -1,0 +1,278 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import type { Tx } from '../db/client.ts';
+import { campaigns } from '../db/schema.ts';
+import { AppError, parseOrThrow } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+
+export type CampaignRow = typeof campaigns.$inferSelect;
+
+const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour written as #rrggbb');
+const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-12-01T00:00:00Z' })
+  .transform((s) => new Date(s));
+
+const reward = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('percent'),
+    value: z.number().int('must be a whole number').min(1, 'must be at least 1').max(99, 'must be at most 99'),
+    minSpend: z.number().positive().optional(),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as TWD').optional(),
+  }).strict(),
+  z.object({
+    type: z.literal('amount'),
+    value: z.number().positive('must be more than 0').max(1e9),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as TWD'),
+    minSpend: z.number().positive().optional(),
+  }).strict(),
+  z.object({
+    type: z.literal('gift'),
+    text: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+    minSpend: z.number().positive().optional(),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as TWD').optional(),
+  }).strict(),
+], { error: 'must be {"type":"percent","value":N}, {"type":"amount","value":N,"currency":"TWD"} or {"type":"gift","text":"…"}' });
+
+const expiry = z.object({
+  mode: z.enum(['fromSend', 'fromRedeem']),
+  days: z.number().int('must be a whole number').min(1).max(3650).optional(),
+  hours: z.number().int('must be a whole number').min(1).max(87600).optional(),
+}).strict().refine((e) => (e.days === undefined) !== (e.hours === undefined), { message: 'give exactly one of days or hours' });
+
+/** Every campaign field as the API takes it (contract field names). */
+const campaignFields = z.object({
+  name: z.string().trim().min(1, 'is required').max(50, 'must be at most 50 characters'),
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (at most 63), starting with a letter or digit'),
+  instructions: z.string().max(10_000, 'must be at most 10000 characters'),
+  sendStart: isoDate,
+  sendEnd: isoDate,
+  expiry,
+  redeemBy: isoDate.nullable(),
+  perContactLimit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000'),
+  barcode: z.enum(['qr', 'code39', 'code128']),
+  colors: z.object({ background: color, button: color, buttonText: color }).strict(),
+  reward,
+  visibility: z.enum(['public', 'private']),
+  verification: z.boolean(),
+  refusalText: z.string().trim().min(1).max(500, 'must be at most 500 characters').nullable(),
+  remindBeforeHours: z.number().int('must be a whole number').min(1).max(720).nullable(),
+});
+
+const defaults = {
+  instructions: '',
+  redeemBy: null,
+  perContactLimit: 1,
+  barcode: 'qr' as const,
+  colors: { background: '#ffffff', button: '#06c755', buttonText: '#ffffff' },
+  visibility: 'public' as const,
+  verification: false,
+  refusalText: null,
+  remindBeforeHours: null,
+};
+
+type CampaignFields = z.infer<typeof campaignFields>;
+
+/** Rules between fields, checked on the whole campaign after create or update. */
+function crossFieldRules(c: CampaignFields, ctx: z.RefinementCtx): void {
+  if (c.sendEnd <= c.sendStart) ctx.addIssue({ code: 'custom', path: ['sendEnd'], message: 'must be after sendStart' });
+  if (c.redeemBy && c.redeemBy < c.sendStart) ctx.addIssue({ code: 'custom', path: ['redeemBy'], message: 'must not be before sendStart' });
+  if (c.redeemBy && c.expiry.mode === 'fromSend') ctx.addIssue({ code: 'custom', path: ['redeemBy'], message: 'only applies to expiry mode fromRedeem' });
+  if (c.visibility === 'private' && c.reward.type === 'percent' && c.reward.value < 5) {
+    ctx.addIssue({ code: 'custom', path: ['reward', 'value'], message: 'must be between 5 and 99 for a private chat coupon' });
+  }
+  if (c.reward.minSpend !== undefined && !c.reward.currency && c.reward.type !== 'amount') {
+    ctx.addIssue({ code: 'custom', path: ['reward', 'currency'], message: 'is required with minSpend' });
+  }
+}
+
+const createSchema = campaignFields.partial({
+  slug: true, instructions: true, redeemBy: true, perContactLimit: true, barcode: true, colors: true,
+  visibility: true, verification: true, refusalText: true, remindBeforeHours: true,
+}).strict();
+const patchSchema = campaignFields.partial().strict();
+
+function slugify(name: string): string {
+  return name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+}
+
+function toColumns(c: CampaignFields) {
+  const minutes = c.expiry.days !== undefined ? c.expiry.days * 1440 : c.expiry.hours! * 60;
+  return {
+    slug: c.slug,
+    name: c.name,
+    instructions: c.instructions,
+    sendStart: c.sendStart,
+    sendEnd: c.sendEnd,
+    expiryMode: c.expiry.mode,
+    expiryMinutes: minutes,
+    expiryUnit: c.expiry.days !== undefined ? 'days' as const : 'hours' as const,
+    redeemBy: c.redeemBy,
+    perContactLimit: c.perContactLimit,
+    barcode: c.barcode,
+    colorBackground: c.colors.background.toLowerCase(),
+    colorButton: c.colors.button.toLowerCase(),
+    colorButtonText: c.colors.buttonText.toLowerCase(),
+    rewardType: c.reward.type,
+    rewardValue: c.reward.type === 'gift' ? null : c.reward.value,
+    rewardCurrency: c.reward.currency ?? null,
+    rewardText: c.reward.type === 'gift' ? c.reward.text : null,
+    minSpend: c.reward.minSpend ?? null,
+    visibility: c.visibility,
+    verification: c.verification,
+    refusalText: c.refusalText,
+    remindBeforeHours: c.remindBeforeHours,
+  };
+}
+
+function toFields(row: CampaignRow): CampaignFields {
+  const currency = row.rewardCurrency ?? undefined;
+  const minSpend = row.minSpend ?? undefined;
+  const extra = { ...(minSpend !== undefined ? { minSpend } : {}), ...(currency ? { currency } : {}) };
+  return {
+    name: row.name,
+    slug: row.slug,
+    instructions: row.instructions,
+    sendStart: row.sendStart,
+    sendEnd: row.sendEnd,
+    expiry: row.expiryUnit === 'days'
+      ? { mode: row.expiryMode, days: row.expiryMinutes / 1440 }
+      : { mode: row.expiryMode, hours: row.expiryMinutes / 60 },
+    redeemBy: row.redeemBy,
+    perContactLimit: row.perContactLimit,
+    barcode: row.barcode,
+    colors: { background: row.colorBackground, button: row.colorButton, buttonText: row.colorButtonText },
+    reward: row.rewardType === 'gift'
+      ? { type: 'gift', text: row.rewardText ?? '', ...extra }
+      : row.rewardType === 'amount'
+        ? { type: 'amount', value: row.rewardValue ?? 0, currency: currency ?? '', ...(minSpend !== undefined ? { minSpend } : {}) }
+        : { type: 'percent', value: row.rewardValue ?? 0, ...extra },
+    visibility: row.visibility,
+    verification: row.verification,
+    refusalText: row.refusalText,
+    remindBeforeHours: row.remindBeforeHours,
+  };
+}
+
+/** Validates a whole campaign (fields, then the rules between them); throws one 400 naming every field. */
+function validateWhole(c: CampaignFields): CampaignFields {
+  return parseOrThrow(campaignFields.superRefine(crossFieldRules), {
+    ...c,
+    sendStart: c.sendStart.toISOString(),
+    sendEnd: c.sendEnd.toISOString(),
+    redeemBy: c.redeemBy ? c.redeemBy.toISOString() : null,
+  });
+}
+
+async function assertSlugFree(tx: Tx, slug: string, exceptId?: string): Promise<void> {
+  const r = await tx.execute(sql`SELECT id FROM campaigns WHERE slug = ${slug} AND id IS DISTINCT FROM ${exceptId ?? null}`);
+  if (r.rows.length > 0) throw new AppError('slug_taken', `slug: "${slug}" is already used by another campaign`);
+}
+
+export async function createCampaign(ctx: AppContext, body: unknown): Promise<CampaignRow> {
+  const input = parseOrThrow(createSchema, body);
+  const slug = input.slug ?? slugify(input.name);
+  if (!slug) throw new AppError('validation_error', 'slug: is required when the name has no latin letters or digits', { fields: [{ field: 'slug', message: 'is required when the name has no latin letters or digits' }] });
+  const whole = validateWhole({ ...defaults, ...input, slug } as CampaignFields);
+  await assertSlugFree(ctx.db, whole.slug);
+  const now = ctx.clock();
+  try {
+    const [row] = await ctx.db.insert(campaigns).values({ id: newId('cmp'), ...toColumns(whole), createdAt: now, updatedAt: now }).returning();
+    return row!;
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code === '23505' || (err as { code?: string }).code === '23505') {
+      throw new AppError('slug_taken', `slug: "${whole.slug}" is already used by another campaign`);
+    }
+    throw err;
+  }
+}
+
+export async function updateCampaign(ctx: AppContext, id: string, body: unknown): Promise<CampaignRow> {
+  const patch = parseOrThrow(patchSchema, body);
+  return await ctx.db.transaction(async (tx) => {
+    const current = await getCampaignForUpdate(tx, id);
+    const whole = validateWhole({ ...toFields(current), ...patch } as CampaignFields);
+    if (whole.slug !== current.slug) await assertSlugFree(tx, whole.slug, id);
+    if (whole.barcode !== current.barcode && await hasPool(tx, id)) {
+      throw new AppError('conflict', 'barcode: cannot change once serials are loaded (they were checked against the current format)');
+    }
+    const [row] = await tx.update(campaigns).set({ ...toColumns(whole), updatedAt: ctx.clock() }).where(sql`id = ${id}`).returning();
+    return row!;
+  });
+}
+
+async function getCampaignForUpdate(tx: Tx, id: string): Promise<CampaignRow> {
+  const rows = await tx.select().from(campaigns).where(sql`id = ${id}`).for('update');
+  if (!rows[0]) throw new AppError('not_found', `campaign ${id} does not exist`);
+  return rows[0];
+}
+
+async function hasPool(tx: Tx, id: string): Promise<boolean> {
+  const r = await tx.execute(sql`SELECT EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${id})
+    OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${id}) AS has`);
+  return (r.rows[0] as { has: boolean }).has;
+}
+
+export async function findCampaign(tx: Tx, id: string): Promise<CampaignRow | null> {
+  const rows = await tx.select().from(campaigns).where(sql`id = ${id}`);
+  return rows[0] ?? null;
+}
+
+export async function findCampaignBySlug(tx: Tx, slug: string): Promise<CampaignRow | null> {
+  const rows = await tx.select().from(campaigns).where(sql`slug = ${slug}`);
+  return rows[0] ?? null;
+}
+
+export async function getCampaign(tx: Tx, id: string): Promise<CampaignRow> {
+  const row = await findCampaign(tx, id);
+  if (!row) throw new AppError('not_found', `campaign ${id} does not exist`);
+  return row;
+}
+
+export async function listCampaigns(tx: Tx): Promise<CampaignRow[]> {
+  return await tx.select().from(campaigns).orderBy(sql`created_at DESC, id`);
+}
+
+export interface Stock {
+  /** `serials`: one-time serials from CSV packs; `fixed`: one code × quantity; `none`: nothing loaded. */
+  kind: 'none' | 'serials' | 'fixed';
+  total: number;
+  left: number;
+  soldOut: boolean;
+}
+
+/** Exact stock of each campaign, in two queries whatever the number of campaigns. */
+export async function stockOf(tx: Tx, ids: string[]): Promise<Map<string, Stock>> {
+  const out = new Map<string, Stock>(ids.map((id) => [id, { kind: 'none', total: 0, left: 0, soldOut: true }]));
+  if (ids.length === 0) return out;
+  const idList = sql.join(ids.map((id) => sql`${id}`), sql`, `);
+  const fixed = await tx.execute(sql`SELECT campaign_id, quantity, taken FROM fixed_serials WHERE campaign_id IN (${idList})`);
+  for (const r of fixed.rows as Array<{ campaign_id: string; quantity: number; taken: number }>) {
+    out.set(r.campaign_id, { kind: 'fixed', total: r.quantity, left: r.quantity - r.taken, soldOut: r.quantity - r.taken <= 0 });
+  }
+  const serial = await tx.execute(sql`SELECT campaign_id, count(*)::int AS total, count(*) FILTER (WHERE coupon_id IS NULL)::int AS left
+    FROM serials WHERE campaign_id IN (${idList}) GROUP BY campaign_id`);
+  for (const r of serial.rows as Array<{ campaign_id: string; total: number; left: number }>) {
+    out.set(r.campaign_id, { kind: 'serials', total: r.total, left: r.left, soldOut: r.left <= 0 });
+  }
+  return out;
+}
+
+export function campaignImageUrl(ctx: AppContext, row: CampaignRow): string | null {
+  return row.imageFile ? `${ctx.config.PUBLIC_BASE_URL}/images/${row.imageFile}` : null;
+}
+
+/** The campaign as the API shows it (contract field names). */
+export function campaignToJson(ctx: AppContext, row: CampaignRow, stock?: Stock) {
+  const f = toFields(row);
+  return {
+    id: row.id,
+    ...f,
+    sendStart: row.sendStart.toISOString(),
+    sendEnd: row.sendEnd.toISOString(),
+    redeemBy: row.redeemBy ? row.redeemBy.toISOString() : null,
+    imageUrl: campaignImageUrl(ctx, row),
+    ...(stock ? { stock } : {}),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,27 @@
+import { sql } from 'drizzle-orm';
+import type { CouponStatus } from './rules.ts';
+
+/** A coupon as services read it (raw SQL rows, camel-cased). */
+export interface CouponRow {
+  id: string;
+  campaignId: string;
+  contactId: string;
+  conversationId: string | null;
+  token: string;
+  status: CouponStatus;
+  deliveryStatus: 'pending' | 'sent' | 'failed';
+  deliveryError: string | null;
+  source: 'api' | 'agent' | 'flow';
+  issuedAt: Date;
+  sentAt: Date | null;
+  openedAt: Date | null;
+  redeemedAt: Date | null;
+  verifiedAt: Date | null;
+  expiresAt: Date | null;
+  serialCode: string | null;
+}
+
+export const couponColumns = sql.raw(`id, campaign_id AS "campaignId", contact_id AS "contactId", conversation_id AS "conversationId",
+  token, status, delivery_status AS "deliveryStatus", delivery_error AS "deliveryError", source, issued_at AS "issuedAt",
+  sent_at AS "sentAt", opened_at AS "openedAt", redeemed_at AS "redeemedAt", verified_at AS "verifiedAt",
+  expires_at AS "expiresAt", serial_code AS "serialCode"`);

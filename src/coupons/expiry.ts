@@ -1,0 +1,53 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { defineJob } from '../jobs/define.ts';
+
+const SWEEP_BATCH = 5000;
+
+/**
+ * Persists what every read already shows: coupons past their deadline become `expired`.
+ * Works in batches so a large backlog never holds one long transaction. Returns how many expired.
+ */
+export async function sweepExpired(ctx: AppContext): Promise<number> {
+  const now = ctx.clock();
+  let total = 0;
+  for (;;) {
+    const expired = await ctx.db.transaction(async (tx) => {
+      const r = await tx.execute(sql`
+        UPDATE coupons SET status = 'expired', expired_at = expires_at
+        WHERE id IN (
+          SELECT id FROM coupons
+          WHERE status IN ('pending', 'sent', 'opened', 'redeemed') AND expires_at <= ${now}
+          LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
+        RETURNING id, campaign_id AS "campaignId", contact_id AS "contactId"`);
+      const rows = r.rows as Array<{ id: string; campaignId: string; contactId: string }>;
+      await onCouponsExpired(ctx, tx, rows);
+      return rows.length;
+    });
+    total += expired;
+    if (expired < SWEEP_BATCH) break;
+  }
+  if (total > 0) ctx.log.info({ expired: total }, 'expiry sweep');
+  return total;
+}
+
+/** Hook for what follows an expiry (flows with a `coupon: expired` trigger), in the sweep's transaction. */
+async function onCouponsExpired(
+  _ctx: AppContext, _tx: Parameters<Parameters<AppContext['db']['transaction']>[0]>[0],
+  _rows: Array<{ id: string; campaignId: string; contactId: string }>,
+): Promise<void> {}
+
+export const expirySweepJob = defineJob({
+  name: 'coupons.expiry-sweep',
+  payload: z.object({}).passthrough(),
+  retryLimit: 3,
+  retryDelaySeconds: 10,
+  retryBackoff: true,
+  expireInSeconds: 300,
+  batchSize: 1,
+  cron: '* * * * *',
+  handler: async (_payload, ctx) => {
+    await sweepExpired(ctx);
+  },
+});

@@ -1,0 +1,151 @@
+import { sql } from 'drizzle-orm';
+import type { ChannelName, CouponCard, QuickReply } from '../../adapters/types.ts';
+import { ensureContact, ensureConversation, getConversation, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
+import type { AppContext } from '../context.ts';
+import type { Tx } from '../db/client.ts';
+import { enqueueMessage } from '../delivery/outbox.ts';
+import { refuse, type Refusal, type Result } from '../lib/errors.ts';
+import { newId, newToken } from '../lib/ids.ts';
+import { campaignImageUrl, findCampaign, findCampaignBySlug, type CampaignRow } from './campaigns.ts';
+import { deadlineAtSend, describeReward, formatDeadline, sendingState } from './rules.ts';
+import { couponColumns, type CouponRow } from './coupon-row.ts';
+
+export type IssueRefusalCode =
+  | 'not_found' | 'outside_sending_period' | 'private_campaign' | 'sold_out' | 'limit_reached'
+  | 'chat_inactive' | 'contact_unreachable';
+
+export interface IssueRequest {
+  /** The campaign by id or by slug. */
+  campaign: { id: string } | { slug: string };
+  contact: ContactRow;
+  /** Where the card goes; for LINE and Messenger the conversation whose external id is the user id. */
+  conversation: ConversationRow;
+  source: 'api' | 'agent' | 'flow';
+  /** A fresh LINE reply token to answer with (flows answering an event). */
+  replyToken?: string | null;
+  replyTokenExpiresAt?: Date | null;
+  quickReplies?: QuickReply[];
+}
+
+export type IssueResult = Result<{ coupon: CouponRow; campaign: CampaignRow; outboxId: string }, IssueRefusalCode>;
+
+/** The chat stays open this long after the contact's last message (Messenger's standard window). */
+export const MESSENGER_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * Whether a coupon can be sent into this conversation now: the refusal, or null. Messenger only
+ * allows promotional messages inside its 24-hour window; LINE pushes any time.
+ */
+export function channelRefusal(contact: ContactRow, conversation: ConversationRow, now: Date): Refusal<IssueRefusalCode> | null {
+  if (contact.unreachableAt) return refuse('contact_unreachable', 'the contact unfollowed or blocked the account');
+  if (conversation.channel === 'messenger') {
+    const last = conversation.lastInboundAt;
+    if (!last || now.getTime() - last.getTime() > MESSENGER_WINDOW_MS) {
+      return refuse('chat_inactive', "outside Messenger's 24-hour window: the customer has not written in the last 24 hours");
+    }
+  }
+  return null;
+}
+
+/** Whether a campaign can be given now, before touching the contact: the refusal, or null. */
+export function campaignRefusal(campaign: CampaignRow, source: IssueRequest['source'], now: Date): Refusal<IssueRefusalCode> | null {
+  const state = sendingState(campaign, now);
+  if (state === 'not_started') return refuse('outside_sending_period', `"${campaign.name}" can be sent from ${campaign.sendStart.toISOString()}`);
+  if (state === 'ended') return refuse('outside_sending_period', `"${campaign.name}" could be sent until ${campaign.sendEnd.toISOString()}`);
+  if (campaign.visibility === 'private' && source !== 'agent') {
+    return refuse('private_campaign', `"${campaign.name}" is private: only an agent can send it, into one chat`);
+  }
+  return null;
+}
+
+/**
+ * Issues a coupon to a contact and writes its card to the outbox, inside the caller's
+ * transaction. The claim (the per-contact limit) is one statement; the coupon becomes `sent`
+ * when its delivery is confirmed. Call `ctx.notifyOutbox()` after the commit.
+ */
+export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): Promise<IssueResult> {
+  const now = ctx.clock();
+  const campaign = 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
+  if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : req.campaign.slug} does not exist`);
+  const refused = campaignRefusal(campaign, req.source, now) ?? channelRefusal(req.contact, req.conversation, now);
+  if (refused) return refused;
+
+  const stock = await tx.execute(sql`SELECT
+      EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
+      OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
+  if (!(stock.rows[0] as { left: boolean }).left) return refuse('sold_out', `"${campaign.name}" is sold out`);
+
+  const claim = await tx.execute(sql`
+    INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held) VALUES (${campaign.id}, ${req.contact.id}, 1)
+    ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
+    RETURNING held`);
+  if (claim.rows.length === 0) {
+    return refuse('limit_reached', `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
+  }
+
+  const id = newId('cpn');
+  const token = newToken();
+  const inserted = await tx.execute(sql`
+    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at)
+    VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
+            ${deadlineAtSend(campaign, now)})
+    RETURNING ${couponColumns}`);
+  const coupon = inserted.rows[0] as unknown as CouponRow;
+  const outboxId = await enqueueMessage(tx, {
+    channel: req.contact.channel,
+    contactId: req.contact.id,
+    conversationId: req.conversation.id,
+    couponId: coupon.id,
+    message: { type: 'coupon', card: couponCard(ctx, campaign, coupon), ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}) },
+    replyToken: req.replyToken ?? null,
+    replyTokenExpiresAt: req.replyTokenExpiresAt ?? null,
+  });
+  return { ok: true, coupon, campaign, outboxId };
+}
+
+export function couponPageUrl(ctx: AppContext, token: string): string {
+  return `${ctx.config.PUBLIC_BASE_URL}/c/${token}`;
+}
+
+/** The card every channel renders in its own way. */
+export function couponCard(ctx: AppContext, campaign: CampaignRow, coupon: Pick<CouponRow, 'id' | 'token' | 'expiresAt'>): CouponCard {
+  const reward = describeReward(campaign);
+  const deadline = coupon.expiresAt ? `Use by ${formatDeadline(coupon.expiresAt, ctx.config.TZ_DEFAULT)}` : undefined;
+  const imageUrl = campaignImageUrl(ctx, campaign);
+  return {
+    couponId: coupon.id,
+    campaignName: campaign.name,
+    rewardText: reward,
+    ...(deadline ? { deadlineText: deadline } : {}),
+    pageUrl: couponPageUrl(ctx, coupon.token),
+    ...(imageUrl ? { imageUrl } : {}),
+    colors: { background: campaign.colorBackground, button: campaign.colorButton, buttonText: campaign.colorButtonText },
+    buttonLabel: 'Open coupon',
+    altText: `Coupon: ${campaign.name} - ${reward}${deadline ? ` (${deadline})` : ''}`.slice(0, 400),
+  };
+}
+
+/**
+ * Issues a coupon to a platform user by channel and user id (admin API): creates the contact and
+ * its conversation when new. For the inbox the contact's latest conversation is used.
+ * A refusal writes nothing, so no rollback is needed.
+ */
+export async function issueToUser(
+  ctx: AppContext, campaignId: string, channel: ChannelName, userId: string,
+): Promise<IssueResult> {
+  const result = await ctx.db.transaction(async (tx): Promise<IssueResult> => {
+    const contact = await ensureContact(tx, channel, userId, { at: ctx.clock() });
+    let conversation: ConversationRow | null;
+    if (channel === 'inbox') {
+      const r = await tx.execute(sql`SELECT id FROM conversations WHERE contact_id = ${contact.id} ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
+      const row = r.rows[0] as { id: string } | undefined;
+      conversation = row ? await getConversation(tx, row.id) : null;
+      if (!conversation) return refuse('chat_inactive', 'this inbox contact has no conversation to send into');
+    } else {
+      conversation = await ensureConversation(tx, contact, userId);
+    }
+    return await issueCoupon(ctx, tx, { campaign: { id: campaignId }, contact, conversation, source: 'api' });
+  });
+  if (result.ok) ctx.notifyOutbox();
+  return result;
+}

@@ -1,0 +1,145 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import type { Tx } from '../db/client.ts';
+import { parseOrThrow } from '../lib/errors.ts';
+import { getCampaign, stockOf } from './campaigns.ts';
+import type { CouponRow } from './coupon-row.ts';
+import { couponPageUrl } from './issue.ts';
+import { effectiveStatus } from './rules.ts';
+
+/** The coupon as the API shows it; the status is the effective one (past the deadline = expired). */
+export function couponToJson(ctx: AppContext, c: CouponRow, now: Date) {
+  return {
+    id: c.id,
+    campaignId: c.campaignId,
+    contactId: c.contactId,
+    status: effectiveStatus(c, now),
+    deliveryStatus: c.deliveryStatus,
+    deliveryError: c.deliveryError,
+    source: c.source,
+    pageUrl: couponPageUrl(ctx, c.token),
+    issuedAt: c.issuedAt.toISOString(),
+    sentAt: c.sentAt?.toISOString() ?? null,
+    openedAt: c.openedAt?.toISOString() ?? null,
+    redeemedAt: c.redeemedAt?.toISOString() ?? null,
+    verifiedAt: c.verifiedAt?.toISOString() ?? null,
+    expiresAt: c.expiresAt?.toISOString() ?? null,
+    serial: c.serialCode,
+  };
+}
+
+const statuses = ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired', 'void'] as const;
+const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone' }).transform((s) => new Date(s));
+
+export const recordsQuery = z.object({
+  status: z.enum(statuses).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  format: z.enum(['json', 'csv']).default('json'),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Keyset cursor: the last record's id of the previous page. */
+  after: z.string().max(64).optional(),
+});
+export type RecordsQuery = z.infer<typeof recordsQuery>;
+
+export function parseRecordsQuery(query: unknown): RecordsQuery {
+  return parseOrThrow(recordsQuery, query, 'query');
+}
+
+/** The effective status in SQL, the same rule as `effectiveStatus`. */
+const effectiveStatusSql = (now: Date) => sql`CASE WHEN c.status IN ('pending', 'sent', 'opened', 'redeemed')
+  AND c.expires_at <= ${now} THEN 'expired' ELSE c.status END`;
+
+export interface RedemptionRecord {
+  couponId: string;
+  contactId: string;
+  channel: string;
+  userId: string;
+  displayName: string | null;
+  status: string;
+  deliveryStatus: string;
+  deliveryError: string | null;
+  source: string;
+  issuedAt: Date;
+  sentAt: Date | null;
+  openedAt: Date | null;
+  redeemedAt: Date | null;
+  verifiedAt: Date | null;
+  expiresAt: Date | null;
+  serial: string | null;
+}
+
+/** One page of a campaign's records, oldest issue first, keyset-paginated by coupon id. */
+export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, now: Date, after?: string): Promise<RedemptionRecord[]> {
+  const where: SQL[] = [sql`c.campaign_id = ${campaignId}`];
+  if (q.status) where.push(sql`${effectiveStatusSql(now)} = ${q.status}`);
+  if (q.from) where.push(sql`c.issued_at >= ${q.from}`);
+  if (q.to) where.push(sql`c.issued_at < ${q.to}`);
+  if (after) where.push(sql`c.id > ${after}`);
+  const r = await tx.execute(sql`
+    SELECT c.id AS "couponId", c.contact_id AS "contactId", ct.channel, ct.platform_user_id AS "userId", ct.display_name AS "displayName",
+      ${effectiveStatusSql(now)} AS status, c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError", c.source,
+      c.issued_at AS "issuedAt", c.sent_at AS "sentAt", c.opened_at AS "openedAt", c.redeemed_at AS "redeemedAt",
+      c.verified_at AS "verifiedAt", c.expires_at AS "expiresAt", c.serial_code AS serial
+    FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
+    WHERE ${sql.join(where, sql` AND `)}
+    ORDER BY c.id LIMIT ${q.limit}`);
+  return r.rows as unknown as RedemptionRecord[];
+}
+
+export function recordToJson(r: RedemptionRecord) {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return {
+    ...r,
+    issuedAt: r.issuedAt.toISOString(),
+    sentAt: iso(r.sentAt), openedAt: iso(r.openedAt), redeemedAt: iso(r.redeemedAt),
+    verifiedAt: iso(r.verifiedAt), expiresAt: iso(r.expiresAt),
+  };
+}
+
+export const csvColumns = ['couponId', 'contactId', 'channel', 'userId', 'displayName', 'status', 'deliveryStatus', 'deliveryError',
+  'source', 'issuedAt', 'sentAt', 'openedAt', 'redeemedAt', 'verifiedAt', 'expiresAt', 'serial'] as const;
+
+/** One CSV field; cells that a spreadsheet would run as a formula are prefixed with a quote. */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  let s = v instanceof Date ? v.toISOString() : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(r: RedemptionRecord): string {
+  return csvColumns.map((k) => csvField(r[k])).join(',') + '\r\n';
+}
+
+/** The funnel: each count is the coupons that reached at least that stage. */
+export async function campaignStats(ctx: AppContext, campaignId: string) {
+  const campaign = await getCampaign(ctx.db, campaignId);
+  const now = ctx.clock();
+  const r = await ctx.db.execute(sql`
+    SELECT count(*)::int AS issued,
+      count(*) FILTER (WHERE c.sent_at IS NOT NULL)::int AS sent,
+      count(*) FILTER (WHERE c.opened_at IS NOT NULL)::int AS opened,
+      count(*) FILTER (WHERE c.redeemed_at IS NOT NULL)::int AS redeemed,
+      count(*) FILTER (WHERE c.verified_at IS NOT NULL)::int AS verified,
+      count(*) FILTER (WHERE ${effectiveStatusSql(now)} = 'expired')::int AS expired,
+      count(*) FILTER (WHERE c.delivery_status = 'failed')::int AS "deliveryFailed",
+      count(*) FILTER (WHERE c.delivery_status = 'pending' AND c.status <> 'void')::int AS "deliveryPending"
+    FROM coupons c WHERE c.campaign_id = ${campaignId}`);
+  const s = r.rows[0] as { issued: number; sent: number; opened: number; redeemed: number; verified: number; expired: number; deliveryFailed: number; deliveryPending: number };
+  const stock = (await stockOf(ctx.db, [campaign.id])).get(campaign.id)!;
+  const rate = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 10_000) / 10_000);
+  return {
+    sent: s.sent, opened: s.opened, redeemed: s.redeemed, verified: s.verified, expired: s.expired,
+    stockLeft: stock.left,
+    issued: s.issued, deliveryFailed: s.deliveryFailed, deliveryPending: s.deliveryPending,
+    stock,
+    rates: {
+      opened: rate(s.opened, s.sent),
+      redeemed: rate(s.redeemed, s.sent),
+      verified: rate(s.verified, s.redeemed),
+      redeemedOfOpened: rate(s.redeemed, s.opened),
+    },
+  };
+}

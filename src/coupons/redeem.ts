@@ -1,0 +1,107 @@
+import { sql } from 'drizzle-orm';
+import type { AppContext } from '../context.ts';
+import type { Tx } from '../db/client.ts';
+import { refuse, type Result } from '../lib/errors.ts';
+import { getCampaign, type CampaignRow } from './campaigns.ts';
+import { couponColumns, type CouponRow } from './coupon-row.ts';
+import { deadlineAtRedeem, effectiveStatus, type CouponStatus } from './rules.ts';
+
+export type RedeemRefusalCode = 'not_found' | 'not_yet' | 'expired' | 'void' | 'sold_out' | 'limit_reached';
+export type RedeemResult = Result<{ coupon: CouponRow; campaign: CampaignRow; code: string; alreadyRedeemed: boolean }, RedeemRefusalCode>;
+
+export async function findCouponByToken(tx: Tx, token: string, opts: { forUpdate?: boolean } = {}): Promise<CouponRow | null> {
+  const r = await tx.execute(sql`SELECT ${couponColumns} FROM coupons WHERE token = ${token} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
+  return (r.rows[0] as unknown as CouponRow | undefined) ?? null;
+}
+
+export async function findCouponById(tx: Tx, id: string): Promise<CouponRow | null> {
+  const r = await tx.execute(sql`SELECT ${couponColumns} FROM coupons WHERE id = ${id}`);
+  return (r.rows[0] as unknown as CouponRow | undefined) ?? null;
+}
+
+class Refused extends Error {
+  readonly refusal: { ok: false; code: RedeemRefusalCode; message: string };
+  constructor(refusal: { ok: false; code: RedeemRefusalCode; message: string }) {
+    super(refusal.message);
+    this.refusal = refusal;
+  }
+}
+
+/** Why a coupon in this (effective) status cannot be redeemed, or null. */
+function statusRefusal(status: CouponStatus) {
+  switch (status) {
+    case 'pending': return refuse('not_yet', 'this coupon is on its way and cannot be redeemed yet; try again in a moment');
+    case 'expired': return refuse('expired', 'this coupon has expired');
+    case 'void': return refuse('void', 'this coupon was withdrawn because it could not be delivered');
+    default: return null;
+  }
+}
+
+/**
+ * Reveals the code: takes a serial (one-time serials with FOR UPDATE SKIP LOCKED on the index of
+ * available serials, or the fixed serial's counter), enforces the per-contact limit in the same
+ * statement style, and starts a from-redemption deadline. Idempotent: pressing again shows the
+ * same code. The coupon row lock makes two presses at once one redemption.
+ */
+export async function redeemCoupon(ctx: AppContext, token: string): Promise<RedeemResult> {
+  try {
+    return await ctx.db.transaction(async (tx): Promise<RedeemResult> => {
+      const coupon = await findCouponByToken(tx, token, { forUpdate: true });
+      if (!coupon) return refuse('not_found', 'this coupon does not exist');
+      const campaign = await getCampaign(tx, coupon.campaignId);
+      if ((coupon.status === 'redeemed' || coupon.status === 'verified') && coupon.serialCode) {
+        return { ok: true, coupon, campaign, code: coupon.serialCode, alreadyRedeemed: true };
+      }
+      const now = ctx.clock();
+      const refusal = statusRefusal(effectiveStatus(coupon, now));
+      if (refusal) return refusal;
+
+      const counted = await tx.execute(sql`
+        UPDATE contact_campaign_counters SET redeemed = redeemed + 1
+        WHERE campaign_id = ${campaign.id} AND contact_id = ${coupon.contactId} AND redeemed < ${campaign.perContactLimit}
+        RETURNING redeemed`);
+      if (counted.rows.length === 0) {
+        return refuse('limit_reached', `you have already redeemed ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
+      }
+
+      const serial = await takeSerial(tx, campaign.id, coupon.id);
+      // Roll back the counter: the pool is empty.
+      if (!serial) throw new Refused(refuse('sold_out', `sorry, "${campaign.name}" is sold out`));
+
+      const expiresAt = deadlineAtRedeem(campaign, coupon.expiresAt, now);
+      const updated = await tx.execute(sql`
+        UPDATE coupons SET status = 'redeemed', redeemed_at = ${now}, opened_at = COALESCE(opened_at, ${now}),
+          serial_code = ${serial.code}, serial_id = ${serial.id}, expires_at = ${expiresAt}
+        WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
+      return { ok: true, coupon: updated.rows[0] as unknown as CouponRow, campaign, code: serial.code, alreadyRedeemed: false };
+    });
+  } catch (err) {
+    if (err instanceof Refused) return err.refusal;
+    throw err;
+  }
+}
+
+/** Takes one serial for a coupon, or null when the pool is empty. */
+async function takeSerial(tx: Tx, campaignId: string, couponId: string): Promise<{ id: number | null; code: string } | null> {
+  const fixed = await tx.execute(sql`
+    UPDATE fixed_serials SET taken = taken + 1 WHERE campaign_id = ${campaignId} AND taken < quantity RETURNING code`);
+  if (fixed.rows[0]) return { id: null, code: (fixed.rows[0] as { code: string }).code };
+  // The subquery walks serials_available_idx (campaign_id, id) WHERE coupon_id IS NULL in its own
+  // order, so the claim costs the same on the last serial as on the first.
+  const taken = await tx.execute(sql`
+    UPDATE serials SET coupon_id = ${couponId}
+    WHERE id = (SELECT id FROM serials WHERE campaign_id = ${campaignId} AND coupon_id IS NULL
+                ORDER BY campaign_id, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, code`);
+  return (taken.rows[0] as { id: number; code: string } | undefined) ?? null;
+}
+
+/**
+ * Records that the customer opened the coupon page (first time only). Callers make sure it was
+ * a person, not a link-preview crawler.
+ */
+export async function recordOpen(ctx: AppContext, token: string): Promise<void> {
+  await ctx.db.execute(sql`
+    UPDATE coupons SET opened_at = ${ctx.clock()}, status = CASE WHEN status = 'sent' THEN 'opened' ELSE status END
+    WHERE token = ${token} AND opened_at IS NULL AND status IN ('sent', 'opened', 'redeemed', 'verified')`);
+}

@@ -1,0 +1,95 @@
+/**
+ * The coupon rules as plain functions of their inputs and the time: deadlines, effective
+ * status, sendability, the reward's wording. No I/O here; services call these.
+ */
+export type CouponStatus = 'pending' | 'sent' | 'opened' | 'redeemed' | 'verified' | 'expired' | 'void';
+export type ExpiryMode = 'fromSend' | 'fromRedeem';
+
+export interface ExpiryRule {
+  expiryMode: ExpiryMode;
+  expiryMinutes: number;
+  redeemBy: Date | null;
+}
+
+export interface SendingPeriod {
+  sendStart: Date;
+  sendEnd: Date;
+}
+
+export interface RewardFields {
+  rewardType: 'percent' | 'amount' | 'gift';
+  rewardValue: number | null;
+  rewardCurrency: string | null;
+  rewardText: string | null;
+  minSpend: number | null;
+}
+
+const addMinutes = (d: Date, minutes: number) => new Date(d.getTime() + minutes * 60_000);
+
+/**
+ * The deadline a coupon carries once sent (`sentAt`: the confirmed send time, or the issue time
+ * until delivery is confirmed). From sending: sent + N. From redemption: the campaign's redeem-by
+ * date until it is redeemed (none when the campaign has none).
+ */
+export function deadlineAtSend(rule: ExpiryRule, sentAt: Date): Date | null {
+  return rule.expiryMode === 'fromSend' ? addMinutes(sentAt, rule.expiryMinutes) : rule.redeemBy;
+}
+
+/** The deadline once redeemed: from redemption it restarts at redeemed + N; from sending it stays. */
+export function deadlineAtRedeem(rule: ExpiryRule, current: Date | null, redeemedAt: Date): Date | null {
+  return rule.expiryMode === 'fromRedeem' ? addMinutes(redeemedAt, rule.expiryMinutes) : current;
+}
+
+/** Statuses a deadline applies to: a coupon in one of these past its deadline is expired. */
+export const expirableStatuses: readonly CouponStatus[] = ['pending', 'sent', 'opened', 'redeemed'];
+
+/** The status a reader must see: past its deadline a coupon is expired, whether or not the sweep ran. */
+export function effectiveStatus(c: { status: CouponStatus; expiresAt: Date | null }, now: Date): CouponStatus {
+  if (c.expiresAt && c.expiresAt <= now && expirableStatuses.includes(c.status)) return 'expired';
+  return c.status;
+}
+
+export type SendingState = 'not_started' | 'ongoing' | 'ended';
+
+export function sendingState(p: SendingPeriod, now: Date): SendingState {
+  if (now < p.sendStart) return 'not_started';
+  if (now > p.sendEnd) return 'ended';
+  return 'ongoing';
+}
+
+const moneyFormat = (value: number, currency: string) => `${currency} ${Number.isInteger(value) ? value : value.toFixed(2)}`;
+
+/** The reward in words, as a card and the coupon page show it: "10% off", "TWD 100 off", "Free drink". */
+export function describeReward(r: RewardFields): string {
+  let text: string;
+  switch (r.rewardType) {
+    case 'percent': text = `${r.rewardValue}% off`; break;
+    case 'amount': text = `${moneyFormat(r.rewardValue ?? 0, r.rewardCurrency ?? '')} off`; break;
+    case 'gift': text = r.rewardText ?? 'Gift'; break;
+  }
+  if (r.minSpend) text += ` (min. spend ${r.rewardCurrency ? moneyFormat(r.minSpend, r.rewardCurrency) : r.minSpend})`;
+  return text;
+}
+
+/** A deadline as customers read it, in the shop's time zone: "2026-12-31 23:59 (Asia/Taipei)". */
+export function formatDeadline(d: Date, timeZone: string): string {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(d).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${timeZone === 'UTC' ? ' UTC' : ` (${timeZone})`}`;
+}
+
+/** Characters CODE_39 can encode (without its extended mode). */
+const code39 = /^[A-Z0-9 \-.$/+%]+$/;
+/** CODE_128 encodes ASCII 0–127; QR encodes any text. */
+// eslint-disable-next-line no-control-regex
+const code128 = /^[\x00-\x7F]+$/;
+
+/** Why a serial cannot be encoded in a barcode format, or null when it can. */
+export function unencodableReason(format: 'qr' | 'code39' | 'code128', code: string): string | null {
+  switch (format) {
+    case 'qr': return null;
+    case 'code39': return code39.test(code) ? null : 'not encodable in CODE_39 (only A-Z, 0-9, space and -.$/+% are allowed)';
+    case 'code128': return code128.test(code) ? null : 'not encodable in CODE_128 (only ASCII characters are allowed)';
+  }
+}

@@ -1,0 +1,120 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { channelNames } from '../../adapters/types.ts';
+import { findConversation, getContact, getConversation, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
+import type { AppContext } from '../context.ts';
+import type { Tx } from '../db/client.ts';
+import { campaigns } from '../db/schema.ts';
+import { AppError, parseOrThrow, refuse, type Refusal } from '../lib/errors.ts';
+import { stockOf, type CampaignRow } from './campaigns.ts';
+import { campaignRefusal, channelRefusal, issueCoupon, type IssueRefusalCode, type IssueResult } from './issue.ts';
+import { describeReward } from './rules.ts';
+
+/** Names a conversation by our id, or by the platform's id on a channel (the inbox names its own). */
+const conversationRef = z.union([
+  z.object({ conversationId: z.string().min(1).max(64) }),
+  z.object({ channel: z.enum(channelNames), externalId: z.string().min(1).max(200) }),
+]);
+
+export const workbenchListQuery = z.object({
+  q: z.string().trim().max(100).optional(),
+  reward: z.enum(['percent', 'amount', 'gift']).optional(),
+  visibility: z.enum(['public', 'private']).optional(),
+  conversationId: z.string().min(1).max(64).optional(),
+  channel: z.enum(channelNames).optional(),
+  externalId: z.string().min(1).max(200).optional(),
+}).strict();
+
+export const workbenchSendBody = z.intersection(conversationRef, z.object({ campaignId: z.string().min(1).max(64) }));
+
+/**
+ * A chat is active while the customer wrote recently: ACTIVE_CHAT_HOURS for every channel, and
+ * for Messenger never beyond its 24-hour window (checked again by `channelRefusal`).
+ */
+export function chatRefusal(ctx: AppContext, contact: ContactRow, conversation: ConversationRow, now: Date): Refusal<IssueRefusalCode> | null {
+  const hours = ctx.config.ACTIVE_CHAT_HOURS;
+  const last = conversation.lastInboundAt;
+  if (!last || now.getTime() - last.getTime() > hours * 3600_000) {
+    return refuse('chat_inactive', `the chat is not active: the customer has not written in the last ${hours} hours`);
+  }
+  return channelRefusal(contact, conversation, now);
+}
+
+async function resolveConversation(tx: Tx, ref: z.infer<typeof conversationRef>): Promise<{ contact: ContactRow; conversation: ConversationRow }> {
+  const conversation = 'conversationId' in ref
+    ? await getConversation(tx, ref.conversationId)
+    : await findConversation(tx, ref.channel, ref.externalId);
+  if (!conversation) throw new AppError('not_found', 'this conversation does not exist (no message from it has reached us)');
+  const contact = await getContact(tx, conversation.contactId);
+  if (!contact) throw new AppError('not_found', 'the conversation has no contact');
+  return { contact, conversation };
+}
+
+/** Campaigns an agent can send now (in the sending period, stock left), and for one chat whether each can go to it. */
+export async function workbenchCoupons(ctx: AppContext, query: unknown) {
+  const q = parseOrThrow(workbenchListQuery, query, 'query');
+  const now = ctx.clock();
+  const where: SQL[] = [sql`send_start <= ${now}`, sql`send_end >= ${now}`];
+  if (q.q) where.push(sql`(name ILIKE ${`%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`} OR slug ILIKE ${`%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`})`);
+  if (q.reward) where.push(sql`reward_type = ${q.reward}`);
+  if (q.visibility) where.push(sql`visibility = ${q.visibility}`);
+  const rows = await ctx.db.select().from(campaigns).where(sql.join(where, sql` AND `)).orderBy(sql`send_end, name`);
+  const stock = await stockOf(ctx.db, rows.map((r) => r.id));
+  const live = rows.filter((r) => !stock.get(r.id)!.soldOut);
+
+  let chat: { contact: ContactRow; conversation: ConversationRow } | null = null;
+  let held = new Map<string, number>();
+  if (q.conversationId || (q.channel && q.externalId)) {
+    chat = await resolveConversation(ctx.db, q.conversationId ? { conversationId: q.conversationId } : { channel: q.channel!, externalId: q.externalId! });
+    const counters = await ctx.db.execute(sql`SELECT campaign_id, held FROM contact_campaign_counters WHERE contact_id = ${chat.contact.id}`);
+    held = new Map((counters.rows as Array<{ campaign_id: string; held: number }>).map((c) => [c.campaign_id, c.held]));
+  }
+  const chatState = chat ? chatRefusal(ctx, chat.contact, chat.conversation, now) : null;
+  return {
+    ...(chat ? { conversation: { id: chat.conversation.id, channel: chat.conversation.channel, active: chatState === null, ...(chatState ? { reason: chatState.message } : {}) } } : {}),
+    coupons: live.map((c) => {
+      let refusal: Refusal | null = null;
+      if (chat) {
+        refusal = chatState ?? campaignRefusal(c, 'agent', now);
+        if (!refusal && (held.get(c.id) ?? 0) >= c.perContactLimit) refusal = refuse('limit_reached', 'the customer already holds the most coupons of this campaign allowed');
+      }
+      return {
+        campaignId: c.id,
+        name: c.name,
+        slug: c.slug,
+        reward: rewardJson(c),
+        rewardText: describeReward(c),
+        visibility: c.visibility,
+        instructions: c.instructions,
+        stockLeft: stock.get(c.id)!.left,
+        sendStart: c.sendStart.toISOString(),
+        sendEnd: c.sendEnd.toISOString(),
+        perContactLimit: c.perContactLimit,
+        ...(chat ? { sendable: refusal === null, ...(refusal ? { reason: refusal.message, reasonCode: refusal.code } : {}) } : {}),
+      };
+    }),
+  };
+}
+
+function rewardJson(c: CampaignRow) {
+  return {
+    type: c.rewardType,
+    ...(c.rewardValue !== null ? { value: c.rewardValue } : {}),
+    ...(c.rewardCurrency ? { currency: c.rewardCurrency } : {}),
+    ...(c.rewardText ? { text: c.rewardText } : {}),
+    ...(c.minSpend !== null ? { minSpend: c.minSpend } : {}),
+  };
+}
+
+/** An agent sends a coupon into an active chat: issued (auto-claimed) and the card queued, or refused. */
+export async function workbenchSend(ctx: AppContext, body: unknown): Promise<IssueResult> {
+  const b = parseOrThrow(workbenchSendBody, body);
+  const result = await ctx.db.transaction(async (tx): Promise<IssueResult> => {
+    const { contact, conversation } = await resolveConversation(tx, b);
+    const refused = chatRefusal(ctx, contact, conversation, ctx.clock());
+    if (refused) return refused;
+    return await issueCoupon(ctx, tx, { campaign: { id: b.campaignId }, contact, conversation, source: 'agent' });
+  });
+  if (result.ok) ctx.notifyOutbox();
+  return result;
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { campaignBody } from '../support/campaigns.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(async () => {
+  await svc.stop();
+});
+
+describe('campaigns API', () => {
+  it('creates, reads, lists and updates a campaign with every setting', async () => {
+    const body = campaignBody({
+      name: 'Birthday treat', slug: 'birthday-treat', expiry: { mode: 'fromRedeem', hours: 48 },
+      redeemBy: '2027-06-30T00:00:00Z', perContactLimit: 2, barcode: 'code128',
+      colors: { background: '#FFEEDD', button: '#112233', buttonText: '#ffffff' },
+      reward: { type: 'amount', value: 100, currency: 'TWD', minSpend: 500 }, visibility: 'private', verification: true,
+    });
+    const created = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(body);
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toBe(`/api/v1/campaigns/${created.body.id}`);
+    expect(created.body).toMatchObject({
+      name: 'Birthday treat', slug: 'birthday-treat', expiry: { mode: 'fromRedeem', hours: 48 }, redeemBy: '2027-06-30T00:00:00.000Z',
+      perContactLimit: 2, barcode: 'code128', colors: { background: '#ffeedd', button: '#112233', buttonText: '#ffffff' },
+      reward: { type: 'amount', value: 100, currency: 'TWD', minSpend: 500 }, visibility: 'private', verification: true,
+      imageUrl: null, stock: { kind: 'none', total: 0, left: 0, soldOut: true },
+    });
+    expect(created.body.id).toMatch(/^cmp_/);
+
+    const read = await request(svc.url).get(`/api/v1/campaigns/${created.body.id}`).set(svc.admin);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(created.body);
+
+    const patched = await request(svc.url).patch(`/api/v1/campaigns/${created.body.id}`).set(svc.admin)
+      .send({ name: 'Birthday treat 2', reward: { type: 'gift', text: 'Free cake' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'Birthday treat 2', reward: { type: 'gift', text: 'Free cake' }, perContactLimit: 2 });
+
+    const list = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
+    expect(list.status).toBe(200);
+    expect(list.body.campaigns.map((c: { id: string }) => c.id)).toContain(created.body.id);
+  });
+
+  it('derives the slug from the name and refuses a slug already taken', async () => {
+    const a = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ name: 'Summer Sale!' }));
+    expect(a.status).toBe(201);
+    expect(a.body.slug).toBe('summer-sale');
+    const b = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ name: 'Other', slug: 'summer-sale' }));
+    expect(b.status).toBe(409);
+    expect(b.body.error.code).toBe('slug_taken');
+  });
+
+  it.each([
+    [{ name: 'x'.repeat(51) }, 'name'],
+    [{ name: '' }, 'name'],
+    [{ sendEnd: '2020-01-01T00:00:00Z' }, 'sendEnd'],
+    [{ sendStart: 'tomorrow' }, 'sendStart'],
+    [{ expiry: { mode: 'fromSend' } }, 'expiry'],
+    [{ expiry: { mode: 'fromSend', days: 1, hours: 2 } }, 'expiry'],
+    [{ expiry: { mode: 'later', days: 1 } }, 'expiry.mode'],
+    [{ redeemBy: '2027-01-01T00:00:00Z' }, 'redeemBy'],
+    [{ perContactLimit: 0 }, 'perContactLimit'],
+    [{ barcode: 'ean13' }, 'barcode'],
+    [{ colors: { background: 'red', button: '#000000', buttonText: '#ffffff' } }, 'colors.background'],
+    [{ reward: { type: 'percent', value: 100 } }, 'reward.value'],
+    [{ reward: { type: 'percent', value: 0 } }, 'reward.value'],
+    [{ reward: { type: 'amount', value: 100 } }, 'reward.currency'],
+    [{ reward: { type: 'gift', text: '' } }, 'reward.text'],
+    [{ reward: { type: 'bogus' } }, 'reward.type'],
+    [{ visibility: 'private', reward: { type: 'percent', value: 4 } }, 'reward.value'],
+    [{ visibility: 'secret' }, 'visibility'],
+    [{ verification: 'yes' }, 'verification'],
+    [{ slug: 'Not A Slug' }, 'slug'],
+    [{ unknownField: 1 }, '(body)'],
+  ])('refuses %j naming the field %s, and saves nothing', async (override, field) => {
+    const before = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
+    const res = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody(override));
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_error');
+    expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
+    const after = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
+    expect(after.body.campaigns.length).toBe(before.body.campaigns.length);
+  });
+
+  it('validates a patch against the whole campaign and leaves it unchanged when refused', async () => {
+    const c = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ name: 'Patch me' }));
+    const res = await request(svc.url).patch(`/api/v1/campaigns/${c.body.id}`).set(svc.admin)
+      .send({ name: 'Renamed', sendEnd: '2000-01-01T00:00:00Z' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/sendEnd: must be after sendStart/);
+    const read = await request(svc.url).get(`/api/v1/campaigns/${c.body.id}`).set(svc.admin);
+    expect(read.body.name).toBe('Patch me');
+  });
+
+  it('answers malformed JSON with 400 and an unknown campaign with 404', async () => {
+    const bad = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).set('Content-Type', 'application/json').send('{"name":');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_json');
+    const missing = await request(svc.url).get('/api/v1/campaigns/cmp_nope').set(svc.admin);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('not_found');
+  });
+
+  describe('security', () => {
+    it.each([
+      ['get', '/api/v1/campaigns'],
+      ['post', '/api/v1/campaigns'],
+      ['get', '/api/v1/campaigns/cmp_x'],
+      ['patch', '/api/v1/campaigns/cmp_x'],
+      ['post', '/api/v1/campaigns/cmp_x/coupons'],
+      ['get', '/api/v1/campaigns/cmp_x/records'],
+      ['get', '/api/v1/campaigns/cmp_x/stats'],
+      ['get', '/api/v1/workbench/coupons'],
+      ['post', '/api/v1/workbench/send'],
+    ] as const)('%s %s: 401 without or with a wrong token, 403 for the POS token', async (method, path) => {
+      const none = await request(svc.url)[method](path);
+      expect(none.status).toBe(401);
+      expect(none.body.error.code).toBe('unauthorized');
+      const wrong = await request(svc.url)[method](path).set('Authorization', 'Bearer wrong-token-xxxxxxxxxxxx');
+      expect(wrong.status).toBe(401);
+      const pos = await request(svc.url)[method](path).set(svc.pos);
+      expect(pos.status).toBe(403);
+      expect(pos.body.error.code).toBe('forbidden');
+    });
+  });
+});

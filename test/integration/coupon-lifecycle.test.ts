@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import request from 'supertest';
+import { sweepExpired } from '../../src/coupons/expiry.ts';
+import { issueToUser } from '../../src/coupons/issue.ts';
+import { redeemCoupon } from '../../src/coupons/redeem.ts';
+import { deliverDue } from '../../src/delivery/delivery-worker.ts';
+import { deliverAll, loadFixed, loadSerials, makeCampaign } from '../support/campaigns.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+let svc: TestService;
+let now = new Date('2026-11-20T10:00:00Z');
+beforeAll(async () => {
+  svc = await startTestService({ clock: () => now });
+});
+afterAll(async () => {
+  await svc.stop();
+});
+
+const tokenOf = async (couponId: string) =>
+  ((await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
+
+describe('issuing', () => {
+  it('issues through the API: contact created, card in the outbox, sent once delivered', async () => {
+    const c = await makeCampaign(svc.ctx);
+    await loadSerials(svc.ctx, c.id, ['A1', 'A2']);
+    const res = await request(svc.url).post(`/api/v1/campaigns/${c.id}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-issue-1' });
+    expect(res.status).toBe(201);
+    expect(res.body.coupon).toMatchObject({ status: 'pending', deliveryStatus: 'pending', campaignId: c.id, source: 'api' });
+    expect(res.body.coupon.pageUrl).toMatch(/^http:\/\/coupons\.test\/c\/[A-Za-z0-9_-]{24}$/);
+
+    const outbox = await svc.ctx.db.execute(sql`SELECT message FROM outbox WHERE coupon_id = ${res.body.coupon.id}`);
+    expect(outbox.rows).toHaveLength(1);
+    const msg = (outbox.rows[0] as { message: { type: string; card: { pageUrl: string; rewardText: string; deadlineText: string } } }).message;
+    expect(msg.type).toBe('coupon');
+    expect(msg.card.pageUrl).toBe(res.body.coupon.pageUrl);
+    expect(msg.card.rewardText).toBe('10% off');
+    expect(msg.card.deadlineText).toBe('Use by 2026-11-27 10:00 UTC');
+
+    now = new Date('2026-11-20T10:05:00Z');
+    expect(await deliverAll(svc.ctx)).toBe(1);
+    now = new Date('2026-11-20T10:00:00Z');
+    const records = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records`).set(svc.admin);
+    expect(records.body.records[0]).toMatchObject({ status: 'sent', deliveryStatus: 'sent', sentAt: '2026-11-20T10:05:00.000Z', userId: 'U-issue-1', channel: 'line' });
+    // From sending: the deadline starts at the confirmed send time.
+    expect(records.body.records[0].expiresAt).toBe('2026-11-27T10:05:00.000Z');
+  });
+
+  it('refuses outside the sending period, over the limit, on an empty pool, and private campaigns', async () => {
+    const early = await makeCampaign(svc.ctx, { sendStart: '2026-12-01T00:00:00Z', sendEnd: '2026-12-31T00:00:00Z' });
+    await loadSerials(svc.ctx, early.id, ['E1']);
+    let r = await request(svc.url).post(`/api/v1/campaigns/${early.id}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-r1' });
+    expect(r.status).toBe(422);
+    expect(r.body.error.code).toBe('outside_sending_period');
+
+    const limited = await makeCampaign(svc.ctx, { perContactLimit: 1 });
+    await loadSerials(svc.ctx, limited.id, ['L1', 'L2']);
+    r = await request(svc.url).post(`/api/v1/campaigns/${limited.id}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-r1' });
+    expect(r.status).toBe(201);
+    r = await request(svc.url).post(`/api/v1/campaigns/${limited.id}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-r1' });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('limit_reached');
+
+    const empty = await makeCampaign(svc.ctx);
+    r = await request(svc.url).post(`/api/v1/campaigns/${empty.id}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-r1' });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('sold_out');
+
+    const priv = await makeCampaign(svc.ctx, { visibility: 'private' });
+    await loadSerials(svc.ctx, priv.id, ['P1']);
+    r = await request(svc.url).post(`/api/v1/campaigns/${priv.id}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-r1' });
+    expect(r.status).toBe(422);
+    expect(r.body.error.code).toBe('private_campaign');
+
+    r = await request(svc.url).post(`/api/v1/campaigns/${limited.id}/coupons`).set(svc.admin).send({ channel: 'fax', userId: 'U-r1' });
+    expect(r.status).toBe(400);
+    const issued = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM coupons WHERE campaign_id IN (${early.id}, ${empty.id}, ${priv.id})`);
+    expect((issued.rows[0] as { n: number }).n).toBe(0);
+  });
+
+  it('a delivery that fails for good voids the coupon, keeps the reason and releases the claim', async () => {
+    const c = await makeCampaign(svc.ctx, { perContactLimit: 1 });
+    await loadSerials(svc.ctx, c.id, ['F1', 'F2']);
+    const first = await issueToUser(svc.ctx, c.id, 'line', 'U-fail');
+    expect(first.ok).toBe(true);
+    await deliverDue(svc.ctx, async () => ({ outcome: 'failed', error: 'LINE said 400: invalid user' }));
+    const rec = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records`).set(svc.admin);
+    expect(rec.body.records[0]).toMatchObject({ status: 'void', deliveryStatus: 'failed', deliveryError: 'LINE said 400: invalid user' });
+    const again = await issueToUser(svc.ctx, c.id, 'line', 'U-fail');
+    expect(again.ok).toBe(true);
+  });
+});
+
+describe('redeeming, verifying, expiring', () => {
+  it('takes one serial, shows the same code twice, and verifies with the POS time as final', async () => {
+    const c = await makeCampaign(svc.ctx, { verification: true });
+    await loadSerials(svc.ctx, c.id, ['S-1', 'S-2']);
+    const issued = await issueToUser(svc.ctx, c.id, 'line', 'U-redeem');
+    if (!issued.ok) throw new Error(issued.message);
+    const token = await tokenOf(issued.coupon.id);
+
+    const early = await redeemCoupon(svc.ctx, token);
+    expect(early).toMatchObject({ ok: false, code: 'not_yet' });
+
+    await deliverAll(svc.ctx);
+    const a = await redeemCoupon(svc.ctx, token);
+    const b = await redeemCoupon(svc.ctx, token);
+    expect(a).toMatchObject({ ok: true, code: 'S-1', alreadyRedeemed: false });
+    expect(b).toMatchObject({ ok: true, code: 'S-1', alreadyRedeemed: true });
+
+    const unknown = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'NOPE' });
+    expect(unknown.status).toBe(404);
+    const v = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'S-1', verifiedAt: '2026-11-20T09:59:00+08:00' });
+    expect(v.status).toBe(400); // before it was redeemed: refused
+    expect(v.body.error.message).toMatch(/before the coupon was redeemed/);
+    const ok = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'S-1', verifiedAt: '2026-11-20T10:00:00Z' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.coupon).toMatchObject({ status: 'verified', verifiedAt: '2026-11-20T10:00:00.000Z' });
+    const twice = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: issued.coupon.id });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('already_verified');
+    const stats = await request(svc.url).get(`/api/v1/campaigns/${c.id}/stats`).set(svc.admin);
+    expect(stats.body).toMatchObject({ sent: 1, opened: 1, redeemed: 1, verified: 1, expired: 0, stockLeft: 1 });
+  });
+
+  it('refuses verifying an unredeemed coupon, a campaign without verification, and bad bodies', async () => {
+    const c = await makeCampaign(svc.ctx, { verification: true });
+    await loadSerials(svc.ctx, c.id, ['V-1']);
+    const issued = await issueToUser(svc.ctx, c.id, 'line', 'U-v');
+    if (!issued.ok) throw new Error(issued.message);
+    await deliverAll(svc.ctx);
+    let r = await request(svc.url).post('/api/v1/verifications').set(svc.admin).send({ couponId: issued.coupon.id });
+    expect(r.status).toBe(422);
+    expect(r.body.error.code).toBe('not_redeemed');
+
+    const off = await makeCampaign(svc.ctx, { verification: false });
+    await loadSerials(svc.ctx, off.id, ['O-1']);
+    const i2 = await issueToUser(svc.ctx, off.id, 'line', 'U-v');
+    if (!i2.ok) throw new Error(i2.message);
+    await deliverAll(svc.ctx);
+    await redeemCoupon(svc.ctx, await tokenOf(i2.coupon.id));
+    r = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'O-1' });
+    expect(r.status).toBe(422);
+    expect(r.body.error.code).toBe('verification_disabled');
+
+    r = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'O-1', couponId: 'x' });
+    expect(r.status).toBe(400);
+    r = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'O-1', verifiedAt: 'yesterday' });
+    expect(r.status).toBe(400);
+    r = await request(svc.url).post('/api/v1/verifications').send({ code: 'O-1' });
+    expect(r.status).toBe(401);
+  });
+
+  it('from redemption: the deadline starts at redemption; expiry reads before the sweep and the sweep persists it', async () => {
+    const c = await makeCampaign(svc.ctx, { expiry: { mode: 'fromRedeem', hours: 2 }, redeemBy: '2026-12-31T00:00:00Z', verification: true });
+    await loadFixed(svc.ctx, c.id, 'FNA@5841', 10);
+    const issued = await issueToUser(svc.ctx, c.id, 'line', 'U-exp');
+    if (!issued.ok) throw new Error(issued.message);
+    await deliverAll(svc.ctx);
+    now = new Date('2026-11-21T08:00:00Z');
+    const r = await redeemCoupon(svc.ctx, await tokenOf(issued.coupon.id));
+    expect(r).toMatchObject({ ok: true, code: 'FNA@5841' });
+    if (!r.ok) return;
+    expect(r.coupon.expiresAt).toEqual(new Date('2026-11-21T10:00:00Z'));
+
+    now = new Date('2026-11-21T10:00:01Z');
+    const before = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?status=expired`).set(svc.admin);
+    expect(before.body.records).toHaveLength(1);
+    const stored = await svc.ctx.db.execute(sql`SELECT status FROM coupons WHERE id = ${issued.coupon.id}`);
+    expect((stored.rows[0] as { status: string }).status).toBe('redeemed');
+    const v = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: issued.coupon.id });
+    expect(v.body.error.code).toBe('expired');
+    // A POS that verified in time and reports late keeps its verification.
+    const late = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: issued.coupon.id, verifiedAt: '2026-11-21T09:30:00Z' });
+    expect(late.status).toBe(200);
+
+    const other = await issueToUser(svc.ctx, c.id, 'line', 'U-exp2');
+    expect(other.ok).toBe(true);
+    await deliverAll(svc.ctx);
+    now = new Date('2027-01-01T00:00:00Z'); // past redeem-by, never redeemed
+    expect(await sweepExpired(svc.ctx)).toBeGreaterThanOrEqual(1);
+    const swept = await svc.ctx.db.execute(sql`SELECT status FROM coupons WHERE campaign_id = ${c.id} ORDER BY issued_at`);
+    expect(swept.rows.map((x) => (x as { status: string }).status)).toEqual(['verified', 'expired']);
+    now = new Date('2026-11-20T10:00:00Z');
+  });
+
+  it('records can be filtered and exported as CSV', async () => {
+    const c = await makeCampaign(svc.ctx);
+    await loadSerials(svc.ctx, c.id, ['C-1', 'C-2', 'C-3']);
+    for (const u of ['U-c1', 'U-c2', '=cmd']) await issueToUser(svc.ctx, c.id, 'line', u);
+    await deliverAll(svc.ctx);
+    const tokens = await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE campaign_id = ${c.id} ORDER BY id LIMIT 1`);
+    await redeemCoupon(svc.ctx, (tokens.rows[0] as { token: string }).token);
+    const redeemed = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?status=redeemed`).set(svc.admin);
+    expect(redeemed.body.records).toHaveLength(1);
+    const csv = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?format=csv`).set(svc.admin);
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines[0]).toMatch(/^couponId,contactId,channel,userId/);
+    expect(lines).toHaveLength(4);
+    expect(csv.text).toContain("'=cmd"); // formula injection neutralised
+    const bad = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?status=lost`).set(svc.admin);
+    expect(bad.status).toBe(400);
+    const stats = await request(svc.url).get(`/api/v1/campaigns/${c.id}/stats`).set(svc.admin);
+    expect(stats.body).toMatchObject({ sent: 3, opened: 1, redeemed: 1, verified: 0, stockLeft: 2, rates: { redeemed: 0.3333 } });
+  });
+});
+
+describe('concurrency', () => {
+  async function issueMany(campaignId: string, users: string[]): Promise<string[]> {
+    const tokens: string[] = [];
+    for (const u of users) {
+      const r = await issueToUser(svc.ctx, campaignId, 'line', u);
+      if (!r.ok) throw new Error(r.message);
+      tokens.push(await tokenOf(r.coupon.id));
+    }
+    await deliverAll(svc.ctx);
+    return tokens;
+  }
+
+  it('50 parallel redeems on a 20-serial pool give 20 distinct serials and 30 sold out', async () => {
+    const c = await makeCampaign(svc.ctx);
+    await loadSerials(svc.ctx, c.id, Array.from({ length: 20 }, (_, i) => `P-${i}`));
+    const tokens = await issueMany(c.id, Array.from({ length: 50 }, (_, i) => `U-par-${i}`));
+    const results = await Promise.all(tokens.map((t) => redeemCoupon(svc.ctx, t)));
+    const codes = results.filter((r) => r.ok).map((r) => (r.ok ? r.code : ''));
+    expect(codes).toHaveLength(20);
+    expect(new Set(codes).size).toBe(20);
+    expect(results.filter((r) => !r.ok && r.code === 'sold_out')).toHaveLength(30);
+    const taken = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${c.id} AND coupon_id IS NOT NULL`);
+    expect((taken.rows[0] as { n: number }).n).toBe(20);
+  });
+
+  it('parallel redeems by one contact never pass its limit', async () => {
+    const c = await makeCampaign(svc.ctx, { perContactLimit: 3 });
+    await loadSerials(svc.ctx, c.id, Array.from({ length: 10 }, (_, i) => `L-${i}`));
+    const tokens = await issueMany(c.id, ['U-one', 'U-one', 'U-one']);
+    // A fourth coupon for the same contact, slipped in past the issue limit, to race the redeem limit.
+    await svc.ctx.db.execute(sql`UPDATE contact_campaign_counters SET held = 0 WHERE campaign_id = ${c.id}`);
+    tokens.push(...await issueMany(c.id, ['U-one', 'U-one']));
+    const results = await Promise.all([...tokens, ...tokens].map((t) => redeemCoupon(svc.ctx, t)));
+    const distinctCodes = new Set(results.filter((r) => r.ok).map((r) => (r.ok ? r.code : '')));
+    expect(distinctCodes.size).toBe(3);
+    expect(results.some((r) => !r.ok && r.code === 'limit_reached')).toBe(true);
+  });
+
+  it('two presses at once on one coupon take one serial', async () => {
+    const c = await makeCampaign(svc.ctx);
+    await loadSerials(svc.ctx, c.id, ['D-1', 'D-2']);
+    const [token] = await issueMany(c.id, ['U-double']);
+    const results = await Promise.all(Array.from({ length: 8 }, () => redeemCoupon(svc.ctx, token!)));
+    expect(new Set(results.map((r) => (r.ok ? r.code : r.code)))).toEqual(new Set(['D-1']));
+  });
+
+  it('a fixed pool of 5 gives exactly 5', async () => {
+    const c = await makeCampaign(svc.ctx);
+    await loadFixed(svc.ctx, c.id, 'SAME-CODE', 5);
+    const tokens = await issueMany(c.id, Array.from({ length: 12 }, (_, i) => `U-fix-${i}`));
+    const results = await Promise.all(tokens.map((t) => redeemCoupon(svc.ctx, t)));
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect(results.filter((r) => !r.ok && r.code === 'sold_out')).toHaveLength(7);
+    const stats = await request(svc.url).get(`/api/v1/campaigns/${c.id}/stats`).set(svc.admin);
+    expect(stats.body.stockLeft).toBe(0);
+  });
+});
