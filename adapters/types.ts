@@ -23,7 +23,7 @@ interface ChannelEventBase {
 }
 
 export type ChannelEvent = ChannelEventBase & (
-  | { type: 'follow'; ref?: string }
+  | { type: 'follow'; ref?: string; /** LINE: a re-follow after the user had blocked the account. */ unblocked?: boolean }
   | { type: 'unfollow' }
   | { type: 'message'; kind: 'text' | 'image' | 'video' | 'audio' | 'file' | 'location' | 'sticker' | 'other'; messageId?: string; text?: string; quickReplyPayload?: string }
   | { type: 'postback'; payload: string; ref?: string }

@@ -1,10 +1,62 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 import type { ChannelEvent, RawRequest } from '../types.ts';
 
-// Placeholder until the inbound side of the inbox channel is written: accepts nothing.
-export function verifyInbox(_secret: string, _req: RawRequest): boolean {
-  return false;
+/** The `x-inbox-signature` value for `body`, both ways: the inbox signs its webhooks so, and we sign our callbacks so. */
+export function signInboxBody(secret: string, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-export function parseInbox(_body: unknown): ChannelEvent[] {
-  throw new Error('the inbox webhook parser is not written yet');
+function header(req: RawRequest, name: string): string | undefined {
+  const key = Object.keys(req.headers).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : req.headers[key];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Constant-time check of an `x-inbox-signature` header against the raw bytes. */
+export function inboxSignatureMatches(secret: string, body: string | Buffer, signature: string | undefined): boolean {
+  if (!signature) return false;
+  // Hashing first gives equal lengths, so the comparison time says nothing about the secret.
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(signature.trim().toLowerCase()), digest(signInboxBody(secret, body)));
+}
+
+export function verifyInbox(secret: string, req: RawRequest): boolean {
+  return inboxSignatureMatches(secret, req.rawBody, header(req, 'x-inbox-signature'));
+}
+
+export const inboxEventSchema = z.object({
+  id: z.string().min(1).max(200),
+  type: z.string().min(1),
+  conversation: z.object({ id: z.string().min(1).max(200) }),
+  contact: z.object({ id: z.string().min(1).max(200), name: z.string().max(200).optional() }),
+  message: z.object({ id: z.string().min(1).max(200), text: z.string() }).optional(),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+export type InboxEvent = z.infer<typeof inboxEventSchema>;
+
+const inboxBodySchema = z.union([inboxEventSchema, z.array(inboxEventSchema)]);
+
+/** Normalises a verified inbox webhook body (one event or an array of them); throws on a malformed one. */
+export function parseInbox(body: unknown): ChannelEvent[] {
+  const parsed = inboxBodySchema.parse(body);
+  return (Array.isArray(parsed) ? parsed : [parsed]).map((event): ChannelEvent => {
+    const base = {
+      channel: 'inbox' as const,
+      eventId: event.id,
+      userId: event.contact.id,
+      conversationId: event.conversation.id,
+      timestamp: new Date(event.createdAt).toISOString(),
+      ...(event.contact.name ? { displayName: event.contact.name } : {}),
+    };
+    switch (event.type) {
+      case 'conversation.created':
+        return { ...base, type: 'conversation' };
+      case 'message.created':
+        if (!event.message) throw new Error(`inbox event ${event.id}: message.created without a message`);
+        return { ...base, type: 'message', kind: 'text', messageId: event.message.id, text: event.message.text };
+      default:
+        return { ...base, type: 'other', platformType: event.type };
+    }
+  });
 }

@@ -2,9 +2,13 @@ import type { ChannelAdapter } from '../types.ts';
 import { parseInbox, verifyInbox } from './inbound.ts';
 import { renderInbox, sendInbox } from './outbound.ts';
 
+export { inboxEventSchema, inboxSignatureMatches, signInboxBody, type InboxEvent } from './inbound.ts';
+export { renderInbox, type InboxRequest } from './outbound.ts';
+
 export interface InboxOptions {
   secret: string;
   callbackUrl: string;
+  timeoutMs?: number;
 }
 
 export function createInboxAdapter(opts: InboxOptions): ChannelAdapter {

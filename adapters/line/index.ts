@@ -1,11 +1,15 @@
 import type { ChannelAdapter } from '../types.ts';
 import { parseLine, verifyLine } from './inbound.ts';
-import { renderLine, sendLine } from './outbound.ts';
+import { fetchLineProfile, renderLine, sendLine } from './outbound.ts';
+
+export { signLineBody } from './inbound.ts';
+export { lineRequest, renderLine } from './outbound.ts';
 
 export interface LineOptions {
   channelSecret: string;
   accessToken: string;
   apiBaseUrl: string;
+  timeoutMs?: number;
 }
 
 export function createLineAdapter(opts: LineOptions): ChannelAdapter {
@@ -15,5 +19,6 @@ export function createLineAdapter(opts: LineOptions): ChannelAdapter {
     parse: (body) => parseLine(body),
     render: (message, to) => renderLine(message, to),
     send: (delivery) => sendLine(opts, delivery),
+    fetchProfile: (userId) => fetchLineProfile(opts, userId),
   };
 }

@@ -1,10 +1,202 @@
-import type { Delivery, DeliveryResult, OutboundMessage, Recipient } from '../types.ts';
+import type { CouponCard, Delivery, DeliveryResult, OutboundMessage, QuickReply, Recipient } from '../types.ts';
 
-// Placeholder until the outbound side of the line channel is written.
-export function renderLine(_message: OutboundMessage, _to: Recipient): unknown {
-  throw new Error('the line renderer is not written yet');
+export interface LineSendOptions {
+  accessToken: string;
+  apiBaseUrl: string;
+  /** Per-request timeout; LINE answers well within it. */
+  timeoutMs?: number;
 }
 
-export async function sendLine(_opts: unknown, _delivery: Delivery): Promise<DeliveryResult> {
-  return { outcome: 'failed', error: 'the line sender is not written yet' };
+/** A LINE message object as the Messaging API takes it (validated against LINE's OpenAPI in tests). */
+export type LineMessage = Record<string, unknown> & { type: string };
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** LINE's documented limits. */
+const MAX_LABEL = 20;
+const MAX_TEXT = 5000;
+const MAX_ALT_TEXT = 400;
+const MAX_POSTBACK_DATA = 300;
+const MAX_QUICK_REPLIES = 13;
+
+/** Cuts to `max` UTF-16 units (the stricter way to count) without splitting a character. */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length > max - 1) break;
+    out += ch;
+  }
+  return `${out.trimEnd()}…`;
+}
+
+/** LINE fetches images only over HTTPS; an http URL (a local setup) would make LINE refuse the whole request. */
+function httpsUrl(url: string | undefined): string | undefined {
+  return url && url.startsWith('https://') && url.length <= 2000 ? url : undefined;
+}
+
+function quickReply(items: QuickReply[] | undefined): Record<string, unknown> {
+  if (!items?.length) return {};
+  return {
+    quickReply: {
+      items: items.slice(0, MAX_QUICK_REPLIES).map((item) => {
+        const label = truncate(item.label, MAX_LABEL);
+        return {
+          type: 'action',
+          action: item.payload !== undefined
+            ? { type: 'postback', label, data: truncate(item.payload, MAX_POSTBACK_DATA), displayText: label }
+            : { type: 'message', label, text: truncate(item.label, MAX_POSTBACK_DATA) },
+        };
+      }),
+    },
+  };
+}
+
+/** Black or white text, whichever reads on the campaign's background. */
+function textColorOn(background: string): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(background);
+  if (!m) return '#111111';
+  const [r, g, b] = [m[1], m[2], m[3]].map((h) => parseInt(h!, 16) / 255) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5 ? '#ffffff' : '#111111';
+}
+
+function couponBubble(card: CouponCard): Record<string, unknown> {
+  const textColor = textColorOn(card.colors.background);
+  const image = httpsUrl(card.imageUrl);
+  const body: Record<string, unknown>[] = [
+    { type: 'text', text: truncate(card.campaignName, 200), weight: 'bold', size: 'xl', wrap: true, color: textColor },
+    { type: 'text', text: truncate(card.rewardText, 200), size: 'lg', wrap: true, color: textColor },
+  ];
+  if (card.deadlineText) body.push({ type: 'text', text: truncate(card.deadlineText, 200), size: 'sm', wrap: true, color: textColor });
+  return {
+    type: 'bubble',
+    ...(image ? {
+      hero: { type: 'image', url: image, size: 'full', aspectRatio: '1:1', aspectMode: 'cover', action: { type: 'uri', uri: card.pageUrl } },
+    } : {}),
+    body: { type: 'box', layout: 'vertical', spacing: 'md', contents: body },
+    footer: {
+      type: 'box',
+      layout: 'vertical',
+      contents: [{
+        type: 'button',
+        style: 'primary',
+        // LINE draws a primary button's label white; the button colour is the one colour we can set.
+        color: card.colors.button,
+        action: { type: 'uri', label: truncate(card.buttonLabel, MAX_LABEL), uri: card.pageUrl },
+      }],
+    },
+    styles: {
+      body: { backgroundColor: card.colors.background },
+      footer: { backgroundColor: card.colors.background },
+    },
+  };
+}
+
+/** LINE message objects for one outbound message: never more than LINE's five per request. */
+export function renderLine(message: OutboundMessage, _to?: Recipient): LineMessage[] {
+  switch (message.type) {
+    case 'text': {
+      const messages: LineMessage[] = [{ type: 'text', text: truncate(message.text, MAX_TEXT) }];
+      const image = httpsUrl(message.imageUrl);
+      if (image) messages.push({ type: 'image', originalContentUrl: image, previewImageUrl: image });
+      Object.assign(messages[messages.length - 1]!, quickReply(message.quickReplies));
+      return messages;
+    }
+    case 'coupon':
+      return [{
+        type: 'flex',
+        altText: truncate(message.card.altText || message.card.campaignName, MAX_ALT_TEXT),
+        contents: couponBubble(message.card),
+        ...quickReply(message.quickReplies),
+      }];
+  }
+}
+
+/** The request LINE gets for a delivery: a reply while the reply token is fresh, otherwise a push. */
+export function lineRequest(delivery: Delivery): { path: string; body: Record<string, unknown>; headers: Record<string, string> } {
+  const messages = renderLine(delivery.message, delivery.to);
+  if (delivery.replyToken) {
+    return { path: '/v2/bot/message/reply', body: { replyToken: delivery.replyToken, messages }, headers: {} };
+  }
+  // The retry key makes LINE accept a push once however often it is retried.
+  return { path: '/v2/bot/message/push', body: { to: delivery.to.userId, messages }, headers: { 'X-Line-Retry-Key': delivery.retryKey } };
+}
+
+/** Milliseconds from a Retry-After header (seconds or an HTTP date). */
+function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+async function lineError(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const json = JSON.parse(text) as { message?: unknown; details?: Array<{ message?: unknown; property?: unknown }> };
+    const details = (json.details ?? []).map((d) => `${String(d.property ?? '')}: ${String(d.message ?? '')}`);
+    return [String(json.message ?? `HTTP ${res.status}`), ...details].join('; ');
+  } catch {
+    return text.slice(0, 500) || `HTTP ${res.status}`;
+  }
+}
+
+// Errors from fetch may come from another realm (jest's VM), so they are read by shape, not instanceof.
+function errorText(err: unknown): string {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; message?: unknown; cause?: { message?: unknown } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'LINE did not answer in time';
+  const cause = typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : '';
+  return `LINE unreachable: ${typeof e.message === 'string' ? e.message : String(err)}${cause}`;
+}
+
+export async function sendLine(opts: LineSendOptions, delivery: Delivery): Promise<DeliveryResult> {
+  const request = lineRequest(delivery);
+  let res: Response;
+  try {
+    res = await fetch(`${opts.apiBaseUrl.replace(/\/+$/, '')}${request.path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${opts.accessToken}`, ...request.headers },
+      body: JSON.stringify(request.body),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+  } catch (err) {
+    return { outcome: 'retry', error: errorText(err) };
+  }
+  const requestId = res.headers.get('x-line-request-id') ?? undefined;
+  if (res.ok) {
+    await res.body?.cancel();
+    return { outcome: 'sent', response: { requestId } };
+  }
+  // An earlier try with the same retry key went through: the message is delivered, once.
+  const acceptedId = res.headers.get('x-line-accepted-request-id');
+  if (res.status === 409 && acceptedId) {
+    await res.body?.cancel();
+    return { outcome: 'sent', response: { requestId: acceptedId, duplicate: true } };
+  }
+  const error = `LINE ${res.status}: ${await lineError(res)}`;
+  if (res.status === 429 || res.status >= 500) {
+    const after = retryAfterMs(res.headers.get('retry-after'));
+    return { outcome: 'retry', error, ...(after !== undefined ? { retryAfterMs: after } : {}) };
+  }
+  // Reply tokens expire within a minute; the worker pushes on the next attempt instead.
+  if (res.status === 400 && request.path.endsWith('/reply') && /reply token/i.test(error)) {
+    return { outcome: 'retry', error, retryAfterMs: 0 };
+  }
+  return { outcome: 'failed', error };
+}
+
+export async function fetchLineProfile(opts: LineSendOptions, userId: string): Promise<{ displayName: string } | null> {
+  try {
+    const res = await fetch(`${opts.apiBaseUrl.replace(/\/+$/, '')}/v2/bot/profile/${encodeURIComponent(userId)}`, {
+      headers: { Authorization: `Bearer ${opts.accessToken}` },
+      signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    const json = (await res.json()) as { displayName?: unknown };
+    return typeof json.displayName === 'string' ? { displayName: json.displayName } : null;
+  } catch {
+    return null;
+  }
 }

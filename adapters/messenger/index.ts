@@ -1,12 +1,16 @@
 import type { ChannelAdapter } from '../types.ts';
 import { parseMessenger, verifyMessenger } from './inbound.ts';
-import { renderMessenger, sendMessenger } from './outbound.ts';
+import { fetchMessengerProfile, renderMessenger, sendMessenger } from './outbound.ts';
+
+export { messengerHandshake, signHubBody } from './inbound.ts';
+export { renderMessenger } from './outbound.ts';
 
 export interface MessengerOptions {
   appSecret: string;
   pageAccessToken: string;
   verifyToken: string;
   graphBaseUrl: string;
+  timeoutMs?: number;
 }
 
 export function createMessengerAdapter(opts: MessengerOptions): ChannelAdapter {
@@ -16,5 +20,6 @@ export function createMessengerAdapter(opts: MessengerOptions): ChannelAdapter {
     parse: (body) => parseMessenger(body),
     render: (message, to) => renderMessenger(message, to),
     send: (delivery) => sendMessenger(opts, delivery),
+    fetchProfile: (psid) => fetchMessengerProfile(opts, psid),
   };
 }
