@@ -1,0 +1,85 @@
+import { sql } from 'drizzle-orm';
+import type { AppContext } from '../context.ts';
+import { describeReward, effectiveStatus, type CouponStatus, type RewardFields } from './rules.ts';
+
+export interface ContactCoupon {
+  token: string;
+  campaignName: string;
+  rewardText: string;
+  /** The status a reader sees now (past its deadline: expired). */
+  status: CouponStatus;
+  expiresAt: Date | null;
+  issuedAt: Date;
+  redeemedAt: Date | null;
+  verifiedAt: Date | null;
+}
+
+export interface ContactCoupons {
+  contactId: string;
+  displayName: string | null;
+  coupons: ContactCoupon[];
+}
+
+/** A long list is cut here; nobody scrolls past it on a phone. */
+const MAX_COUPONS = 200;
+
+interface Row extends RewardFields {
+  contactId: string;
+  displayName: string | null;
+  token: string | null;
+  status: CouponStatus | null;
+  expiresAt: Date | null;
+  issuedAt: Date | null;
+  redeemedAt: Date | null;
+  verifiedAt: Date | null;
+  campaignName: string | null;
+}
+
+/**
+ * The coupons a contact holds, newest first, found by the token of their "my coupons" page, in
+ * one query. Coupons still on their way or withdrawn after a failed delivery are not the
+ * contact's. Null when no contact has this token.
+ */
+export async function listContactCoupons(ctx: AppContext, meToken: string): Promise<ContactCoupons | null> {
+  const r = await ctx.db.execute(sql`
+    SELECT ct.id AS "contactId", ct.display_name AS "displayName",
+      c.token, c.status, c.expires_at AS "expiresAt", c.issued_at AS "issuedAt",
+      c.redeemed_at AS "redeemedAt", c.verified_at AS "verifiedAt",
+      cm.name AS "campaignName", cm.reward_type AS "rewardType", cm.reward_value AS "rewardValue",
+      cm.reward_currency AS "rewardCurrency", cm.reward_text AS "rewardText", cm.min_spend AS "minSpend"
+    FROM contacts ct
+    LEFT JOIN LATERAL (
+      SELECT * FROM coupons WHERE contact_id = ct.id AND status NOT IN ('pending', 'void')
+      ORDER BY issued_at DESC, id DESC LIMIT ${MAX_COUPONS}
+    ) c ON true
+    LEFT JOIN campaigns cm ON cm.id = c.campaign_id
+    WHERE ct.me_token = ${meToken}
+    ORDER BY c.issued_at DESC NULLS LAST, c.id DESC`);
+  const rows = r.rows as unknown as Row[];
+  if (rows.length === 0) return null;
+  const now = ctx.clock();
+  const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
+  return {
+    contactId: rows[0]!.contactId,
+    displayName: rows[0]!.displayName,
+    coupons: rows.filter((row) => row.token !== null).map((row) => {
+      const expiresAt = toDate(row.expiresAt);
+      return {
+        token: row.token!,
+        campaignName: row.campaignName ?? '',
+        rewardText: describeReward({
+          rewardType: row.rewardType,
+          rewardValue: row.rewardValue === null ? null : Number(row.rewardValue),
+          rewardCurrency: row.rewardCurrency,
+          rewardText: row.rewardText,
+          minSpend: row.minSpend === null ? null : Number(row.minSpend),
+        }),
+        status: effectiveStatus({ status: row.status!, expiresAt }, now),
+        expiresAt,
+        issuedAt: toDate(row.issuedAt)!,
+        redeemedAt: toDate(row.redeemedAt),
+        verifiedAt: toDate(row.verifiedAt),
+      };
+    }),
+  };
+}

@@ -1,0 +1,70 @@
+import { sql } from 'drizzle-orm';
+import { chromium, type Browser } from 'playwright-core';
+import type { ChannelName } from '../../adapters/types.ts';
+import { createCampaign, type CampaignRow } from '../../src/coupons/campaigns.ts';
+import { issueToUser } from '../../src/coupons/issue.ts';
+import { deliverDue } from '../../src/delivery/delivery-worker.ts';
+import type { TestService } from './service.ts';
+
+/** Headless Chromium for page tests; close it in afterAll. */
+export async function launchBrowser(): Promise<Browser> {
+  return await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** A phone-sized page, as customers open coupons from a chat. */
+export const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/** A campaign open for sending now, with overrides in the contract's field names. */
+export async function makeCampaign(svc: TestService, overrides: Record<string, unknown> = {}): Promise<CampaignRow> {
+  const now = svc.ctx.clock().getTime();
+  return await createCampaign(svc.ctx, {
+    name: 'Spring 10% off',
+    instructions: 'Show this page at the till.\n- One per visit\n- **Not** with other offers\nDetails: https://shop.example/terms.',
+    sendStart: new Date(now - 3600_000).toISOString(),
+    sendEnd: new Date(now + 30 * 86400_000).toISOString(),
+    expiry: { mode: 'fromSend', days: 7 },
+    reward: { type: 'percent', value: 10 },
+    colors: { background: '#fff3e0', button: '#e65100', buttonText: '#ffffff' },
+    ...overrides,
+  });
+}
+
+export async function loadSerials(svc: TestService, campaignId: string, codes: string[]): Promise<void> {
+  const values = sql.join(codes.map((c) => sql`(${campaignId}, ${c})`), sql`, `);
+  await svc.ctx.db.execute(sql`INSERT INTO serials (campaign_id, code) VALUES ${values}`);
+}
+
+export async function loadFixedSerial(svc: TestService, campaignId: string, code: string, quantity: number): Promise<void> {
+  await svc.ctx.db.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaignId}, ${code}, ${quantity})`);
+}
+
+/** Issues a coupon to a user and confirms its delivery, as the delivery worker would: it is `sent`. */
+export async function sentCoupon(svc: TestService, campaignId: string, userId: string, channel: ChannelName = 'line') {
+  const issued = await issueToUser(svc.ctx, campaignId, channel, userId);
+  if (!issued.ok) throw new Error(`issue refused: ${issued.code} ${issued.message}`);
+  await deliverDue(svc.ctx, async () => ({ outcome: 'sent' }));
+  return issued.coupon;
+}
+
+export interface CouponState {
+  status: string;
+  openedAt: Date | null;
+  redeemedAt: Date | null;
+  verifiedAt: Date | null;
+  verifiedBy: string | null;
+  serialCode: string | null;
+}
+
+export async function couponState(svc: TestService, token: string): Promise<CouponState> {
+  const r = await svc.ctx.db.execute(sql`SELECT status, opened_at AS "openedAt", redeemed_at AS "redeemedAt",
+    verified_at AS "verifiedAt", verified_by AS "verifiedBy", serial_code AS "serialCode" FROM coupons WHERE token = ${token}`);
+  return r.rows[0] as unknown as CouponState;
+}
+
+export async function meTokenOf(svc: TestService, channel: ChannelName, userId: string): Promise<string> {
+  const r = await svc.ctx.db.execute(sql`SELECT me_token FROM contacts WHERE channel = ${channel} AND platform_user_id = ${userId}`);
+  return (r.rows[0] as { me_token: string }).me_token;
+}
