@@ -1,0 +1,126 @@
+/**
+ * bench:import — loads a 1,000,000-row CSV pack (just under 10 MB) over HTTP into a fresh
+ * campaign, polls the import until it is done, then loads a fixed serial × 1,000,000.
+ * The service runs in this process (embedded PostgreSQL in a temporary DATA_DIR, or
+ * DATABASE_URL when set), so the peak RSS printed covers the HTTP upload, parsing and COPY.
+ *
+ *   npm run bench:import [-- --rows 1000000]
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { createCampaign } from '../src/coupons/campaigns.ts';
+import { MAX_CSV_BYTES } from '../src/coupons/serial-import.ts';
+import { startService, type Service } from '../src/service.ts';
+
+const rowsArg = process.argv.indexOf('--rows');
+const ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 1_000_000;
+
+const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
+const peakRssMiB = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
+
+async function writeCsv(file: string, rows: number): Promise<number> {
+  const out = fs.createWriteStream(file);
+  out.write('serial\n');
+  const width = String(rows).length;
+  let batch = '';
+  for (let i = 1; i <= rows; i++) {
+    // "SN" + 7 digits + "\n" = 10 bytes a row: a million rows make a file just under 10 MiB.
+    batch += `SN${String(i).padStart(Math.max(7, width), '0')}\n`;
+    if (batch.length >= 1 << 16) {
+      if (!out.write(batch)) await once(out, 'drain');
+      batch = '';
+    }
+  }
+  out.end(batch);
+  await once(out, 'finish');
+  return (await fs.promises.stat(file)).size;
+}
+
+async function main(): Promise<void> {
+  const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'bench-import-'));
+  const adminToken = crypto.randomBytes(24).toString('base64url');
+  let service: Service | null = null;
+  try {
+    const config = loadConfig({
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: tmp,
+      ADMIN_TOKEN: adminToken,
+      LOG_LEVEL: 'warn',
+    });
+    console.log(`database: ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${tmp}`}`);
+    service = await startService(config, { log: pino({ level: process.env.LOG_LEVEL ?? 'warn' }), workers: true });
+    const auth = { Authorization: `Bearer ${adminToken}` };
+    const campaign = (name: string) => createCampaign(service!.ctx, {
+      name,
+      slug: `bench-${name.toLowerCase().replace(/\W+/g, '-')}-${crypto.randomBytes(3).toString('hex')}`,
+      sendStart: new Date().toISOString(),
+      sendEnd: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      expiry: { mode: 'fromSend', days: 30 },
+      reward: { type: 'percent', value: 10 },
+      barcode: 'code128',
+    });
+
+    const csvFile = path.join(tmp, 'serials.csv');
+    const bytes = await writeCsv(csvFile, ROWS);
+    console.log(`CSV pack: ${ROWS.toLocaleString('en')} rows, ${bytes.toLocaleString('en')} bytes (${mib(bytes)} MiB; limit ${mib(MAX_CSV_BYTES)} MiB)`);
+    if (bytes >= MAX_CSV_BYTES) throw new Error('the generated file is not under the 10 MB limit');
+
+    const packCampaign = await campaign('Bench pack');
+    const form = new FormData();
+    form.append('file', await fs.openAsBlob(csvFile, { type: 'text/csv' }), 'serials.csv');
+    const rssBefore = peakRssMiB();
+    console.log(`peak RSS before the upload (service started, file written): ${rssBefore} MiB`);
+    const started = performance.now();
+    const res = await fetch(`${service.url}/api/v1/campaigns/${packCampaign.id}/serials`, { method: 'POST', headers: auth, body: form });
+    const uploaded = performance.now();
+    console.log(`peak RSS after the upload answered: ${peakRssMiB()} MiB`);
+    let result: { status: string; read?: number; loaded: number; rejectedCount?: number; error?: string };
+    let polls = 0;
+    if (res.status === 202) {
+      const location = res.headers.get('location')!;
+      for (;;) {
+        const poll = await fetch(`${service.url}${location}`, { headers: auth });
+        result = await poll.json() as typeof result;
+        polls++;
+        if (result.status !== 'running') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } else if (res.status === 200) {
+      result = { status: 'done', ...(await res.json() as { loaded: number }) };
+    } else {
+      throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+    }
+    const done = performance.now();
+    if (result.status !== 'done') throw new Error(`import ${result.status}: ${result.error ?? ''}`);
+    console.log(`upload answered ${res.status} after ${((uploaded - started) / 1000).toFixed(2)} s`);
+    console.log(`CSV pack done: ${result.loaded.toLocaleString('en')} loaded, ${result.rejectedCount ?? 0} rejected, `
+      + `${((done - started) / 1000).toFixed(2)} s from upload start to done (${polls} polls)`);
+    console.log(`peak RSS after the pack: ${peakRssMiB()} MiB`);
+
+    const fixedCampaign = await campaign('Bench fixed');
+    const fixedStart = performance.now();
+    const fixed = await fetch(`${service.url}/api/v1/campaigns/${fixedCampaign.id}/serials`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ fixed: { code: 'FNA@5841', quantity: 1_000_000 } }),
+    });
+    const fixedBody = await fixed.json() as { loaded: number; stock: { total: number } };
+    if (fixed.status !== 200) throw new Error(`fixed serial answered ${fixed.status}: ${JSON.stringify(fixedBody)}`);
+    console.log(`fixed serial × ${fixedBody.loaded.toLocaleString('en')}: ${(performance.now() - fixedStart).toFixed(1)} ms (stock ${fixedBody.stock.total.toLocaleString('en')})`);
+    console.log(`peak RSS: ${peakRssMiB()} MiB`);
+  } finally {
+    await service?.stop();
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,429 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'drizzle-orm';
+import { from as copyFrom } from 'pg-copy-streams';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import type { Tx } from '../db/client.ts';
+import { defineJob } from '../jobs/define.ts';
+import { AppError } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+import { getCampaign } from './campaigns.ts';
+import { unencodableReason } from './rules.ts';
+
+/** A CSV pack must be under 10 MiB: busboy reports the limit once a file reaches this size. */
+export const MAX_CSV_BYTES = 10 * 1024 * 1024;
+/**
+ * Packs up to 1 MiB (about 100,000 short serials, well under a second) are loaded while the
+ * request waits and answered 200; larger ones answer 202 and load in the `serial-import` job.
+ */
+export const SYNC_IMPORT_MAX_BYTES = 1024 * 1024;
+/** Serials from a CSV pack are at most this long (contract). */
+export const MAX_SERIAL_LENGTH = 32;
+/** Only the first rejected rows are kept and reported; `rejectedCount` has the total. */
+export const MAX_REPORTED_REJECTIONS = 1000;
+
+export type BarcodeFormat = 'qr' | 'code39' | 'code128';
+export interface Rejection { row: number; reason: string }
+export type ImportStatus = 'running' | 'done' | 'failed';
+
+export interface ImportView {
+  id: string;
+  campaignId: string;
+  status: ImportStatus;
+  read: number;
+  loaded: number;
+  rejectedCount: number;
+  rejected: Rejection[];
+  error?: string;
+}
+
+// Control characters cannot be shown or scanned reliably, and NUL cannot be stored in text.
+// eslint-disable-next-line no-control-regex
+const controlChar = /[\x00-\x1f\x7f]/;
+
+/** Why one serial from a CSV pack cannot be loaded (before duplicates are looked at), or null. */
+export function serialRowReason(format: BarcodeFormat, code: string): string | null {
+  if (code === '') return 'blank';
+  if (code.length > MAX_SERIAL_LENGTH && [...code].length > MAX_SERIAL_LENGTH) return `longer than ${MAX_SERIAL_LENGTH} characters`;
+  if (controlChar.test(code)) return 'contains a line break or another control character';
+  return unencodableReason(format, code);
+}
+
+/**
+ * Splits a one-column CSV into records, streaming: CRLF, LF or CR line ends, a leading BOM,
+ * and simple quoting ("a ""quoted"" serial", line breaks inside quotes stay in the record).
+ * A comma outside quotes means a second column: the whole file is refused, naming the row.
+ * Rows are numbered as a spreadsheet numbers them; the header (row 1) is passed on too.
+ */
+export class OneColumnCsvParser {
+  private row = 0;
+  private field = '';
+  private inQuotes = false;
+  /** The last record ended with CR: an LF right after it belongs to the same line end. */
+  private afterCr = false;
+  private started = false;
+  /** True while a record has begun (so a file without a final line end still yields it). */
+  private open = false;
+  /** A closing-or-escaped quote ended the previous chunk. */
+  private pendingQuote = false;
+  private readonly onRecord: (row: number, value: string) => void;
+
+  constructor(onRecord: (row: number, value: string) => void) {
+    this.onRecord = onRecord;
+  }
+
+  push(text: string): void {
+    let i = 0;
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) i = 1;
+    }
+    const n = text.length;
+    while (i < n) {
+      if (this.afterCr) {
+        this.afterCr = false;
+        if (text.charCodeAt(i) === 10) {
+          i++;
+          continue;
+        }
+      }
+      if (this.inQuotes) {
+        const q = text.indexOf('"', i);
+        if (q === -1) {
+          this.field += text.slice(i);
+          return;
+        }
+        this.field += text.slice(i, q);
+        if (q + 1 >= n) {
+          // Whether this quote closes the field or starts an escaped "" depends on the next chunk.
+          this.inQuotes = false;
+          this.pendingQuote = true;
+          return;
+        }
+        if (text.charCodeAt(q + 1) === 34) {
+          this.field += '"';
+          i = q + 2;
+        } else {
+          this.inQuotes = false;
+          i = q + 1;
+        }
+        continue;
+      }
+      if (this.pendingQuote) {
+        this.pendingQuote = false;
+        if (text.charCodeAt(i) === 34) {
+          this.field += '"';
+          this.inQuotes = true;
+          i++;
+          continue;
+        }
+      }
+      special.lastIndex = i;
+      const m = special.exec(text);
+      const end = m ? m.index : n;
+      if (end > i) {
+        this.field += text.slice(i, end);
+        this.open = true;
+      }
+      if (!m) return;
+      const c = text.charCodeAt(end);
+      i = end + 1;
+      if (c === 34) {
+        this.inQuotes = true;
+        this.open = true;
+      } else if (c === 44) {
+        throw new AppError('validation_error',
+          `row ${this.row + 1} has more than one column (a comma outside quotes); a serial pack has one column: nothing was loaded`,
+          { row: this.row + 1 });
+      } else {
+        this.emit();
+        if (c === 13) this.afterCr = true;
+      }
+    }
+  }
+
+  /** Flushes the last record when the file does not end with a line break. */
+  end(): void {
+    this.pendingQuote = false;
+    if (this.open || this.inQuotes || this.field !== '') this.emit();
+  }
+
+  private emit(): void {
+    this.row++;
+    const value = this.field;
+    this.field = '';
+    this.open = false;
+    this.inQuotes = false;
+    this.onRecord(this.row, value);
+  }
+}
+const special = /[\r\n,"]/g;
+
+/**
+ * CSV text in, COPY text rows out (`row_no \t code \t reason`). Rows with a reason keep an empty
+ * code: only their row number is reported.
+ */
+class StagingRows extends Transform {
+  private readonly parser: OneColumnCsvParser;
+  private out = '';
+  /** Data rows (the header excluded) and how many of them were refused here, before SQL. */
+  dataRows = 0;
+  refused = 0;
+  constructor(format: BarcodeFormat, onRows: (rows: number) => void) {
+    super({ decodeStrings: false, writableObjectMode: false, readableHighWaterMark: 1 << 16 });
+    this.parser = new OneColumnCsvParser((row, value) => {
+      if (row === 1) return;
+      this.dataRows++;
+      const code = value.trim();
+      const reason = serialRowReason(format, code);
+      if (reason === null) {
+        this.out += `${row}\t${code.replaceAll('\\', '\\\\')}\t\\N\n`;
+      } else {
+        this.refused++;
+        this.out += `${row}\t\t${reason}\n`;
+      }
+    });
+    this.onRows = onRows;
+  }
+  private readonly onRows: (rows: number) => void;
+
+  override _transform(chunk: string | Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.parser.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    this.flushOut();
+    this.onRows(this.dataRows);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.parser.end();
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    this.flushOut();
+    this.onRows(this.dataRows);
+    done();
+  }
+
+  private flushOut(): void {
+    if (this.out) {
+      this.push(this.out);
+      this.out = '';
+    }
+  }
+}
+
+/** Where uploads wait to be loaded. */
+export function importsDir(ctx: AppContext): string {
+  return path.join(ctx.config.dataDir, 'imports');
+}
+
+/** Serial pools of one campaign change one at a time (CSV packs, fixed serials, kind checks). */
+export async function lockSerialPool(tx: Tx, campaignId: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('serial-pool'), hashtext(${campaignId}))`);
+}
+
+export async function hasFixedSerial(tx: Tx, campaignId: string): Promise<boolean> {
+  const r = await tx.execute(sql`SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaignId}`);
+  return r.rows.length > 0;
+}
+
+export function fixedPoolConflict(): AppError {
+  return new AppError('pool_kind_conflict', 'this campaign has a fixed serial; a CSV pack of one-time serials cannot be added to it');
+}
+
+/** Registers an uploaded pack (already spooled at `filePath`) as a running import. */
+export async function createImport(ctx: AppContext, campaignId: string, filePath: string, id = newId('imp')): Promise<string> {
+  await ctx.db.execute(sql`INSERT INTO serial_imports (id, campaign_id, status, file_path, created_at)
+    VALUES (${id}, ${campaignId}, 'running', ${filePath}, ${ctx.clock()})`);
+  return id;
+}
+
+interface ImportRow {
+  id: string;
+  campaign_id: string;
+  status: ImportStatus;
+  read: number;
+  loaded: number;
+  rejected_count: number;
+  rejected: Rejection[];
+  error: string | null;
+  file_path: string | null;
+}
+
+async function findImportRow(tx: Tx, id: string): Promise<ImportRow | null> {
+  const r = await tx.execute(sql`SELECT id, campaign_id, status, read, loaded, rejected_count, rejected, error, file_path
+    FROM serial_imports WHERE id = ${id}`);
+  return (r.rows[0] as unknown as ImportRow | undefined) ?? null;
+}
+
+function toView(r: ImportRow): ImportView {
+  return {
+    id: r.id,
+    campaignId: r.campaign_id,
+    status: r.status,
+    read: r.read,
+    loaded: r.loaded,
+    rejectedCount: r.rejected_count,
+    rejected: r.rejected,
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+export async function getImport(ctx: AppContext, id: string): Promise<ImportView> {
+  const row = await findImportRow(ctx.db, id);
+  if (!row) throw new AppError('not_found', `import ${id} does not exist`);
+  return toView(row);
+}
+
+async function removeFile(file: string | null): Promise<void> {
+  if (file) await fs.promises.rm(file, { force: true });
+}
+
+/**
+ * Loads a spooled pack into the campaign's pool, all or nothing, in one transaction:
+ * COPY every row into a temporary staging table, then set-based statements keep the first
+ * occurrence of each code, leave out codes the campaign already has, insert the rest, and list
+ * the rejected rows. Idempotent: an import that is no longer running is left
+ * as it is. A file the caller got wrong (a second column) fails the import with the reason.
+ */
+export async function runImport(ctx: AppContext, importId: string): Promise<ImportView> {
+  const first = await findImportRow(ctx.db, importId);
+  if (!first) throw new AppError('not_found', `import ${importId} does not exist`);
+  if (first.status !== 'running') return toView(first);
+  try {
+    return await loadPack(ctx, importId);
+  } catch (err) {
+    const message = err instanceof AppError ? err.message : `the import failed: ${(err as Error).message}`;
+    const r = await ctx.db.execute(sql`UPDATE serial_imports SET status = 'failed', error = ${message}, finished_at = ${ctx.clock()}
+      WHERE id = ${importId} AND status = 'running' RETURNING file_path`);
+    if (r.rows.length > 0) await removeFile((r.rows[0] as { file_path: string | null }).file_path);
+    throw err;
+  }
+}
+
+async function loadPack(ctx: AppContext, importId: string): Promise<ImportView> {
+  const client = await ctx.db.$client.connect();
+  let progress: Promise<unknown> = Promise.resolve();
+  let copying = false;
+  try {
+    await client.query('BEGIN');
+    const imp = (await client.query<ImportRow>(`SELECT id, campaign_id, status, read, loaded, rejected_count, rejected, error, file_path
+      FROM serial_imports WHERE id = $1`, [importId])).rows[0]!;
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('serial-pool'), hashtext($1))`, [imp.campaign_id]);
+    // Re-read under the lock: a second run of the same import waits here and then finds it done.
+    const status = (await client.query<{ status: ImportStatus }>('SELECT status FROM serial_imports WHERE id = $1', [importId])).rows[0]!.status;
+    if (status !== 'running') {
+      await client.query('ROLLBACK');
+      return await getImport(ctx, importId);
+    }
+    if ((await client.query('SELECT 1 FROM fixed_serials WHERE campaign_id = $1', [imp.campaign_id])).rows.length > 0) throw fixedPoolConflict();
+    if (!imp.file_path) throw new AppError('conflict', `import ${importId} has no file to load`);
+    const campaign = await getCampaign(ctx.db, imp.campaign_id);
+
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    await client.query(`CREATE TEMP TABLE serial_stage (row_no int NOT NULL, code text NOT NULL, reason text) ON COMMIT DROP`);
+    const startedAt = Date.now();
+    let lastReport = startedAt;
+    copying = true;
+    const staging = new StagingRows(campaign.barcode, (rows) => {
+      const now = Date.now();
+      if (now - lastReport < 250) return;
+      lastReport = now;
+      // Progress goes through another connection so it is visible before the load commits.
+      progress = progress.then(async () => {
+        if (copying) {
+          await ctx.db.execute(sql`UPDATE serial_imports SET read = ${rows} WHERE id = ${importId} AND status = 'running'`);
+        }
+      }).catch(() => undefined);
+    });
+    const input = fs.createReadStream(imp.file_path, { encoding: 'utf8', highWaterMark: 1 << 18 });
+    await pipeline(input, staging, client.query(copyFrom('COPY serial_stage (row_no, code, reason) FROM STDIN')));
+    copying = false;
+    await progress;
+    // Every row is read: say so while the insert, the longest step, runs.
+    await ctx.db.execute(sql`UPDATE serial_imports SET read = ${staging.dataRows} WHERE id = ${importId} AND status = 'running'`);
+
+    const copiedAt = Date.now();
+    await client.query('ANALYZE serial_stage');
+
+    // Plain INSERT: the pool lock keeps other loads of this campaign out, and codes it already
+    // has are left out here, so no conflict can arise (ON CONFLICT would cost a second probe).
+    // Rows go in code order, so every index of serials is filled in its own order: measured
+    // with 1M random codes, 24 s in file order against 11 s in code order. Serials are then
+    // handed out in code order, which one-time codes do not mind.
+    const inserted = await client.query(`INSERT INTO serials (campaign_id, code, import_id)
+      SELECT $1, s.code, $2 FROM serial_stage s
+      WHERE s.reason IS NULL AND NOT EXISTS (SELECT 1 FROM serials x WHERE x.campaign_id = $1 AND x.code = s.code)
+      GROUP BY s.code ORDER BY s.code`, [imp.campaign_id, importId]);
+    const loaded = inserted.rowCount ?? 0;
+    const insertedAt = Date.now();
+    const read = staging.dataRows;
+    const rejectedCount = read - loaded;
+    let rejected: Rejection[] = [];
+    if (rejectedCount > 0 && rejectedCount === staging.refused) {
+      rejected = (await client.query<Rejection>(`SELECT row_no AS row, reason FROM serial_stage WHERE reason IS NOT NULL
+        ORDER BY row_no LIMIT ${MAX_REPORTED_REJECTIONS}`)).rows;
+    } else if (rejectedCount > 0) {
+      // A later occurrence of a code is a duplicate of its first row; a first occurrence that
+      // was not loaded by this import was already in the campaign.
+      rejected = (await client.query<Rejection>(`WITH firsts AS (
+          SELECT code, min(row_no) AS first_row FROM serial_stage WHERE reason IS NULL GROUP BY code)
+        SELECT s.row_no AS row, COALESCE(s.reason,
+          CASE WHEN s.row_no <> f.first_row THEN 'duplicate of row ' || f.first_row ELSE 'already loaded in this campaign' END) AS reason
+        FROM serial_stage s
+        LEFT JOIN firsts f ON s.reason IS NULL AND f.code = s.code
+        LEFT JOIN serials x ON s.row_no = f.first_row AND x.campaign_id = $1 AND x.code = s.code
+        WHERE s.reason IS NOT NULL OR s.row_no <> f.first_row OR x.import_id IS DISTINCT FROM $2
+        ORDER BY s.row_no LIMIT ${MAX_REPORTED_REJECTIONS}`, [imp.campaign_id, importId])).rows;
+    }
+    await client.query(`UPDATE serial_imports SET status = 'done', read = $2, loaded = $3, rejected_count = $4, rejected = $5::jsonb,
+        file_path = NULL, finished_at = $6 WHERE id = $1`,
+    [importId, read, loaded, rejectedCount, JSON.stringify(rejected), ctx.clock()]);
+    await client.query('COMMIT');
+    ctx.log.info({ importId, campaignId: imp.campaign_id, read, loaded, rejectedCount, copyMs: copiedAt - startedAt,
+      insertMs: insertedAt - copiedAt, totalMs: Date.now() - startedAt }, 'serial pack loaded');
+    await removeFile(imp.file_path);
+    return { id: importId, campaignId: imp.campaign_id, status: 'done', read, loaded, rejectedCount, rejected };
+  } catch (err) {
+    copying = false;
+    await progress;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Loads a large CSV pack in the background; the upload answered 202 with the import to poll. */
+export const serialImportJob = defineJob({
+  name: 'serial-import',
+  payload: z.object({ importId: z.string().min(1) }),
+  // A crash mid-load rolls the transaction back and leaves the import running: a retry redoes it.
+  retryLimit: 2,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  expireInSeconds: 900,
+  batchSize: 1,
+  async handler({ importId }, ctx) {
+    try {
+      await runImport(ctx, importId);
+    } catch (err) {
+        // runImport marked the import failed with the reason; a refusal is not worth a retry.
+      if (err instanceof AppError) {
+        ctx.log.info({ importId, code: err.code, message: err.message }, 'serial import refused');
+        return;
+      }
+      throw err;
+    }
+  },
+});
