@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
+import { onCouponsExpired as runExpiredFlows } from '../flows/coupon-events.ts';
 import { defineJob } from '../jobs/define.ts';
 
 const SWEEP_BATCH = 5000;
@@ -34,9 +35,11 @@ export async function sweepExpired(ctx: AppContext): Promise<number> {
 
 /** Hook for what follows an expiry (flows with a `coupon: expired` trigger), in the sweep's transaction. */
 async function onCouponsExpired(
-  _ctx: AppContext, _tx: Parameters<Parameters<AppContext['db']['transaction']>[0]>[0],
-  _rows: Array<{ id: string; campaignId: string; contactId: string }>,
-): Promise<void> {}
+  ctx: AppContext, tx: Parameters<Parameters<AppContext['db']['transaction']>[0]>[0],
+  rows: Array<{ id: string; campaignId: string; contactId: string }>,
+): Promise<void> {
+  await runExpiredFlows(ctx, tx, rows);
+}
 
 export const expirySweepJob = defineJob({
   name: 'coupons.expiry-sweep',

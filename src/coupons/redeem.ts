@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
+import { onCouponRedeemed } from '../flows/coupon-events.ts';
 import { refuse, type Result } from '../lib/errors.ts';
 import { getCampaign, type CampaignRow } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
@@ -73,6 +74,7 @@ export async function redeemCoupon(ctx: AppContext, token: string): Promise<Rede
         UPDATE coupons SET status = 'redeemed', redeemed_at = ${now}, opened_at = COALESCE(opened_at, ${now}),
           serial_code = ${serial.code}, serial_id = ${serial.id}, expires_at = ${expiresAt}
         WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
+      await onCouponRedeemed(ctx, tx, updated.rows[0] as unknown as CouponRow, campaign);
       return { ok: true, coupon: updated.rows[0] as unknown as CouponRow, campaign, code: serial.code, alreadyRedeemed: false };
     });
   } catch (err) {

@@ -177,6 +177,8 @@ export const inboundEvents = pgTable('inbound_events', {
 /** Every message to a contact, written in the same transaction as the change it reports. */
 export const outbox = pgTable('outbox', {
   id: text('id').primaryKey(),
+  /** Write order (ids are random): a contact's messages are delivered in this order. */
+  seq: bigserial('seq', { mode: 'number' }).notNull(),
   channel: text('channel').notNull(),
   contactId: text('contact_id').notNull(),
   conversationId: text('conversation_id'),
@@ -218,12 +220,15 @@ export const flowRuns = pgTable('flow_runs', {
   resumeAt: ts('resume_at'),
   state: jsonb('state').$type<Record<string, unknown>>().notNull().default({}),
   endReason: text('end_reason'),
+  /** Set for runs started by a coupon event (`coupon:<id>:<event>`): such an event starts at most one run. */
+  triggerKey: text('trigger_key'),
   startedAt: ts('started_at').notNull(),
   updatedAt: ts('updated_at').notNull(),
   endedAt: ts('ended_at'),
 }, (t) => [
   uniqueIndex('flow_runs_one_active_key').on(t.contactId).where(sql`status IN ('running', 'waiting')`),
   index('flow_runs_resume_idx').on(t.resumeAt).where(sql`status = 'waiting' AND waiting_for = 'resume'`),
+  uniqueIndex('flow_runs_trigger_key').on(t.triggerKey),
 ]);
 
 /** One row per executed step: where contacts drop off. */

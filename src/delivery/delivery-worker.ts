@@ -2,9 +2,12 @@ import { sql } from 'drizzle-orm';
 import type { ChannelName, Delivery, DeliveryResult, OutboundMessage } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
+import { onCouponReleased } from '../flows/jobs.ts';
 
 export interface OutboxRow {
   id: string;
+  /** Write order: messages to one contact go out in this order. */
+  seq: number;
   channel: ChannelName;
   contactId: string;
   conversationId: string | null;
@@ -45,19 +48,19 @@ export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx
   const claimed = await ctx.db.execute(sql`
     WITH due AS (
       SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now()
-      ORDER BY next_attempt_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED
+      ORDER BY next_attempt_at, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
     )
     UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS})
     FROM due, contacts ct
     WHERE o.id = due.id AND ct.id = o.contact_id
-    RETURNING o.id, o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
+    RETURNING o.id, o.seq, o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
       o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.retry_key AS "retryKey",
       o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable,
       (SELECT external_id FROM conversations cv WHERE cv.id = o.conversation_id) AS "externalId"`);
   const rows = claimed.rows as unknown as OutboxRow[];
   // Messages to one contact go out in order; different contacts in parallel.
   const byContact = new Map<string, OutboxRow[]>();
-  for (const row of rows.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+  for (const row of rows.sort((a, b) => a.seq - b.seq)) {
     const list = byContact.get(row.contactId) ?? [];
     list.push(row);
     byContact.set(row.contactId, list);
@@ -112,6 +115,7 @@ export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' |
       case 'failed':
         await tx.execute(sql`UPDATE outbox SET status = 'failed', last_error = ${result.error} WHERE id = ${row.id}`);
         if (row.couponId) await releaseCoupon(tx, row.couponId, result.error, at);
+        if (row.couponId) await onCouponReleased(ctx, tx, row.couponId);
         break;
     }
   });

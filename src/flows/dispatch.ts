@@ -2,12 +2,92 @@ import type { ChannelEvent } from '../../adapters/types.ts';
 import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
+import { normaliseText } from './normalise.ts';
+import { flowRegistry } from './registry.ts';
+import { continueRun, endStale, interruptRun, isStale, lockContactRun, recordDropped, RunSession, startRun } from './runner.ts';
+import { eventText, keywordClaimed, matchFlows } from './triggers.ts';
+import { interrupts } from './types.ts';
+
+/** LINE reply tokens live about a minute; we stop using one 50 s after the event. */
+export const REPLY_TOKEN_TTL_MS = 50_000;
+
+export type DispatchOutcome =
+  | 'ignored' | 'handoff' | 'answered' | 'started' | 'interrupted' | 'dropped' | 'my-coupons' | 'no-match';
+
+/** The link to the contact's "my coupons" page. */
+export function myCouponsUrl(ctx: AppContext, contact: Pick<ContactRow, 'meToken'>): string {
+  return `${ctx.config.PUBLIC_BASE_URL}/me/${contact.meToken}`;
+}
+
+function isMyCoupons(ctx: AppContext, text: string | null): boolean {
+  if (text === null) return false;
+  const n = normaliseText(text);
+  return ctx.config.MY_COUPONS_KEYWORDS.some((k) => normaliseText(k) === n);
+}
 
 /**
  * Called by the inbound worker for every stored event, inside the transaction that marks the
- * event processed: whatever it writes (outbox rows, flow state) commits with that mark.
- * Placeholder until the flow engine is written.
+ * event processed: whatever it writes (outbox rows, run state, step records) commits with that
+ * mark. Order: handoff silence → the answer a waiting `ask` expects (unless the message starts an
+ * interrupting flow) → the most specific trigger → the built-in "my coupons" answer.
  */
 export async function dispatchEvent(
-  _ctx: AppContext, _tx: Tx, _event: ChannelEvent, _contact: ContactRow, _conversation: ConversationRow,
-): Promise<void> {}
+  ctx: AppContext, tx: Tx, event: ChannelEvent, contact: ContactRow, conversation: ConversationRow,
+): Promise<DispatchOutcome> {
+  const registry = flowRegistry(ctx);
+  if (event.standby || event.type === 'unfollow' || event.type === 'other') return 'ignored';
+  if (conversation.handoffAt) return 'handoff';
+  if (!registry) return 'ignored';
+
+  const text = eventText(event);
+  const candidates = matchFlows(registry.flows, event);
+  const myCoupons = isMyCoupons(ctx, text) && !keywordClaimed(registry.flows, text!, event.channel);
+  // Cheap exit for the common "nothing to do" event: no query unless a run might be waiting.
+  if (candidates.length === 0 && !myCoupons && event.type !== 'message' && event.type !== 'postback') return 'no-match';
+
+  const eventAt = new Date(event.timestamp);
+  const session = new RunSession({
+    ctx, tx, registry, contact, conversation,
+    ...(event.replyToken && event.channel === 'line'
+      ? { replyToken: event.replyToken, replyTokenExpiresAt: new Date(eventAt.getTime() + REPLY_TOKEN_TTL_MS) } : {}),
+  });
+  let running = await lockContactRun(tx, contact.id);
+  if (running && isStale(registry, running)) {
+    await endStale(session, running);
+    running = null;
+  }
+  const best = candidates[0];
+  let outcome: DispatchOutcome;
+
+  if (running && running.waitingFor === 'answer' && (event.type === 'message' || event.type === 'postback') && !(best && interrupts(best))) {
+    if (myCoupons) {
+      // The question stays open: "my coupons" is answered and the contact can still reply.
+      await answerMyCoupons(ctx, session);
+      outcome = 'my-coupons';
+    } else {
+      const answer = event.type === 'message' ? (event.text ?? null) : event.payload;
+      await continueRun(session, running, { phase: 'answer', text: answer });
+      outcome = 'answered';
+    }
+  } else if (best) {
+    if (running && !interrupts(best)) {
+      await recordDropped(session, best, running);
+      outcome = 'dropped';
+    } else {
+      if (running) await interruptRun(session, running, best);
+      await startRun(session, best);
+      outcome = running ? 'interrupted' : 'started';
+    }
+  } else if (myCoupons) {
+    await answerMyCoupons(ctx, session);
+    outcome = 'my-coupons';
+  } else {
+    outcome = 'no-match';
+  }
+  await session.flush();
+  return outcome;
+}
+
+async function answerMyCoupons(ctx: AppContext, session: RunSession): Promise<void> {
+  await session.send({ type: 'text', text: `Your coupons: ${myCouponsUrl(ctx, session.contact)}` });
+}

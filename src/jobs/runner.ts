@@ -49,6 +49,8 @@ export class JobRunner implements JobSender {
         batchSize: job.batchSize,
         burstWhenBatchFull: job.batchSize > 1,
         pollingIntervalSeconds: 1,
+        // Delayed jobs (flow waits, retries) become due without a NOTIFY: poll often enough to run them on time.
+        notifyPollingIntervalSeconds: 1,
       }, (batch: Job<unknown>[]) => this.runBatch(job, batch, ctx));
       if (job.cron) await this.boss.schedule(job.name, job.cron, {}, { tz: 'UTC' });
     }

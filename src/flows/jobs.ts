@@ -1,0 +1,269 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { getConversation, type ContactRow } from '../contacts/contacts.ts';
+import type { AppContext } from '../context.ts';
+import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
+import { formatDeadline } from '../coupons/rules.ts';
+import type { Tx } from '../db/client.ts';
+import { enqueueMessage } from '../delivery/outbox.ts';
+import { defineJob } from '../jobs/define.ts';
+import { runCouponEvent, type CouponEventOutcome } from './coupon-events.ts';
+import { flowRegistry } from './registry.ts';
+import { continueRun, endStale, getRun, isStale, RunSession } from './runner.ts';
+
+/**
+ * The flow engine's jobs. Every handler is idempotent: a resume checks the run still waits at
+ * that step under the contact's lock; a coupon event starts at most one run (unique trigger key);
+ * a reminder is claimed by setting reminded_at in its own transaction; a resend is claimed by
+ * inserting its coupon_resends row.
+ */
+const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName",
+  me_token AS "meToken", tags, attributes, unreachable_at AS "unreachableAt"`;
+
+async function lockContact(tx: Tx, id: string): Promise<ContactRow | null> {
+  const r = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${id} FOR UPDATE`);
+  return (r.rows[0] as unknown as ContactRow | undefined) ?? null;
+}
+
+/**
+ * Wakes a run waiting at a `wait` step. The contact is locked first (the order every flow
+ * transaction takes), then the run is re-read: a run no longer waiting at this step makes it a no-op.
+ */
+export async function resumeRun(ctx: AppContext, runId: string, stepPath: string): Promise<'resumed' | 'stale'> {
+  const registry = flowRegistry(ctx);
+  if (!registry) throw new Error('flows are not started');
+  let wrote = false;
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const peek = await getRun(tx, runId);
+    if (!peek) return 'stale' as const;
+    const contact = await lockContact(tx, peek.contactId);
+    const run = await getRun(tx, runId, { forUpdate: true });
+    if (!contact || !run || run.status !== 'waiting' || run.waitingFor !== 'resume' || run.stepPath !== stepPath) return 'stale' as const;
+    const conversation = run.conversationId ? await getConversation(tx, run.conversationId) : null;
+    const session = new RunSession({ ctx, tx, registry, contact, conversation: conversation ?? fallbackConversation(contact) });
+    if (!conversation || conversation.handoffAt) {
+      await tx.execute(sql`UPDATE flow_runs SET status = 'interrupted', waiting_for = NULL, resume_at = NULL, updated_at = ${session.now},
+        ended_at = ${session.now}, end_reason = ${conversation ? 'the conversation was handed off to an agent' : 'the conversation is gone'} WHERE id = ${run.id}`);
+      return 'stale' as const;
+    }
+    if (isStale(registry, run)) {
+      await endStale(session, run);
+      return 'stale' as const;
+    }
+    await continueRun(session, run, { phase: 'resume' });
+    await session.flush();
+    wrote = session.wroteOutbox;
+    return 'resumed' as const;
+  });
+  if (wrote) ctx.notifyOutbox();
+  return outcome;
+}
+
+function fallbackConversation(contact: ContactRow) {
+  return { id: '', contactId: contact.id, channel: contact.channel, externalId: contact.platformUserId, lastInboundAt: null, handoffAt: null };
+}
+
+export const flowsResumeJob = defineJob({
+  name: 'flows.resume',
+  payload: z.object({ runId: z.string(), stepPath: z.string() }),
+  retryLimit: 5,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  expireInSeconds: 120,
+  batchSize: 10,
+  handler: async (p, ctx) => {
+    await resumeRun(ctx, p.runId, p.stepPath);
+  },
+});
+
+/**
+ * Resumes runs whose wake-up is overdue: a resume job sent inside a transaction that had not yet
+ * committed when the job ran finds nothing to do, and this sweep catches the run.
+ */
+export async function resumeDueRuns(ctx: AppContext, graceMs = 30_000): Promise<number> {
+  const due = new Date(ctx.clock().getTime() - graceMs);
+  const r = await ctx.db.execute(sql`SELECT id, step_path AS "stepPath" FROM flow_runs
+    WHERE status = 'waiting' AND waiting_for = 'resume' AND resume_at <= ${due} ORDER BY resume_at LIMIT 500`);
+  let n = 0;
+  for (const row of r.rows as Array<{ id: string; stepPath: string }>) {
+    if (await resumeRun(ctx, row.id, row.stepPath) === 'resumed') n++;
+  }
+  return n;
+}
+
+export const flowsResumeDueJob = defineJob({
+  name: 'flows.resume-due',
+  payload: z.object({}).passthrough(),
+  retryLimit: 2,
+  retryDelaySeconds: 10,
+  retryBackoff: false,
+  expireInSeconds: 300,
+  batchSize: 1,
+  cron: '* * * * *',
+  handler: async (_p, ctx) => {
+    if (flowRegistry(ctx)) await resumeDueRuns(ctx);
+  },
+});
+
+interface CouponInfo {
+  id: string;
+  token: string;
+  contactId: string;
+  conversationId: string | null;
+  expiresAt: Date | null;
+  slug: string;
+  name: string;
+}
+
+const couponInfoColumns = sql`c.id, c.token, c.contact_id AS "contactId", c.conversation_id AS "conversationId",
+  c.expires_at AS "expiresAt", cm.slug, cm.name`;
+
+/** The default reminder, when no `coupon: {event: expiring}` flow speaks for the campaign. */
+export function reminderText(ctx: AppContext, c: Pick<CouponInfo, 'name' | 'token' | 'expiresAt'>): string {
+  const deadline = c.expiresAt ? formatDeadline(c.expiresAt, ctx.config.TZ_DEFAULT) : 'soon';
+  return `Your coupon "${c.name}" expires on ${deadline}. ${couponPageUrl(ctx, c.token)}`;
+}
+
+async function sendReminder(ctx: AppContext, tx: Tx, c: CouponInfo, contact?: ContactRow | null): Promise<void> {
+  const who = contact ?? (await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${c.contactId}`)).rows[0] as unknown as ContactRow | undefined;
+  if (!who) return;
+  await enqueueMessage(tx, {
+    channel: who.channel, contactId: who.id, conversationId: c.conversationId, message: { type: 'text', text: reminderText(ctx, c) },
+  });
+}
+
+const needsDefault = (o: CouponEventOutcome) => o === 'none' || o === 'dropped' || o === 'skipped';
+
+/** Runs a coupon event deferred because the contact was busy (see runCouponEvent). */
+export const flowsCouponEventJob = defineJob({
+  name: 'flows.coupon-event',
+  payload: z.object({ couponId: z.string(), event: z.enum(['redeemed', 'expiring', 'expired']), fallbackReminder: z.boolean().default(false) }),
+  retryLimit: 5,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  expireInSeconds: 120,
+  batchSize: 10,
+  handler: async (p, ctx) => {
+    await ctx.db.transaction(async (tx) => {
+      const r = await tx.execute(sql`SELECT ${couponInfoColumns} FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id WHERE c.id = ${p.couponId}`);
+      const c = r.rows[0] as unknown as CouponInfo | undefined;
+      if (!c) return;
+      const res = await runCouponEvent(ctx, tx, {
+        couponId: c.id, contactId: c.contactId, conversationId: c.conversationId, campaignSlug: c.slug, event: p.event,
+      }, { defer: false });
+      if (p.fallbackReminder && needsDefault(res.outcome)) await sendReminder(ctx, tx, c, res.contact);
+    });
+    ctx.notifyOutbox();
+  },
+});
+
+const REMIND_BATCH = 200;
+
+/**
+ * Reminds contacts of coupons whose deadline is within their campaign's remind_before_hours:
+ * reminded_at is set in the same transaction as the reminder, so each coupon is reminded once.
+ * Redeemed coupons are reminded too (their code is still to be used); verified ones are done.
+ */
+export async function remindExpiring(ctx: AppContext): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const now = ctx.clock();
+    const n = await ctx.db.transaction(async (tx) => {
+      const r = await tx.execute(sql`
+        WITH due AS (
+          SELECT c2.id FROM coupons c2 JOIN campaigns cm2 ON cm2.id = c2.campaign_id
+          WHERE c2.status IN ('sent', 'opened', 'redeemed') AND c2.reminded_at IS NULL AND cm2.remind_before_hours IS NOT NULL
+            AND c2.expires_at > ${now} AND c2.expires_at <= ${now}::timestamptz + make_interval(hours => cm2.remind_before_hours)
+          ORDER BY c2.expires_at LIMIT ${REMIND_BATCH} FOR UPDATE OF c2 SKIP LOCKED)
+        UPDATE coupons c SET reminded_at = ${now} FROM due, campaigns cm
+        WHERE c.id = due.id AND cm.id = c.campaign_id
+        RETURNING ${couponInfoColumns}`);
+      const rows = (r.rows as unknown as CouponInfo[]).sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
+      for (const c of rows) {
+        const res = await runCouponEvent(ctx, tx, {
+          couponId: c.id, contactId: c.contactId, conversationId: c.conversationId, campaignSlug: c.slug, event: 'expiring',
+        }, { defer: true, fallbackReminder: true });
+        if (needsDefault(res.outcome)) await sendReminder(ctx, tx, c, res.contact);
+      }
+      return rows.length;
+    });
+    total += n;
+    if (n < REMIND_BATCH) break;
+  }
+  if (total > 0) {
+    ctx.notifyOutbox();
+    ctx.log.info({ reminded: total }, 'expiry reminders');
+  }
+  return total;
+}
+
+export const couponsRemindJob = defineJob({
+  name: 'coupons.remind',
+  payload: z.object({}).passthrough(),
+  retryLimit: 3,
+  retryDelaySeconds: 10,
+  retryBackoff: true,
+  expireInSeconds: 300,
+  batchSize: 1,
+  cron: '* * * * *',
+  handler: async (_p, ctx) => {
+    await remindExpiring(ctx);
+  },
+});
+
+/** A flow-issued coupon released after a failed delivery is re-issued this long after. */
+export const RESEND_DELAY_MS = 60_000;
+
+/**
+ * Hook for the delivery worker, in the transaction that released a coupon: queues its one resend
+ * when a flow issued it and it is not itself a resend.
+ */
+export async function onCouponReleased(ctx: AppContext, tx: Tx, couponId: string): Promise<void> {
+  const r = await tx.execute(sql`SELECT 1 FROM coupons c WHERE c.id = ${couponId} AND c.source = 'flow' AND c.status = 'void'
+    AND NOT EXISTS (SELECT 1 FROM coupon_resends rs WHERE rs.new_coupon_id = c.id)`);
+  if (r.rows.length === 0) return;
+  await ctx.jobs.send(couponsResendJob, { couponId }, { startAfter: new Date(ctx.clock().getTime() + RESEND_DELAY_MS), singletonKey: couponId });
+}
+
+/** Re-issues a released flow coupon once, to the same contact, if the campaign still sends. */
+export async function resendReleased(ctx: AppContext, couponId: string): Promise<'reissued' | 'duplicate' | string> {
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const r = await tx.execute(sql`SELECT c.contact_id AS "contactId", c.conversation_id AS "conversationId", c.campaign_id AS "campaignId", c.status, c.source
+      FROM coupons c WHERE c.id = ${couponId}`);
+    const c = r.rows[0] as { contactId: string; conversationId: string | null; campaignId: string; status: string; source: string } | undefined;
+    if (!c || c.status !== 'void' || c.source !== 'flow') return 'not_released';
+    const contact = await lockContact(tx, c.contactId);
+    const claimed = await tx.execute(sql`INSERT INTO coupon_resends (released_coupon_id, outcome, at) VALUES (${couponId}, 'pending', ${ctx.clock()})
+      ON CONFLICT (released_coupon_id) DO NOTHING RETURNING released_coupon_id`);
+    if (claimed.rows.length === 0) return 'duplicate';
+    const conversation = c.conversationId ? await getConversation(tx, c.conversationId) : null;
+    let result: string;
+    if (!contact || !conversation) {
+      result = 'no_conversation';
+    } else {
+      const issued = await issueCoupon(ctx, tx, { campaign: { id: c.campaignId }, contact, conversation, source: 'flow' });
+      if (issued.ok) {
+        await tx.execute(sql`UPDATE coupon_resends SET new_coupon_id = ${issued.coupon.id}, outcome = 'reissued' WHERE released_coupon_id = ${couponId}`);
+        return 'reissued';
+      }
+      result = issued.code;
+    }
+    await tx.execute(sql`UPDATE coupon_resends SET outcome = ${result} WHERE released_coupon_id = ${couponId}`);
+    return result;
+  });
+  if (outcome === 'reissued') ctx.notifyOutbox();
+  return outcome;
+}
+
+export const couponsResendJob = defineJob({
+  name: 'coupons.resend',
+  payload: z.object({ couponId: z.string() }),
+  retryLimit: 5,
+  retryDelaySeconds: 30,
+  retryBackoff: true,
+  expireInSeconds: 120,
+  batchSize: 5,
+  handler: async (p, ctx) => {
+    await resendReleased(ctx, p.couponId);
+  },
+});

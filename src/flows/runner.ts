@@ -1,0 +1,384 @@
+import { sql } from 'drizzle-orm';
+import type { OutboundMessage } from '../../adapters/types.ts';
+import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
+import type { AppContext } from '../context.ts';
+import { findCampaignBySlug } from '../coupons/campaigns.ts';
+import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
+import { formatDeadline } from '../coupons/rules.ts';
+import type { Tx } from '../db/client.ts';
+import { enqueueMessage } from '../delivery/outbox.ts';
+import { newId } from '../lib/ids.ts';
+import { flowsResumeJob } from './jobs.ts';
+import { branchPath, nextPath, stepAt } from './paths.ts';
+import type { FlowRegistry } from './registry.ts';
+import { emptyState, type RunState, type StepEnv } from './scope.ts';
+import { executeStep } from './steps/index.ts';
+import type { CouponOutcome, StepInput, StepOutcome, StepOutput } from './steps/step.ts';
+import type { Flow, Step } from './types.ts';
+
+/** A dispatch never executes more steps than this: a `goto` cycle ends as a failed run. */
+export const MAX_STEPS_PER_DISPATCH = 50;
+
+export type RunStatus = 'running' | 'waiting' | 'done' | 'failed' | 'interrupted' | 'handoff' | 'dropped';
+
+export interface RunRow {
+  id: string;
+  contactId: string;
+  conversationId: string | null;
+  flowId: string;
+  startFlowId: string;
+  status: RunStatus;
+  stepPath: string | null;
+  waitingFor: 'answer' | 'resume' | null;
+  resumeAt: Date | null;
+  state: RunState;
+  endReason: string | null;
+  triggerKey: string | null;
+  startedAt: Date;
+}
+
+const runColumns = sql`id, contact_id AS "contactId", conversation_id AS "conversationId", flow_id AS "flowId",
+  start_flow_id AS "startFlowId", status, step_path AS "stepPath", waiting_for AS "waitingFor", resume_at AS "resumeAt",
+  state, end_reason AS "endReason", trigger_key AS "triggerKey", started_at AS "startedAt"`;
+
+export async function activeRun(tx: Tx, contactId: string): Promise<RunRow | null> {
+  const r = await tx.execute(sql`SELECT ${runColumns} FROM flow_runs WHERE contact_id = ${contactId} AND status IN ('running', 'waiting')`);
+  return (r.rows[0] as unknown as RunRow | undefined) ?? null;
+}
+
+/**
+ * Locks the contact (one flow transaction per contact at a time: runs, tags and attributes change
+ * under this lock) and reads its running flow, in one round trip.
+ */
+export async function lockContactRun(tx: Tx, contactId: string): Promise<RunRow | null> {
+  const r = await tx.execute(sql`
+    SELECT r.id, r.contact_id AS "contactId", r.conversation_id AS "conversationId", r.flow_id AS "flowId",
+      r.start_flow_id AS "startFlowId", r.status, r.step_path AS "stepPath", r.waiting_for AS "waitingFor", r.resume_at AS "resumeAt",
+      r.state, r.end_reason AS "endReason", r.trigger_key AS "triggerKey", r.started_at AS "startedAt"
+    FROM contacts c LEFT JOIN flow_runs r ON r.contact_id = c.id AND r.status IN ('running', 'waiting')
+    WHERE c.id = ${contactId} FOR UPDATE OF c`);
+  const row = r.rows[0] as unknown as RunRow | undefined;
+  return row?.id ? row : null;
+}
+
+export async function getRun(tx: Tx, id: string, opts: { forUpdate?: boolean } = {}): Promise<RunRow | null> {
+  const r = await tx.execute(sql`SELECT ${runColumns} FROM flow_runs WHERE id = ${id} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
+  return (r.rows[0] as unknown as RunRow | undefined) ?? null;
+}
+
+interface StepRecord {
+  runId: string;
+  flowId: string;
+  stepPath: string;
+  stepType: string;
+  outcome: StepOutcome | 'failed';
+}
+
+/**
+ * Everything one transaction does to a contact's flows: the contact and conversation as they
+ * change, the reply token (used by the first message only), the step budget, and what is written
+ * at the end (step records) or sent after (resume jobs).
+ */
+export class RunSession {
+  readonly ctx: AppContext;
+  readonly tx: Tx;
+  readonly registry: FlowRegistry;
+  readonly contact: ContactRow;
+  readonly conversation: ConversationRow;
+  readonly now: Date;
+  private replyToken: string | null;
+  private readonly replyTokenExpiresAt: Date | null;
+  private stepsLeft = MAX_STEPS_PER_DISPATCH;
+  private readonly records: StepRecord[] = [];
+  private readonly resumes: Array<{ runId: string; stepPath: string; at: Date }> = [];
+  private readonly runs: Array<{ run: RunRow; isNew: boolean }> = [];
+  /** Outbox rows written: the caller wakes the delivery worker after commit. */
+  wroteOutbox = false;
+
+  constructor(opts: {
+    ctx: AppContext; tx: Tx; registry: FlowRegistry; contact: ContactRow; conversation: ConversationRow;
+    replyToken?: string | null; replyTokenExpiresAt?: Date | null;
+  }) {
+    this.ctx = opts.ctx;
+    this.tx = opts.tx;
+    this.registry = opts.registry;
+    this.contact = { ...opts.contact, tags: [...opts.contact.tags], attributes: { ...opts.contact.attributes } };
+    this.conversation = { ...opts.conversation };
+    this.now = opts.ctx.clock();
+    this.replyToken = opts.replyToken ?? null;
+    this.replyTokenExpiresAt = opts.replyTokenExpiresAt ?? null;
+  }
+
+  env(): StepEnv {
+    return {
+      now: this.now,
+      timeZone: this.ctx.config.TZ_DEFAULT,
+      channel: this.contact.channel,
+      contact: { displayName: this.contact.displayName, tags: this.contact.tags, attributes: this.contact.attributes },
+    };
+  }
+
+  /** The reply token for the first outbound message of the dispatch; later ones push. */
+  private takeReply(): { replyToken: string | null; replyTokenExpiresAt: Date | null } {
+    const token = this.replyToken;
+    this.replyToken = null;
+    return { replyToken: token, replyTokenExpiresAt: token ? this.replyTokenExpiresAt : null };
+  }
+
+  peekReply(): { replyToken: string | null; replyTokenExpiresAt: Date | null } {
+    return { replyToken: this.replyToken, replyTokenExpiresAt: this.replyToken ? this.replyTokenExpiresAt : null };
+  }
+
+  async send(message: OutboundMessage): Promise<void> {
+    await enqueueMessage(this.tx, {
+      channel: this.contact.channel, contactId: this.contact.id, conversationId: this.conversation.id, message, ...this.takeReply(),
+    });
+    this.wroteOutbox = true;
+  }
+
+  async issue(slug: string): Promise<CouponOutcome> {
+    const result = await issueCoupon(this.ctx, this.tx, {
+      campaign: { slug }, contact: this.contact, conversation: this.conversation, source: 'flow', ...this.peekReply(),
+    });
+    if (!result.ok) {
+      const campaign = result.code === 'not_found' ? null : await findCampaignBySlug(this.tx, slug);
+      return { ok: false, code: result.code, message: result.message, refusalText: campaign?.refusalText ?? null };
+    }
+    this.takeReply();
+    this.wroteOutbox = true;
+    return {
+      ok: true,
+      name: result.campaign.name,
+      pageUrl: couponPageUrl(this.ctx, result.coupon.token),
+      deadline: result.coupon.expiresAt ? formatDeadline(result.coupon.expiresAt, this.ctx.config.TZ_DEFAULT) : '',
+    };
+  }
+
+  useStep(): boolean {
+    this.stepsLeft--;
+    return this.stepsLeft >= 0;
+  }
+
+  record(r: StepRecord): void {
+    this.records.push(r);
+  }
+
+  scheduleResume(runId: string, stepPath: string, at: Date): void {
+    this.resumes.push({ runId, stepPath, at });
+  }
+
+  /** A run's final state in this transaction, written by `flush` (with the step records). */
+  saveRun(run: RunRow, isNew: boolean): void {
+    this.runs.push({ run: { ...run }, isNew });
+  }
+
+  /**
+   * Writes the step records and sends the resume jobs. Inside the caller's transaction the jobs
+   * may fire before it commits: the resume handler then finds the run not (yet) waiting at that
+   * step and does nothing, and the due-run sweep picks the run up (at-least-once, keyed by run
+   * and step, so a step is never executed twice).
+   */
+  async flush(): Promise<void> {
+    const runs = this.runs.splice(0);
+    for (const r of runs) if (!r.isNew) await updateRun(this, r.run);
+    const inserts = runs.filter((r) => r.isNew).map((r) => runValues(this, r.run));
+    const records = this.records.splice(0).map((r) => sql`(${r.runId}, ${r.flowId}, ${r.stepPath}, ${r.stepType}, ${this.contact.id}, ${this.now}, ${r.outcome})`);
+    // New runs and their step records in one statement: one round trip for the common case.
+    const insertRuns = inserts.length > 0 ? sql`INSERT INTO flow_runs (${runInsertColumns}) VALUES ${sql.join(inserts, sql`, `)}` : null;
+    const insertRecords = records.length > 0
+      ? sql`INSERT INTO flow_step_runs (run_id, flow_id, step_path, step_type, contact_id, at, outcome) VALUES ${sql.join(records, sql`, `)}` : null;
+    if (insertRuns && insertRecords) await this.tx.execute(sql`WITH new_runs AS (${insertRuns}) ${insertRecords}`);
+    else if (insertRuns ?? insertRecords) await this.tx.execute((insertRuns ?? insertRecords)!);
+    const resumes = this.resumes.splice(0);
+    for (const r of resumes) {
+      await this.ctx.jobs.send(flowsResumeJob, { runId: r.runId, stepPath: r.stepPath }, { startAfter: r.at, singletonKey: `${r.runId}:${r.stepPath}` });
+    }
+  }
+}
+
+export function newRun(session: RunSession, flow: Flow, opts: { triggerKey?: string; state?: RunState } = {}): RunRow {
+  return {
+    id: newId('run'), contactId: session.contact.id, conversationId: session.conversation.id, flowId: flow.id, startFlowId: flow.id,
+    status: 'running', stepPath: '0', waitingFor: null, resumeAt: null, state: opts.state ?? emptyState(), endReason: null,
+    triggerKey: opts.triggerKey ?? null, startedAt: session.now,
+  };
+}
+
+const runInsertColumns = sql.raw(`id, contact_id, conversation_id, flow_id, start_flow_id, status, step_path, waiting_for, resume_at, state,
+  end_reason, trigger_key, started_at, updated_at, ended_at`);
+
+function runValues(session: RunSession, run: RunRow) {
+  const ended = run.status !== 'running' && run.status !== 'waiting';
+  return sql`(${run.id}, ${run.contactId}, ${run.conversationId}, ${run.flowId}, ${run.startFlowId}, ${run.status}, ${run.stepPath},
+    ${run.waitingFor}, ${run.resumeAt}, ${JSON.stringify(run.state)}::jsonb, ${run.endReason}, ${run.triggerKey},
+    ${run.startedAt}, ${session.now}, ${ended ? session.now : null})`;
+}
+
+async function insertRun(session: RunSession, run: RunRow): Promise<void> {
+  await session.tx.execute(sql`INSERT INTO flow_runs (${runInsertColumns}) VALUES ${runValues(session, run)}`);
+}
+
+async function updateRun(session: RunSession, run: RunRow): Promise<void> {
+  const ended = run.status !== 'running' && run.status !== 'waiting';
+  await session.tx.execute(sql`
+    UPDATE flow_runs SET flow_id = ${run.flowId}, status = ${run.status}, step_path = ${run.stepPath}, waiting_for = ${run.waitingFor},
+      resume_at = ${run.resumeAt}, state = ${JSON.stringify(run.state)}::jsonb, end_reason = ${run.endReason},
+      updated_at = ${session.now}, ended_at = ${ended ? session.now : null}
+    WHERE id = ${run.id}`);
+}
+
+/** Records a trigger that matched while another flow was running and could not interrupt it. */
+export async function recordDropped(session: RunSession, flow: Flow, running: RunRow, triggerKey?: string): Promise<boolean> {
+  const run = { ...newRun(session, flow, triggerKey ? { triggerKey } : {}), status: 'dropped' as const, stepPath: null,
+    endReason: `dropped: the contact was in flow "${running.flowId}" (${running.id})` };
+  if (triggerKey) {
+    const r = await session.tx.execute(sql`SELECT 1 FROM flow_runs WHERE trigger_key = ${triggerKey}`);
+    if (r.rows.length > 0) return false;
+  }
+  await insertRun(session, run);
+  session.ctx.log.info({ flow: flow.id, contact: session.contact.id, running: running.id }, 'flow trigger dropped: another flow is running');
+  return true;
+}
+
+export async function interruptRun(session: RunSession, run: RunRow, by: Flow): Promise<void> {
+  await updateRun(session, { ...run, status: 'interrupted', waitingFor: null, resumeAt: null, endReason: `interrupted by flow "${by.id}"` });
+}
+
+/** Starts a run of `flow` from its first step (the caller has dealt with any running flow). */
+export async function startRun(session: RunSession, flow: Flow, opts: { triggerKey?: string; state?: RunState } = {}): Promise<RunRow> {
+  const run = newRun(session, flow, opts);
+  await drive(session, run, '0', { phase: 'enter' }, true);
+  return run;
+}
+
+/**
+ * Whether a waiting run's step is still the kind of step it waits at. A file edited while
+ * contacts are inside a flow can move or remove that step.
+ */
+export function isStale(registry: FlowRegistry, run: RunRow): boolean {
+  const flow = registry.get(run.flowId);
+  const step = flow && run.stepPath ? stepAt(flow.steps, run.stepPath) : null;
+  return !step || step.type !== (run.waitingFor === 'answer' ? 'ask' : 'wait');
+}
+
+/** Ends a run whose flow changed under it (see isStale). */
+export async function endStale(session: RunSession, run: RunRow): Promise<void> {
+  session.ctx.log.warn({ run: run.id, flow: run.flowId, step: run.stepPath }, 'flow run ended: its flow changed while it waited');
+  await updateRun(session, { ...run, status: 'failed', waitingFor: null, resumeAt: null, endReason: `flow "${run.flowId}" changed while the run waited at step ${run.stepPath}` });
+}
+
+/** Feeds a waiting run its answer or its wake-up. */
+export async function continueRun(session: RunSession, run: RunRow, input: StepInput): Promise<void> {
+  await drive(session, { ...run }, run.stepPath!, input, false);
+}
+
+function fail(run: RunRow, reason: string): void {
+  run.status = 'failed';
+  run.waitingFor = null;
+  run.resumeAt = null;
+  run.endReason = reason;
+}
+
+/** Runs one step, performing its effects; a coupon step is called again with the issue's outcome. */
+async function runStep(session: RunSession, run: RunRow, step: Step, path: string, input: StepInput): Promise<StepOutput> {
+  let out = executeStep(step, run.state, input, session.env());
+  for (let i = 0; i < out.effects.length; i++) {
+    const effect = out.effects[i]!;
+    switch (effect.type) {
+      case 'send':
+        await session.send(effect.message);
+        break;
+      case 'issueCoupon': {
+        const result = await session.issue(effect.campaign);
+        const then = executeStep(step, out.state, { phase: 'coupon', result }, session.env());
+        out = { ...then, effects: [...out.effects.slice(0, i + 1), ...then.effects] };
+        break;
+      }
+      case 'save': {
+        await session.tx.execute(sql`UPDATE contacts SET attributes = attributes || jsonb_build_object(${effect.name}::text, ${JSON.stringify(effect.value)}::jsonb)
+          WHERE id = ${session.contact.id}`);
+        session.contact.attributes[effect.name] = effect.value;
+        break;
+      }
+      case 'tag': {
+        const r = await session.tx.execute(sql`
+          UPDATE contacts SET tags = ARRAY(
+            SELECT t FROM (SELECT t, min(o) AS o FROM unnest(tags || ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(effect.tags)}::jsonb)))
+              WITH ORDINALITY AS u(t, o) GROUP BY t) s ORDER BY o)
+          WHERE id = ${session.contact.id} RETURNING tags`);
+        session.contact.tags = (r.rows[0] as { tags: string[] }).tags;
+        break;
+      }
+      case 'untag': {
+        const r = await session.tx.execute(sql`
+          UPDATE contacts SET tags = ARRAY(SELECT t FROM unnest(tags) WITH ORDINALITY AS u(t, o)
+            WHERE t NOT IN (SELECT jsonb_array_elements_text(${JSON.stringify(effect.tags)}::jsonb)) ORDER BY o)
+          WHERE id = ${session.contact.id} RETURNING tags`);
+        session.contact.tags = (r.rows[0] as { tags: string[] }).tags;
+        break;
+      }
+      case 'handoff':
+        await session.tx.execute(sql`UPDATE conversations SET handoff_at = ${session.now} WHERE id = ${session.conversation.id} AND handoff_at IS NULL`);
+        session.conversation.handoffAt = session.conversation.handoffAt ?? session.now;
+        break;
+      case 'resumeAt':
+        run.resumeAt = effect.at;
+        session.scheduleResume(run.id, path, effect.at);
+        break;
+    }
+  }
+  return out;
+}
+
+/** The step loop: enter or continue at `path`, follow `next` until the run waits or ends, then save it. */
+async function drive(session: RunSession, run: RunRow, startPath: string, startInput: StepInput, isNew: boolean): Promise<void> {
+  let path: string | null = startPath;
+  let input: StepInput = startInput;
+  run.status = 'running';
+  run.waitingFor = null;
+  run.resumeAt = null;
+  while (path !== null) {
+    const flow = session.registry.get(run.flowId);
+    if (!flow) { fail(run, `flow "${run.flowId}" is no longer loaded`); break; }
+    const step = stepAt(flow.steps, path);
+    if (!step) { fail(run, `flow "${run.flowId}" has no step ${path} any more (the file changed)`); break; }
+    if (!session.useStep()) {
+      fail(run, `stopped after ${MAX_STEPS_PER_DISPATCH} steps in one go (a goto cycle?)`);
+      session.record({ runId: run.id, flowId: flow.id, stepPath: path, stepType: step.type, outcome: 'failed' });
+      session.ctx.log.error({ run: run.id, flow: flow.id, step: path }, 'flow run stopped: too many steps in one dispatch');
+      break;
+    }
+    run.stepPath = path;
+    const out = await runStep(session, run, step, path, input);
+    run.state = out.state;
+    session.record({ runId: run.id, flowId: flow.id, stepPath: path, stepType: step.type, outcome: out.outcome });
+    const next = out.next;
+    input = { phase: 'enter' };
+    if (next.kind === 'advance') {
+      path = nextPath(flow.steps, path);
+    } else if (next.kind === 'branch') {
+      path = branchPath(flow.steps, path, next.branch);
+    } else if (next.kind === 'await') {
+      if (next.for === 'coupon') throw new Error('a coupon step must settle within its run');
+      run.status = 'waiting';
+      run.waitingFor = next.for;
+      break;
+    } else if (next.kind === 'goto') {
+      if (!session.registry.get(next.flowId)) { fail(run, `goto: flow "${next.flowId}" is not loaded`); break; }
+      run.flowId = next.flowId;
+      path = '0';
+    } else {
+      run.status = next.status;
+      break;
+    }
+  }
+  const status = run.status as RunStatus;
+  if (path === null && status === 'running') run.status = 'done';
+  if (status === 'failed') session.ctx.log.warn({ run: run.id, flow: run.flowId, reason: run.endReason }, 'flow run failed');
+  else if (status === 'handoff') run.endReason = 'handed off to an agent';
+  if (status !== 'waiting') {
+    run.waitingFor = null;
+    run.resumeAt = null;
+  }
+  session.saveRun(run, isNew);
+}

@@ -1,0 +1,63 @@
+import type { ChannelEvent, ChannelName } from '../../adapters/types.ts';
+import { normaliseText, patternText } from './normalise.ts';
+import type { CouponEventName, Flow } from './types.ts';
+
+/**
+ * Which flows an event starts, most specific first: postback / ref (exact) > keyword > pattern >
+ * follow. Ties go to the file name, then the flow id, so the choice never depends on load order.
+ */
+const rank: Record<Flow['trigger']['type'], number> = { postback: 0, ref: 0, keyword: 1, pattern: 2, follow: 3, coupon: 4 };
+
+export function compareFlows(a: Flow, b: Flow): number {
+  return rank[a.trigger.type] - rank[b.trigger.type]
+    || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)
+    || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+const onChannel = (flow: Flow, channel: ChannelName) => flow.channels === null || flow.channels.includes(channel);
+
+/** Text of a message event, when it has any. */
+export function eventText(event: ChannelEvent): string | null {
+  return event.type === 'message' && typeof event.text === 'string' ? event.text : null;
+}
+
+function matches(flow: Flow, event: ChannelEvent): boolean {
+  const t = flow.trigger;
+  switch (t.type) {
+    case 'follow':
+      return event.type === 'follow' || (event.type === 'conversation' && event.channel === 'inbox');
+    case 'keyword': {
+      const text = eventText(event);
+      if (text === null) return false;
+      const n = normaliseText(text);
+      return t.keywords.some((k) => normaliseText(k) === n);
+    }
+    case 'pattern': {
+      const text = eventText(event);
+      return text !== null && t.regex.test(patternText(text));
+    }
+    case 'postback':
+      return (event.type === 'postback' && event.payload === t.payload)
+        || (event.type === 'message' && event.quickReplyPayload === t.payload);
+    case 'ref':
+      return ((event.type === 'referral' || event.type === 'follow' || event.type === 'postback') && event.ref === t.ref);
+    case 'coupon':
+      return false;
+  }
+}
+
+/** Every flow the event starts, most specific first. */
+export function matchFlows(flows: readonly Flow[], event: ChannelEvent): Flow[] {
+  return flows.filter((f) => onChannel(f, event.channel) && matches(f, event)).sort(compareFlows);
+}
+
+export function matchCouponEvent(flows: readonly Flow[], event: CouponEventName, campaignSlug: string, channel: ChannelName): Flow | null {
+  return flows.filter((f) => f.trigger.type === 'coupon' && f.trigger.event === event && f.trigger.campaign === campaignSlug && onChannel(f, channel))
+    .sort(compareFlows)[0] ?? null;
+}
+
+/** Whether a flow's keyword trigger claims this text on this channel (it then wins over built-ins). */
+export function keywordClaimed(flows: readonly Flow[], text: string, channel: ChannelName): boolean {
+  const n = normaliseText(text);
+  return flows.some((f) => f.trigger.type === 'keyword' && onChannel(f, channel) && f.trigger.keywords.some((k) => normaliseText(k) === n));
+}

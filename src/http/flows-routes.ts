@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import { sql } from 'drizzle-orm';
+import { flowRegistry } from '../flows/registry.ts';
+import { flowsListing } from '../flows/stats.ts';
+import { AppError } from '../lib/errors.ts';
+import type { RouteModule } from './app.ts';
+import { requireRole } from './auth.ts';
+
+/** Flows (listing with per-step counts, reload) and releasing a handed-off conversation. */
+export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
+  const router = Router();
+  const admin = requireRole(auth, 'admin');
+
+  const registry = () => {
+    const r = flowRegistry(ctx);
+    if (!r) throw new AppError('unavailable', 'flows are not running');
+    return r;
+  };
+
+  router.get('/api/v1/flows', admin, async (_req, res) => {
+    res.json(await flowsListing(ctx.db, registry()));
+  });
+
+  /** Re-reads FLOWS_DIR now (e.g. after creating the campaign a refused file names). */
+  router.post('/api/v1/flows/reload', admin, async (_req, res) => {
+    const r = registry();
+    await r.reload();
+    res.json(await flowsListing(ctx.db, r));
+  });
+
+  /** An agent is done: the bot answers the contact again. */
+  router.post('/api/v1/conversations/:id/release', admin, async (req, res) => {
+    const r = await ctx.db.execute(sql`
+      WITH old AS (SELECT id, handoff_at FROM conversations WHERE id = ${req.params.id} FOR UPDATE)
+      UPDATE conversations c SET handoff_at = NULL FROM old WHERE c.id = old.id
+      RETURNING c.id, old.handoff_at AS "was"`);
+    const row = r.rows[0] as { id: string; was: Date | null } | undefined;
+    if (!row) throw new AppError('not_found', `conversation ${req.params.id} does not exist`);
+    res.json({ id: row.id, released: row.was !== null, handoff: false });
+  });
+
+  return router;
+};
