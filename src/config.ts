@@ -27,6 +27,7 @@ export const configSchema = z.object({
   TZ_DEFAULT: z.preprocess(emptyToUndefined, z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Asia/Taipei')),
   ACTIVE_CHAT_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(24)),
   MY_COUPONS_KEYWORDS: z.preprocess(emptyToUndefined, z.string().default('my coupons,我的優惠券')),
+  INBOUND_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 

@@ -5,7 +5,9 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createDb, migrateDb, type Db } from './db/client.ts';
 import { startEmbedded, type EmbeddedDatabase } from './db/embedded.ts';
+import { InboundWorker } from './contacts/inbound-worker.ts';
 import { DeliveryWorker, type SendFn } from './delivery/delivery-worker.ts';
+import { startFlows } from './flows/registry.ts';
 import { createApp } from './http/app.ts';
 import { loadAuth, type Auth } from './http/auth.ts';
 import { routes } from './http/routes.ts';
@@ -29,6 +31,7 @@ export interface Service {
   auth: Auth;
   jobs: JobRunner;
   delivery: DeliveryWorker;
+  inbound: InboundWorker;
   server: http.Server;
   stop(): Promise<void>;
 }
@@ -69,12 +72,17 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       channels: createAdapters(config),
       notifyOutbox: () => delivery?.wake(),
     };
+    const flows = await startFlows(ctx);
+    stops.push(() => flows.stop());
     const workers = opts.workers ?? true;
     stops.push(() => jobs.stop());
     await jobs.start(ctx, { work: workers });
     delivery = new DeliveryWorker(ctx, opts.send ? { send: opts.send } : {});
     stops.push(() => delivery!.stop());
     if (workers) delivery.start();
+    const inbound = new InboundWorker(ctx);
+    stops.push(() => inbound.stop());
+    if (workers && config.INBOUND_WORKER === 'on') inbound.start();
 
     const auth = await loadAuth(db, config);
     const app = createApp({ ctx, auth }, routes);
@@ -92,7 +100,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const port = (server.address() as AddressInfo).port;
     return {
       url: `http://localhost:${port}`,
-      ctx, auth, jobs, delivery, server,
+      ctx, auth, jobs, delivery, inbound, server,
       stop: stopAll,
     };
   } catch (err) {

@@ -1,14 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
-import { onCouponRedeemed } from '../flows/coupon-events.ts';
+import { hasCouponFlow, onCouponRedeemed } from '../flows/coupon-events.ts';
 import { refuse, type Result } from '../lib/errors.ts';
-import { getCampaign, type CampaignRow } from './campaigns.ts';
+import { getCampaign } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
 import { deadlineAtRedeem, effectiveStatus, type CouponStatus } from './rules.ts';
 
 export type RedeemRefusalCode = 'not_found' | 'not_yet' | 'expired' | 'void' | 'sold_out' | 'limit_reached';
-export type RedeemResult = Result<{ coupon: CouponRow; campaign: CampaignRow; code: string; alreadyRedeemed: boolean }, RedeemRefusalCode>;
+export type RedeemResult = Result<{ coupon: CouponRow; code: string; alreadyRedeemed: boolean }, RedeemRefusalCode>;
 
 export async function findCouponByToken(tx: Tx, token: string, opts: { forUpdate?: boolean } = {}): Promise<CouponRow | null> {
   const r = await tx.execute(sql`SELECT ${couponColumns} FROM coupons WHERE token = ${token} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
@@ -39,19 +39,60 @@ function statusRefusal(status: CouponStatus) {
 }
 
 /**
+ * Per campaign, the highest serial id this process has taken: claims start their index scan
+ * above it (see drizzle/0001_redeem_function.sql). Only a hint; correctness never depends on it.
+ */
+const serialHints = new Map<string, number>();
+const MAX_HINTS = 1000;
+function noteSerialTaken(campaignId: string, serialId: number): void {
+  if ((serialHints.get(campaignId) ?? 0) >= serialId) return;
+  if (!serialHints.has(campaignId) && serialHints.size >= MAX_HINTS) serialHints.delete(serialHints.keys().next().value!);
+  serialHints.set(campaignId, serialId);
+}
+
+const soldOut = (name: string) => refuse('sold_out', `sorry, "${name}" is sold out`);
+const limitReached = (limit: number) =>
+  refuse('limit_reached', `you have already redeemed ${limit === 1 ? 'this coupon' : `${limit} of these coupons`}`);
+
+/**
  * Reveals the code: takes a serial (one-time serials with FOR UPDATE SKIP LOCKED on the index of
- * available serials, or the fixed serial's counter), enforces the per-contact limit in the same
- * statement style, and starts a from-redemption deadline. Idempotent: pressing again shows the
- * same code. The coupon row lock makes two presses at once one redemption.
+ * available serials, or the fixed serial's counter), enforces the per-contact limit, and starts a
+ * from-redemption deadline. Idempotent: pressing again shows the same code. The coupon row lock
+ * makes two presses at once one redemption.
+ *
+ * Two equivalent paths: when a loaded flow listens to `coupon: redeemed`, the statements run here
+ * in one transaction with the flow's effects; otherwise the database function
+ * `chatcoupon_redeem` (drizzle/0001_redeem_function.sql) does the same in one round trip.
  */
 export async function redeemCoupon(ctx: AppContext, token: string): Promise<RedeemResult> {
+  if (hasCouponFlow(ctx, 'redeemed')) return await redeemWithFlows(ctx, token);
+  const r = await ctx.db.execute(sql`
+    SELECT r.outcome, r.code, r.campaign_name AS "campaignName", r.per_contact_limit AS "perContactLimit", r.serial_id AS "serialId", x.*
+    FROM chatcoupon_redeem(${token}, ${ctx.clock()}, ${JSON.stringify(Object.fromEntries(serialHints))}::jsonb) r
+    LEFT JOIN LATERAL (SELECT ${couponColumns} FROM (SELECT (r.c).*) s WHERE (r.c).id IS NOT NULL) x ON true`);
+  const row = r.rows[0] as unknown as CouponRow & { outcome: string; code: string | null; campaignName: string; perContactLimit: number; serialId: number | null };
+  const { outcome, code, campaignName, perContactLimit, serialId, ...coupon } = row;
+  if (serialId) noteSerialTaken(coupon.campaignId, serialId);
+  switch (outcome) {
+    case 'redeemed': return { ok: true, coupon, code: code!, alreadyRedeemed: false };
+    case 'already': return { ok: true, coupon, code: code!, alreadyRedeemed: true };
+    case 'not_found': return refuse('not_found', 'this coupon does not exist');
+    case 'sold_out': return soldOut(campaignName);
+    case 'limit_reached': return limitReached(perContactLimit);
+    case 'not_yet': return statusRefusal('pending')!;
+    case 'expired': case 'void': return statusRefusal(outcome)!;
+    default: throw new Error(`chatcoupon_redeem answered ${outcome}`);
+  }
+}
+
+async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemResult> {
   try {
     return await ctx.db.transaction(async (tx): Promise<RedeemResult> => {
       const coupon = await findCouponByToken(tx, token, { forUpdate: true });
       if (!coupon) return refuse('not_found', 'this coupon does not exist');
       const campaign = await getCampaign(tx, coupon.campaignId);
       if ((coupon.status === 'redeemed' || coupon.status === 'verified') && coupon.serialCode) {
-        return { ok: true, coupon, campaign, code: coupon.serialCode, alreadyRedeemed: true };
+        return { ok: true, coupon, code: coupon.serialCode, alreadyRedeemed: true };
       }
       const now = ctx.clock();
       const refusal = statusRefusal(effectiveStatus(coupon, now));
@@ -61,13 +102,11 @@ export async function redeemCoupon(ctx: AppContext, token: string): Promise<Rede
         UPDATE contact_campaign_counters SET redeemed = redeemed + 1
         WHERE campaign_id = ${campaign.id} AND contact_id = ${coupon.contactId} AND redeemed < ${campaign.perContactLimit}
         RETURNING redeemed`);
-      if (counted.rows.length === 0) {
-        return refuse('limit_reached', `you have already redeemed ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
-      }
+      if (counted.rows.length === 0) return limitReached(campaign.perContactLimit);
 
       const serial = await takeSerial(tx, campaign.id, coupon.id);
       // Roll back the counter: the pool is empty.
-      if (!serial) throw new Refused(refuse('sold_out', `sorry, "${campaign.name}" is sold out`));
+      if (!serial) throw new Refused(soldOut(campaign.name));
 
       const expiresAt = deadlineAtRedeem(campaign, coupon.expiresAt, now);
       const updated = await tx.execute(sql`
@@ -75,7 +114,7 @@ export async function redeemCoupon(ctx: AppContext, token: string): Promise<Rede
           serial_code = ${serial.code}, serial_id = ${serial.id}, expires_at = ${expiresAt}
         WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
       await onCouponRedeemed(ctx, tx, updated.rows[0] as unknown as CouponRow, campaign);
-      return { ok: true, coupon: updated.rows[0] as unknown as CouponRow, campaign, code: serial.code, alreadyRedeemed: false };
+      return { ok: true, coupon: updated.rows[0] as unknown as CouponRow, code: serial.code, alreadyRedeemed: false };
     });
   } catch (err) {
     if (err instanceof Refused) return err.refusal;
@@ -89,13 +128,18 @@ async function takeSerial(tx: Tx, campaignId: string, couponId: string): Promise
     UPDATE fixed_serials SET taken = taken + 1 WHERE campaign_id = ${campaignId} AND taken < quantity RETURNING code`);
   if (fixed.rows[0]) return { id: null, code: (fixed.rows[0] as { code: string }).code };
   // The subquery walks serials_available_idx (campaign_id, id) WHERE coupon_id IS NULL in its own
-  // order, so the claim costs the same on the last serial as on the first.
-  const taken = await tx.execute(sql`
+  // order, starting above the serials this process already took (the hint), then from the start.
+  const claim = (after: number) => tx.execute(sql`
     UPDATE serials SET coupon_id = ${couponId}
-    WHERE id = (SELECT id FROM serials WHERE campaign_id = ${campaignId} AND coupon_id IS NULL
+    WHERE id = (SELECT id FROM serials WHERE campaign_id = ${campaignId} AND coupon_id IS NULL AND id > ${after}
                 ORDER BY campaign_id, id LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING id, code`);
-  return (taken.rows[0] as { id: number; code: string } | undefined) ?? null;
+  const hint = serialHints.get(campaignId) ?? 0;
+  let taken = await claim(hint);
+  if (taken.rows.length === 0 && hint > 0) taken = await claim(0);
+  const row = taken.rows[0] as { id: number; code: string } | undefined;
+  if (row) noteSerialTaken(campaignId, row.id);
+  return row ?? null;
 }
 
 /**

@@ -186,6 +186,11 @@ export const outbox = pgTable('outbox', {
   message: jsonb('message').notNull(),
   replyToken: text('reply_token'),
   replyTokenExpiresAt: ts('reply_token_expires_at'),
+  /**
+   * Set when the first attempt was claimed to answer with the reply token. A reply carries no
+   * retry key: if that attempt's outcome was never recorded (the process died), it is not sent again.
+   */
+  replyUsed: boolean('reply_used').notNull().default(false),
   /** Fixed on the first attempt, so a retried push is never delivered twice. */
   retryKey: text('retry_key').notNull(),
   status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),

@@ -8,6 +8,10 @@ export interface OutboxRow {
   id: string;
   /** Write order: messages to one contact go out in this order. */
   seq: number;
+  /** The first attempt answered with the reply token. */
+  replyUsed: boolean;
+  /** The last recorded failure; null after an attempt whose outcome was never recorded. */
+  lastError: string | null;
   channel: ChannelName;
   contactId: string;
   conversationId: string | null;
@@ -50,10 +54,11 @@ export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx
       SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now()
       ORDER BY next_attempt_at, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
     )
-    UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS})
+    UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS}),
+      reply_used = o.reply_used OR (o.attempts = 0 AND o.reply_token IS NOT NULL AND o.reply_token_expires_at > ${ctx.clock()})
     FROM due, contacts ct
     WHERE o.id = due.id AND ct.id = o.contact_id
-    RETURNING o.id, o.seq, o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
+    RETURNING o.id, o.seq, o.reply_used AS "replyUsed", o.last_error AS "lastError", o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
       o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.retry_key AS "retryKey",
       o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable,
       (SELECT external_id FROM conversations cv WHERE cv.id = o.conversation_id) AS "externalId"`);
@@ -72,12 +77,17 @@ export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx
 }
 
 async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promise<void> {
-  const now = ctx.clock();
   let result: DeliveryResult;
   if (row.unreachable) {
     result = { outcome: 'failed', error: 'the contact unfollowed or blocked the account' };
+  } else if (row.replyUsed && row.attempts > 1 && row.lastError === null) {
+    // The reply attempt was claimed but its outcome never recorded (the process stopped while
+    // sending). LINE may have delivered it, and a reply has no retry key: sending again could
+    // deliver it twice, so it counts as sent, marked unconfirmed.
+    ctx.log.warn({ outbox: row.id }, 'reply outcome unknown after a restart; not sent again');
+    result = { outcome: 'sent', response: { unconfirmed: 'the process stopped while the reply was being sent' } };
   } else {
-    const fresh = row.replyToken && row.attempts === 1 && row.replyTokenExpiresAt && row.replyTokenExpiresAt > now;
+    const fresh = row.replyUsed && row.attempts === 1;
     const delivery: Delivery = {
       id: row.id,
       to: { userId: row.userId, conversationId: row.externalId ?? row.userId },

@@ -1,4 +1,21 @@
 import type { RouteModule } from './app.ts';
+import { campaignRoutes } from './campaign-routes.ts';
+import { couponRoutes } from './coupon-routes.ts';
+import { flowsRoutes } from './flows-routes.ts';
+import { imageRoutes } from './image-routes.ts';
+import { serialsRoutes } from './serials-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
+import { workbenchRoutes } from './workbench-routes.ts';
+import { pageRoutes } from '../pages/page-routes.ts';
 
 /** Every feature's routes, in mount order. */
-export const routes: RouteModule[] = [];
+export const routes: RouteModule[] = [
+  webhookRoutes, // first: it reads raw bodies, before any JSON parser
+  campaignRoutes,
+  couponRoutes,
+  serialsRoutes,
+  imageRoutes,
+  workbenchRoutes,
+  flowsRoutes,
+  pageRoutes,
+];

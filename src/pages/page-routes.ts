@@ -109,7 +109,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
       });
     }
     if (!result.ok && result.code === 'not_found') return showNotFound(res);
-    if (result.ok) return showCoupon(res, await view(token, result.coupon, result.campaign));
+    if (result.ok) return showCoupon(res, await view(token, result.coupon, await getCampaign(ctx.db, result.coupon.campaignId)));
     // A refusal is an answer for a person, not an error page: the coupon page with the reason.
     const found = await load(token);
     if (!found) return showNotFound(res);

@@ -156,6 +156,7 @@ CREATE TABLE "outbox" (
 	"message" jsonb NOT NULL,
 	"reply_token" text,
 	"reply_token_expires_at" timestamp with time zone,
+	"reply_used" boolean DEFAULT false NOT NULL,
 	"retry_key" text NOT NULL,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,

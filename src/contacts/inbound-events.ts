@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import type { ChannelEvent } from '../../adapters/types.ts';
+import type { AppContext } from '../context.ts';
+
+interface Waiter {
+  events: ChannelEvent[];
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export interface InboundStoreOptions {
+  /** Inserts running at once; the rest of the requests wait and share the next insert. */
+  maxInFlight?: number;
+  /** Rows per INSERT at most. */
+  maxBatch?: number;
+}
+
+/**
+ * Stores webhook events before they are acknowledged. Requests that arrive while an insert is
+ * running are written together in the next one (group commit): one round trip and one WAL flush
+ * for many webhooks, which is what keeps the acknowledgement cheaper than a row per request.
+ * Each caller's promise resolves once the INSERT holding its rows has committed.
+ */
+export class InboundEventStore {
+  private readonly ctx: AppContext;
+  private readonly maxInFlight: number;
+  private readonly maxBatch: number;
+  private queue: Waiter[] = [];
+  private inFlight = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(ctx: AppContext, opts: InboundStoreOptions = {}) {
+    this.ctx = ctx;
+    this.maxInFlight = opts.maxInFlight ?? 2;
+    this.maxBatch = opts.maxBatch ?? 500;
+  }
+
+  /** Resolves when every event is in `inbound_events` (a redelivered one is already there). */
+  store(events: ChannelEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.flush();
+    });
+  }
+
+  /** Called after each commit that stored events (the inbound worker wakes on it). */
+  onStored(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch: Waiter[] = [];
+      let rows = 0;
+      // One request's events always share an INSERT: a webhook is stored whole or not at all.
+      while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.events.length <= this.maxBatch)) {
+        const waiter = this.queue.shift()!;
+        rows += waiter.events.length;
+        batch.push(waiter);
+      }
+      this.inFlight++;
+      this.insert(batch.flatMap((w) => w.events)).then(
+        () => {
+          for (const w of batch) w.resolve();
+          for (const listener of this.listeners) listener();
+        },
+        (err: unknown) => {
+          for (const w of batch) w.reject(err);
+        },
+      ).finally(() => {
+        this.inFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  private async insert(events: ChannelEvent[]): Promise<void> {
+    // Two concurrent INSERTs touching the same keys in different orders could deadlock.
+    const sorted = [...events].sort((a, b) => (a.channel === b.channel
+      ? (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
+      : (a.channel < b.channel ? -1 : 1)));
+    await this.ctx.db.execute(sql`
+      INSERT INTO inbound_events (channel, event_key, event)
+      SELECT * FROM unnest(${sql.param(sorted.map((e) => e.channel))}::text[],
+                           ${sql.param(sorted.map((e) => e.eventId))}::text[],
+                           ${sql.param(sorted.map(eventJson))}::jsonb[])
+      ON CONFLICT (channel, event_key) DO NOTHING`);
+  }
+}
+
+/** jsonb refuses NUL characters; one such text must not fail the other webhooks of its batch. */
+function eventJson(event: ChannelEvent): string {
+  const json = JSON.stringify(event);
+  if (!json.includes('\\u0000')) return json;
+  return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\0', '') : value));
+}
+
+const stores = new WeakMap<AppContext, InboundEventStore>();
+
+/** The one store of a running service (the webhook routes write to it, the worker listens). */
+export function inboundEventStore(ctx: AppContext): InboundEventStore {
+  let store = stores.get(ctx);
+  if (!store) {
+    store = new InboundEventStore(ctx);
+    stores.set(ctx, store);
+  }
+  return store;
+}

@@ -1,0 +1,253 @@
+import { sql } from 'drizzle-orm';
+import type { ChannelEvent, ChannelEventType, ChannelName } from '../../adapters/types.ts';
+import type { AppContext } from '../context.ts';
+import { retryDelayMs } from '../delivery/delivery-worker.ts';
+import { dispatchEvent } from '../flows/dispatch.ts';
+import { ensureContact, ensureConversation } from './contacts.ts';
+import { inboundEventStore } from './inbound-events.ts';
+
+/** After this many failed tries an event is set aside (processed_at set, last_error kept). */
+export const INBOUND_MAX_ATTEMPTS = 10;
+const BATCH = 256;
+const CONCURRENCY = 6;
+
+/** Events that show the contact is in the chat right now (what makes a conversation active). */
+const inboundTypes: ReadonlySet<ChannelEventType> = new Set(['message', 'postback', 'follow', 'referral']);
+
+interface StoredEvent {
+  id: number;
+  channel: ChannelName;
+  event: ChannelEvent;
+  attempts: number;
+}
+
+type Profile = { displayName: string } | null;
+type Outcome = 'done' | 'skipped' | 'failed' | 'set-aside';
+
+export interface InboundRound {
+  /** Events read this round. */
+  fetched: number;
+  /** Events processed (committed with their processed mark). */
+  done: number;
+  failed: number;
+}
+
+/**
+ * Processes due events: each in its own transaction that locks the event row, applies the
+ * event's effects and marks it processed, so the effects commit exactly once. One contact's
+ * events run in order (an earlier open event holds the later ones back); contacts run in parallel.
+ */
+export async function processInboundDue(ctx: AppContext, limit = BATCH): Promise<InboundRound> {
+  // Events queued behind one that is waiting out a backoff are left out, so they cannot crowd the batch.
+  const result = await ctx.db.execute(sql`
+    SELECT e.id, e.channel, e.event, e.attempts FROM inbound_events e
+    WHERE e.processed_at IS NULL AND e.next_attempt_at <= now()
+      AND NOT EXISTS (
+        SELECT 1 FROM inbound_events p
+        WHERE p.processed_at IS NULL AND p.channel = e.channel AND (p.event->>'userId') = (e.event->>'userId')
+          AND p.id < e.id AND p.next_attempt_at > now())
+    ORDER BY e.id LIMIT ${limit}`);
+  const rows = result.rows as unknown as StoredEvent[];
+  const round: InboundRound = { fetched: rows.length, done: 0, failed: 0 };
+  if (rows.length === 0) return round;
+
+  const byContact = new Map<string, StoredEvent[]>();
+  for (const row of rows) {
+    const key = `${row.channel}\u0000${row.event.userId}`;
+    const list = byContact.get(key) ?? [];
+    list.push(row);
+    byContact.set(key, list);
+  }
+  const needProfile = await contactsWithoutProfile(ctx, [...byContact.values()].map((list) => list[0]!));
+
+  const groups = [...byContact.values()];
+  let next = 0;
+  const lane = async () => {
+    while (next < groups.length) {
+      const list = groups[next++]!;
+      const first = list[0]!;
+      let profile: Profile | undefined;
+      if (needProfile.has(`${first.channel}\u0000${first.event.userId}`)) profile = await fetchProfile(ctx, first);
+      for (const row of list) {
+        const outcome = await processOne(ctx, row, profile);
+        profile = undefined;
+        if (outcome === 'done') round.done++;
+        else if (outcome === 'set-aside') round.failed++;
+        else {
+          if (outcome === 'failed') round.failed++;
+          // The rest of this contact's events wait for this one, keeping their order.
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, groups.length) }, lane));
+  return round;
+}
+
+/** Keys of the contacts whose platform profile was never fetched (new ones included). */
+async function contactsWithoutProfile(ctx: AppContext, firsts: StoredEvent[]): Promise<Set<string>> {
+  const candidates = firsts.filter((row) => !row.event.displayName && row.event.type !== 'unfollow'
+    && ctx.channels[row.channel]?.fetchProfile);
+  const out = new Set<string>();
+  if (candidates.length === 0) return out;
+  const known = await ctx.db.execute(sql`
+    SELECT channel, platform_user_id AS "userId" FROM contacts
+    WHERE (channel, platform_user_id) IN (
+      SELECT * FROM unnest(${sql.param(candidates.map((r) => r.channel))}::text[], ${sql.param(candidates.map((r) => r.event.userId))}::text[]))
+      AND (profile_fetched_at IS NOT NULL OR display_name IS NOT NULL)`);
+  const have = new Set((known.rows as Array<{ channel: string; userId: string }>).map((r) => `${r.channel}\u0000${r.userId}`));
+  for (const row of candidates) {
+    const key = `${row.channel}\u0000${row.event.userId}`;
+    if (!have.has(key)) out.add(key);
+  }
+  return out;
+}
+
+/** Outside any transaction: a slow profile API must not hold a database connection. */
+async function fetchProfile(ctx: AppContext, row: StoredEvent): Promise<Profile> {
+  try {
+    return (await ctx.channels[row.channel]?.fetchProfile?.(row.event.userId)) ?? null;
+  } catch (err) {
+    ctx.log.warn({ err, channel: row.channel }, 'profile fetch failed');
+    return null;
+  }
+}
+
+/** The platform's event time, but never later than now (a platform clock ahead of ours). */
+function eventTime(event: ChannelEvent, now: Date): Date {
+  const t = new Date(event.timestamp);
+  return Number.isNaN(t.getTime()) || t > now ? now : t;
+}
+
+async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | undefined): Promise<Outcome> {
+  const event = row.event;
+  let outcome: Outcome;
+  try {
+    outcome = await ctx.db.transaction(async (tx) => {
+      const now = ctx.clock();
+      // Lock and mark in one statement: the mark only commits together with the effects below.
+      const locked = await tx.execute(sql`
+        UPDATE inbound_events SET processed_at = ${now}, attempts = attempts + 1, last_error = NULL
+        WHERE id = (
+          SELECT e.id FROM inbound_events e
+          WHERE e.id = ${row.id} AND e.processed_at IS NULL
+            AND NOT EXISTS (
+              SELECT 1 FROM inbound_events p
+              WHERE p.processed_at IS NULL AND p.channel = e.channel AND (p.event->>'userId') = (e.event->>'userId') AND p.id < e.id)
+          FOR UPDATE OF e SKIP LOCKED)
+        RETURNING id`);
+      // Another worker has it, it is done, or an earlier event of the contact is still open.
+      if (locked.rows.length === 0) return 'skipped' as const;
+
+      const at = eventTime(event, now);
+      const displayName = event.displayName ?? profile?.displayName;
+      const contact = await ensureContact(tx, row.channel, event.userId, { at, ...(displayName ? { displayName } : {}) });
+      if (profile !== undefined) await tx.execute(sql`UPDATE contacts SET profile_fetched_at = ${now} WHERE id = ${contact.id}`);
+      if (event.type === 'unfollow') {
+        await tx.execute(sql`UPDATE contacts SET unreachable_at = ${now} WHERE id = ${contact.id}`);
+        contact.unreachableAt = now;
+      } else if (event.type === 'follow' && contact.unreachableAt) {
+        await tx.execute(sql`UPDATE contacts SET unreachable_at = NULL WHERE id = ${contact.id}`);
+        contact.unreachableAt = null;
+      }
+      const conversation = await ensureConversation(tx, contact, event.conversationId,
+        inboundTypes.has(event.type) ? { inboundAt: at } : {});
+      // Standby: another app answers this chat; we only keep the record.
+      if (!event.standby) await dispatchEvent(ctx, tx, event, contact, conversation);
+      return 'done' as const;
+    });
+  } catch (err) {
+    return await recordFailure(ctx, row, err);
+  }
+  if (outcome === 'done') ctx.notifyOutbox();
+  return outcome;
+}
+
+async function recordFailure(ctx: AppContext, row: StoredEvent, err: unknown): Promise<'failed' | 'set-aside'> {
+  const message = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+  const attempts = row.attempts + 1;
+  const giveUp = attempts >= INBOUND_MAX_ATTEMPTS;
+  const log = { err, inboundEvent: row.id, channel: row.channel, type: row.event.type, attempts };
+  if (giveUp) ctx.log.error(log, 'inbound event set aside after repeated failures');
+  else ctx.log.warn(log, 'inbound event failed; will retry');
+  try {
+    // The guard skips the write when another worker processed the event in the meantime.
+    await ctx.db.execute(sql`
+      UPDATE inbound_events SET attempts = attempts + 1, last_error = ${message},
+        next_attempt_at = now() + make_interval(secs => ${retryDelayMs(attempts) / 1000}),
+        processed_at = ${giveUp ? ctx.clock() : null}
+      WHERE id = ${row.id} AND processed_at IS NULL`);
+  } catch (recordErr) {
+    ctx.log.error({ err: recordErr, inboundEvent: row.id }, 'could not record an inbound failure');
+    return 'failed';
+  }
+  return giveUp ? 'set-aside' : 'failed';
+}
+
+/**
+ * Runs `processInboundDue` whenever events were stored and at least every `pollMs` (retries that
+ * came due, events stored by another process or before a restart).
+ */
+export class InboundWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private unsubscribe: (() => void) | null = null;
+  private readonly ctx: AppContext;
+  private readonly pollMs: number;
+
+  constructor(ctx: AppContext, opts: { pollMs?: number } = {}) {
+    this.ctx = ctx;
+    this.pollMs = opts.pollMs ?? 1000;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.unsubscribe = inboundEventStore(this.ctx).onStored(() => this.wake());
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      if (this.stopped) return;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      } else {
+        this.timer = setTimeout(() => this.wake(), this.pollMs);
+      }
+    });
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      // Keep going while full batches come back and move.
+      for (;;) {
+        if (this.stopped) return;
+        const round = await processInboundDue(this.ctx);
+        if (round.fetched < BATCH || round.done === 0) return;
+      }
+    } catch (err) {
+      this.ctx.log.error({ err }, 'inbound worker error');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

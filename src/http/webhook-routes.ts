@@ -1,0 +1,87 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { ChannelEvent, ChannelName } from '../../adapters/types.ts';
+import { inboundEventStore } from '../contacts/inbound-events.ts';
+import { AppError, validationError } from '../lib/errors.ts';
+import { safeEqual } from '../lib/ids.ts';
+import type { HttpDeps, RouteModule } from './app.ts';
+
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+// Keys end up in unique indexes; anything longer than a platform ever sends is not a real event.
+const storableEvent = z.looseObject({
+  eventId: z.string().min(1).max(256),
+  userId: z.string().min(1).max(256),
+  conversationId: z.string().min(1).max(256),
+  timestamp: z.iso.datetime({ offset: true }),
+});
+
+/**
+ * Platform webhooks: check the signature on the raw bytes, store every event, then answer 200.
+ * Nothing is processed here; the inbound worker reads the events from the table.
+ */
+export const webhookRoutes: RouteModule = (deps) => {
+  const router = express.Router();
+  // Any content type: the signature covers the bytes exactly as sent.
+  const raw = express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES });
+  for (const channel of ['line', 'messenger', 'inbox'] as const) {
+    router.post(`/webhooks/${channel}`, channelOn(deps, channel), raw, receive(deps, channel));
+  }
+  router.get('/webhooks/messenger', channelOn(deps, 'messenger'), (req, res) => {
+    const verifyToken = deps.ctx.config.messenger?.verifyToken;
+    const mode = req.query['hub.mode'];
+    const token = req.query['hub.verify_token'];
+    const challenge = req.query['hub.challenge'];
+    if (verifyToken && mode === 'subscribe' && typeof token === 'string' && typeof challenge === 'string'
+      && safeEqual(token, verifyToken)) {
+      res.type('text/plain').send(challenge);
+      return;
+    }
+    throw new AppError('forbidden', 'the verify token does not match');
+  });
+  return router;
+};
+
+function channelOn({ ctx }: HttpDeps, channel: ChannelName) {
+  return (_req: Request, _res: Response, next: NextFunction): void => {
+    if (!ctx.channels[channel]) throw new AppError('channel_off', `the ${channel} channel is not configured`);
+    next();
+  };
+}
+
+function receive({ ctx }: HttpDeps, channel: ChannelName) {
+  const store = inboundEventStore(ctx);
+  return async (req: Request, res: Response): Promise<void> => {
+    const adapter = ctx.channels[channel];
+    if (!adapter) throw new AppError('channel_off', `the ${channel} channel is not configured`);
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let verified: boolean;
+    try {
+      verified = adapter.verify({ rawBody, headers: req.headers });
+    } catch {
+      verified = false;
+    }
+    if (!verified) throw new AppError('invalid_signature', `the ${channel} signature is missing or does not match the body`);
+
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new AppError('invalid_json', 'the body is not valid JSON');
+    }
+    let events: ChannelEvent[];
+    try {
+      events = adapter.parse(body);
+    } catch (err) {
+      if (err instanceof z.ZodError) throw validationError(err, channel);
+      throw new AppError('validation_error', `not a ${channel} webhook body: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    for (const event of events) {
+      const checked = storableEvent.safeParse(event);
+      if (!checked.success) throw validationError(checked.error, 'event');
+      if (event.channel !== channel) throw new AppError('validation_error', `a ${event.channel} event on the ${channel} webhook`);
+    }
+    await store.store(events);
+    res.status(200).json({ status: 'ok', stored: events.length });
+  };
+}

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import type { Delivery } from '../../adapters/types.ts';
+import { ensureContact, ensureConversation } from '../../src/contacts/contacts.ts';
+import { deliverDue } from '../../src/delivery/delivery-worker.ts';
+import { enqueueMessage } from '../../src/delivery/outbox.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+let svc: TestService;
+const now = new Date('2026-11-20T10:00:00Z');
+beforeAll(async () => {
+  svc = await startTestService({ clock: () => now });
+});
+afterAll(async () => {
+  await svc.stop();
+});
+
+async function queueReply(userId: string, replyTokenExpiresAt: Date): Promise<string> {
+  return await svc.ctx.db.transaction(async (tx) => {
+    const contact = await ensureContact(tx, 'line', userId, { at: now });
+    const conversation = await ensureConversation(tx, contact, userId, { inboundAt: now });
+    return await enqueueMessage(tx, {
+      channel: 'line', contactId: contact.id, conversationId: conversation.id,
+      message: { type: 'text', text: 'hello' }, replyToken: 'reply-token-1', replyTokenExpiresAt,
+    });
+  });
+}
+
+describe('reply tokens', () => {
+  it('answers with the reply token on the first attempt while it is fresh, then pushes with the retry key', async () => {
+    const id = await queueReply('U-reply-1', new Date(now.getTime() + 30_000));
+    const seen: Delivery[] = [];
+    await deliverDue(svc.ctx, async (d) => {
+      seen.push(d);
+      return seen.length === 1 ? { outcome: 'retry', error: 'LINE answered 500' } : { outcome: 'sent' };
+    });
+    await svc.ctx.db.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE id = ${id}`);
+    await deliverDue(svc.ctx, async (d) => {
+      seen.push(d);
+      return { outcome: 'sent' };
+    });
+    expect(seen.map((d) => d.replyToken ?? null)).toEqual(['reply-token-1', null]);
+    expect(seen[0]!.retryKey).toBe(seen[1]!.retryKey);
+  });
+
+  it('a stale reply token is never used', async () => {
+    await queueReply('U-reply-2', new Date(now.getTime() - 1));
+    const seen: Delivery[] = [];
+    await deliverDue(svc.ctx, async (d) => {
+      seen.push(d);
+      return { outcome: 'sent' };
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.replyToken).toBeUndefined();
+  });
+
+  it('a reply whose outcome was never recorded (the process died while sending) is not sent again', async () => {
+    const id = await queueReply('U-reply-3', new Date(now.getTime() + 30_000));
+    // The state a crash leaves: the first attempt claimed with the reply token, nothing recorded.
+    await svc.ctx.db.execute(sql`UPDATE outbox SET attempts = 1, reply_used = true, next_attempt_at = now() WHERE id = ${id}`);
+    let calls = 0;
+    await deliverDue(svc.ctx, async () => {
+      calls++;
+      return { outcome: 'sent' };
+    });
+    expect(calls).toBe(0);
+    const row = await svc.ctx.db.execute(sql`SELECT status, platform_response FROM outbox WHERE id = ${id}`);
+    expect(row.rows[0]).toMatchObject({ status: 'sent', platform_response: { unconfirmed: expect.any(String) } });
+  });
+});

@@ -1,0 +1,263 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
+import {
+  followEvent, newLineUserId, postLineWebhook, textEvent, unfollowEvent, type LineWebhookEvent,
+} from '../../scripts/support/line-webhook.ts';
+import { INBOUND_MAX_ATTEMPTS, processInboundDue, type InboundRound } from '../../src/contacts/inbound-worker.ts';
+import { deliverDue } from '../../src/delivery/delivery-worker.ts';
+import { loadSerials, makeCampaign } from '../support/campaigns.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+const LINE_SECRET = 'line-channel-secret-for-tests';
+const INBOX_SECRET = 'inbox-secret-for-tests';
+
+let standin: LineStandin;
+let svc: TestService;
+let flowsDir: string;
+
+beforeAll(async () => {
+  standin = await startLineStandin({ accessToken: 'line-token', displayName: (id) => `Ada ${id.slice(1, 5)}` });
+  flowsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-flows-'));
+  svc = await startTestService({
+    env: {
+      LINE_CHANNEL_SECRET: LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN: 'line-token', LINE_API_BASE_URL: standin.url,
+      INBOX_WEBHOOK_SECRET: INBOX_SECRET, INBOX_CALLBACK_URL: `${standin.url}/inbox`,
+      FLOWS_DIR: flowsDir,
+    },
+  });
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await standin?.close();
+  fs.rmSync(flowsDir, { recursive: true, force: true });
+});
+
+/** Runs the inbound worker's rounds until nothing is due. */
+async function processAll(): Promise<InboundRound> {
+  const total: InboundRound = { fetched: 0, done: 0, failed: 0 };
+  for (;;) {
+    const round = await processInboundDue(svc.ctx);
+    total.fetched += round.fetched;
+    total.done += round.done;
+    total.failed += round.failed;
+    if (round.done === 0) return total;
+  }
+}
+
+async function send(events: LineWebhookEvent[]): Promise<void> {
+  const res = await postLineWebhook(svc.url, LINE_SECRET, events);
+  expect(res.status).toBe(200);
+}
+
+interface ContactState {
+  id: string;
+  display_name: string | null;
+  profile_fetched_at: Date | null;
+  unreachable_at: Date | null;
+  last_seen_at: Date;
+  last_inbound_at: Date | null;
+  conversations: number;
+}
+
+async function contactState(userId: string, channel = 'line'): Promise<ContactState | undefined> {
+  const r = await svc.ctx.db.execute(sql`
+    SELECT ct.id, ct.display_name, ct.profile_fetched_at, ct.unreachable_at, ct.last_seen_at,
+      max(cv.last_inbound_at) AS last_inbound_at, count(cv.id)::int AS conversations
+    FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id
+    WHERE ct.channel = ${channel} AND ct.platform_user_id = ${userId}
+    GROUP BY ct.id`);
+  const row = r.rows[0] as (Omit<ContactState, 'last_inbound_at'> & { last_inbound_at: string | Date | null }) | undefined;
+  if (!row) return undefined;
+  // max() over timestamptz comes back through the driver as a Date or a string, depending on the parser.
+  return { ...row, last_inbound_at: row.last_inbound_at === null ? null : new Date(row.last_inbound_at) };
+}
+
+describe('the inbound worker', () => {
+  it('creates the contact and conversation, fetches the profile once, and records the last inbound time', async () => {
+    const user = newLineUserId();
+    const followAt = Date.now() - 120_000;
+    const textAt = Date.now() - 60_000;
+    await send([followEvent(user, { timestamp: followAt })]);
+    expect(await contactState(user)).toBeUndefined();
+    expect((await processAll()).done).toBe(1);
+
+    const afterFollow = (await contactState(user))!;
+    expect(afterFollow.display_name).toBe(`Ada ${user.slice(1, 5)}`);
+    expect(afterFollow.profile_fetched_at).toBeInstanceOf(Date);
+    expect(afterFollow.conversations).toBe(1);
+    expect(afterFollow.last_inbound_at?.getTime()).toBe(followAt);
+    expect(afterFollow.unreachable_at).toBeNull();
+
+    await send([textEvent(user, 'hello', { timestamp: textAt })]);
+    await processAll();
+    const afterText = (await contactState(user))!;
+    expect(afterText.id).toBe(afterFollow.id);
+    expect(afterText.conversations).toBe(1);
+    expect(afterText.last_inbound_at?.getTime()).toBe(textAt);
+    expect(afterText.last_seen_at.getTime()).toBe(textAt);
+    expect(standin.profileRequests.filter((u) => u === user)).toHaveLength(1);
+  });
+
+  it('never moves the last inbound time back for an old (redelivered) message', async () => {
+    const user = newLineUserId();
+    const now = Date.now();
+    await send([textEvent(user, 'new', { timestamp: now - 1000 })]);
+    await processAll();
+    await send([textEvent(user, 'old', { timestamp: now - 3_600_000, redelivery: true })]);
+    await processAll();
+    expect((await contactState(user))!.last_inbound_at?.getTime()).toBe(now - 1000);
+  });
+
+  it('marks an unfollowed contact unreachable: new sends are refused and queued deliveries fail as unreachable', async () => {
+    const campaign = await makeCampaign(svc.ctx);
+    await loadSerials(svc.ctx, campaign.id, ['S-1', 'S-2', 'S-3']);
+    const user = newLineUserId();
+    await send([followEvent(user)]);
+    await processAll();
+    // Issued while the contact still follows; the unfollow arrives before the delivery worker runs.
+    const issued = await fetch(`${svc.url}/api/v1/campaigns/${campaign.id}/coupons`, {
+      method: 'POST', headers: { ...svc.admin, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'line', userId: user }),
+    });
+    expect(issued.status).toBe(201);
+    const couponId = ((await issued.json()) as { coupon: { id: string } }).coupon.id;
+
+    const lastInbound = (await contactState(user))!.last_inbound_at;
+    await send([unfollowEvent(user)]);
+    expect((await processAll()).done).toBe(1);
+    const state = (await contactState(user))!;
+    expect(state.unreachable_at).toBeInstanceOf(Date);
+    expect(state.last_inbound_at).toEqual(lastInbound);
+
+    const pushesBefore = standin.requests.length;
+    while ((await deliverDue(svc.ctx)) > 0) { /* drain */ }
+    expect(standin.requests.length).toBe(pushesBefore);
+    const records = await fetch(`${svc.url}/api/v1/campaigns/${campaign.id}/records`, { headers: svc.admin });
+    const record = ((await records.json()) as { records: Array<{ couponId: string; status: string; deliveryStatus: string; deliveryError: string }> })
+      .records.find((r) => r.couponId === couponId)!;
+    expect(record).toMatchObject({ status: 'void', deliveryStatus: 'failed' });
+    expect(record.deliveryError).toMatch(/unfollowed|blocked/);
+
+    const refused = await fetch(`${svc.url}/api/v1/campaigns/${campaign.id}/coupons`, {
+      method: 'POST', headers: { ...svc.admin, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'line', userId: user }),
+    });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('contact_unreachable');
+
+    // Following again makes the contact reachable.
+    await send([followEvent(user, { unblocked: true })]);
+    await processAll();
+    expect((await contactState(user))!.unreachable_at).toBeNull();
+  });
+
+  it('records a standby event without answering it', async () => {
+    const user = newLineUserId();
+    const standbyEvent = textEvent(user, 'hi', { mode: 'standby' });
+    await send([standbyEvent]);
+    await processAll();
+    const r = await svc.ctx.db.execute(sql`SELECT processed_at FROM inbound_events WHERE event_key = ${standbyEvent.webhookEventId}`);
+    expect((r.rows[0] as { processed_at: Date | null }).processed_at).toBeInstanceOf(Date);
+    expect(await contactState(user)).toBeDefined();
+    const out = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.platform_user_id = ${user}`);
+    expect((out.rows[0] as { n: number }).n).toBe(0);
+  });
+
+  it('takes the display name from an inbox event and fetches no profile', async () => {
+    const body = JSON.stringify({
+      id: `evt-${crypto.randomUUID()}`, type: 'message.created', conversation: { id: 'inbox-conv-9' }, contact: { id: 'buyer-9', name: 'Mei' },
+      message: { id: 'msg-9', text: 'Any coupons?' }, createdAt: new Date(Date.now() - 5000).toISOString(),
+    });
+    const res = await fetch(`${svc.url}/webhooks/inbox`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-inbox-signature': `sha256=${crypto.createHmac('sha256', INBOX_SECRET).update(body).digest('hex')}` },
+      body,
+    });
+    expect(res.status).toBe(200);
+    await processAll();
+    const state = (await contactState('buyer-9', 'inbox'))!;
+    expect(state.display_name).toBe('Mei');
+    expect(state.profile_fetched_at).toBeNull();
+    const cv = await svc.ctx.db.execute(sql`SELECT external_id FROM conversations WHERE contact_id = ${state.id}`);
+    expect(cv.rows).toEqual([{ external_id: 'inbox-conv-9' }]);
+  });
+
+  it('retries a failing event with backoff, holds that contact\'s later events back, and lets other contacts through', async () => {
+    const stuck = newLineUserId();
+    const other = newLineUserId();
+    const later = textEvent(stuck, 'second');
+    // A stored event the worker cannot process (a conversation id the table refuses).
+    const broken = await svc.ctx.db.execute(sql`
+      INSERT INTO inbound_events (channel, event_key, event) VALUES ('line', ${`broken-${crypto.randomUUID()}`},
+        ${JSON.stringify({ channel: 'line', eventId: 'x', userId: stuck, conversationId: null, type: 'message', kind: 'text', text: 'first', timestamp: new Date().toISOString() })}::jsonb)
+      RETURNING id`);
+    const brokenId = (broken.rows[0] as { id: number }).id;
+    await send([later, textEvent(other, 'unrelated')]);
+
+    const round = await processAll();
+    expect(round.failed).toBe(1);
+    const failed = await svc.ctx.db.execute(sql`SELECT attempts, last_error, processed_at, next_attempt_at > now() AS waiting FROM inbound_events WHERE id = ${brokenId}`);
+    expect(failed.rows[0]).toMatchObject({ attempts: 1, processed_at: null, waiting: true });
+    expect((failed.rows[0] as { last_error: string }).last_error).toMatch(/null|conversation/i);
+    expect(await contactState(other)).toBeDefined();
+    const held = await svc.ctx.db.execute(sql`SELECT processed_at FROM inbound_events WHERE event_key = ${later.webhookEventId}`);
+    expect((held.rows[0] as { processed_at: Date | null }).processed_at).toBeNull();
+
+    // Not due yet: another round leaves both alone.
+    expect((await processAll()).done).toBe(0);
+
+    // The cause goes away and the backoff runs out: the first event, then the second, in order.
+    await svc.ctx.db.execute(sql`UPDATE inbound_events SET event = jsonb_set(event, '{conversationId}', to_jsonb(${stuck}::text)),
+      next_attempt_at = now() WHERE id = ${brokenId}`);
+    expect((await processAll()).done).toBe(2);
+    const order = await svc.ctx.db.execute(sql`SELECT id, processed_at, attempts, last_error FROM inbound_events
+      WHERE id = ${brokenId} OR event_key = ${later.webhookEventId} ORDER BY id`);
+    const [first, second] = order.rows as Array<{ processed_at: Date; attempts: number; last_error: string | null }>;
+    expect(first).toMatchObject({ attempts: 2, last_error: null });
+    expect(second!.processed_at.getTime()).toBeGreaterThanOrEqual(first!.processed_at.getTime());
+  });
+
+  it('sets an event aside after the last attempt, so it cannot block its contact forever', async () => {
+    const user = newLineUserId();
+    const broken = await svc.ctx.db.execute(sql`
+      INSERT INTO inbound_events (channel, event_key, event, attempts) VALUES ('line', ${`broken-${crypto.randomUUID()}`},
+        ${JSON.stringify({ channel: 'line', eventId: 'y', userId: user, conversationId: null, type: 'message', kind: 'text', timestamp: new Date().toISOString() })}::jsonb,
+        ${INBOUND_MAX_ATTEMPTS - 1})
+      RETURNING id`);
+    const brokenId = (broken.rows[0] as { id: number }).id;
+    const next = textEvent(user, 'after');
+    await send([next]);
+    await processAll();
+    const r = await svc.ctx.db.execute(sql`SELECT attempts, last_error, processed_at FROM inbound_events WHERE id = ${brokenId}`);
+    expect(r.rows[0]).toMatchObject({ attempts: INBOUND_MAX_ATTEMPTS, processed_at: expect.any(Date), last_error: expect.any(String) });
+    const n = await svc.ctx.db.execute(sql`SELECT processed_at FROM inbound_events WHERE event_key = ${next.webhookEventId}`);
+    expect((n.rows[0] as { processed_at: Date | null }).processed_at).toBeInstanceOf(Date);
+  });
+
+  it('wakes on stored webhooks when the worker runs, processing each event once', async () => {
+    await svc.inbound.start();
+    try {
+      const users = Array.from({ length: 5 }, () => newLineUserId());
+      const events = users.flatMap((u) => [followEvent(u), textEvent(u, 'a'), textEvent(u, 'b')]);
+      await Promise.all(users.map((u, i) => send(events.slice(i * 3, i * 3 + 3))));
+      const keys = events.map((e) => e.webhookEventId);
+      const deadline = Date.now() + 15_000;
+      let open = keys.length;
+      while (open > 0 && Date.now() < deadline) {
+        const r = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events
+          WHERE event_key IN (SELECT unnest(${sql.param(keys)}::text[])) AND processed_at IS NULL`);
+        open = (r.rows[0] as { n: number }).n;
+        if (open > 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(open).toBe(0);
+      const attempts = await svc.ctx.db.execute(sql`SELECT DISTINCT attempts FROM inbound_events WHERE event_key IN (SELECT unnest(${sql.param(keys)}::text[]))`);
+      expect(attempts.rows).toEqual([{ attempts: 1 }]);
+    } finally {
+      await svc.inbound.stop();
+    }
+  });
+});
