@@ -31,7 +31,9 @@ afterEach(() => {
   nock.cleanAll();
 });
 afterAll(async () => {
+  nock.cleanAll();
   nock.enableNetConnect();
+  nock.restore();
   await svc.stop();
 });
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { createInboxAdapter, inboxSignatureMatches, renderInbox, signInboxBody } from '../../adapters/inbox/index.ts';
 import type { ChannelAdapter, CouponCard, Delivery, OutboundMessage } from '../../adapters/types.ts';
@@ -135,4 +135,11 @@ describe('inbox send', () => {
     nock('https://inbox.test').post('/hooks/chatcoupon').reply(301, '', { location: 'https://elsewhere.test/' });
     expect((await inbox.send(delivery(coupon))).outcome).toBe('failed');
   });
+});
+
+// nock patches Node's http for the whole worker: give it back for the next test file.
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  nock.restore();
 });

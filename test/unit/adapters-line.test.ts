@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { createLineAdapter, lineRequest, renderLine, signLineBody } from '../../adapters/line/index.ts';
 import type { ChannelAdapter, CouponCard, Delivery, OutboundMessage } from '../../adapters/types.ts';
@@ -349,4 +349,11 @@ describe('LINE profile', () => {
     nock(API).get('/v2/bot/profile/Uerr').replyWithError('boom');
     expect(await line.fetchProfile!('Uerr')).toBeNull();
   });
+});
+
+// nock patches Node's http for the whole worker: give it back for the next test file.
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  nock.restore();
 });

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { createMessengerAdapter, messengerHandshake, renderMessenger, signHubBody } from '../../adapters/messenger/index.ts';
 import type { ChannelAdapter, CouponCard, Delivery, OutboundMessage } from '../../adapters/types.ts';
@@ -273,4 +273,11 @@ describe('Messenger send', () => {
     nock(GRAPH).get('/123').query(true).reply(400, graphError(100, 33));
     expect(await messenger.fetchProfile!('123')).toBeNull();
   });
+});
+
+// nock patches Node's http for the whole worker: give it back for the next test file.
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  nock.restore();
 });
