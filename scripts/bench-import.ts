@@ -50,6 +50,8 @@ async function main(): Promise<void> {
       ...process.env,
       PORT: '0',
       DATA_DIR: tmp,
+      // No flows: the bench measures the import alone.
+      FLOWS_DIR: fs.mkdtempSync(path.join(tmp, 'flows-')),
       ADMIN_TOKEN: adminToken,
       LOG_LEVEL: 'warn',
     });

@@ -64,7 +64,7 @@ if (!isMainThread) {
   const clients = Number(process.env.BENCH_CLIENTS ?? 64);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-bench-'));
   const config = loadConfig({
-    ...process.env, PORT: '0', DATA_DIR: dataDir, ADMIN_TOKEN: 'bench-admin-token-0123456789', LOG_LEVEL: 'silent',
+    ...process.env, PORT: '0', DATA_DIR: dataDir, FLOWS_DIR: fs.mkdtempSync(path.join(dataDir, 'flows-')), ADMIN_TOKEN: 'bench-admin-token-0123456789', LOG_LEVEL: 'silent',
     LINE_CHANNEL_SECRET: '', LINE_CHANNEL_ACCESS_TOKEN: '', MESSENGER_APP_SECRET: '', MESSENGER_PAGE_ACCESS_TOKEN: '',
     MESSENGER_VERIFY_TOKEN: '', INBOX_WEBHOOK_SECRET: '', INBOX_CALLBACK_URL: '',
   });
@@ -85,7 +85,7 @@ if (!isMainThread) {
       SELECT 'cpn_b' || g, ${campaign.id}, 'ctc_b' || g, 'tok_' || md5(g::text), 'sent', 'sent', 'api', now(), now(), now() + interval '30 days'
       FROM generate_series(1, ${serialsCount}) g`);
     await db.execute(sql`ANALYZE`);
-    const plan = await db.execute(sql`EXPLAIN SELECT id FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL ORDER BY campaign_id, id LIMIT 1 FOR UPDATE SKIP LOCKED`);
+    const plan = await db.execute(sql`EXPLAIN SELECT id FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL AND id > 0 ORDER BY campaign_id, id LIMIT 1 FOR UPDATE SKIP LOCKED`);
     console.log(`claim plan: ${plan.rows.map((r) => Object.values(r)[0]).join(' | ')}`);
     const tokens = (await db.execute(sql`SELECT token FROM coupons WHERE campaign_id = ${campaign.id} ORDER BY random()`)).rows.map((r) => (r as { token: string }).token);
 

@@ -95,6 +95,17 @@ describe('campaigns API', () => {
     expect(read.body.name).toBe('Patch me');
   });
 
+  it('creating the campaign a flow names loads that flow at once', async () => {
+    const loaded = async () => {
+      const res = await request(svc.url).get('/api/v1/flows').set(svc.admin);
+      return res.body.flows.find((f: { id: string }) => f.id === 'welcome')?.loaded ?? false;
+    };
+    expect(await loaded()).toBe(false); // flows/welcome.yaml names welcome-10, which does not exist yet
+    const res = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ name: 'Welcome', slug: 'welcome-10' }));
+    expect(res.status).toBe(201);
+    expect(await loaded()).toBe(true);
+  });
+
   it('answers malformed JSON with 400 and an unknown campaign with 404', async () => {
     const bad = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).set('Content-Type', 'application/json').send('{"name":');
     expect(bad.status).toBe(400);
