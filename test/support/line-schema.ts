@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -14,7 +14,10 @@ import { parse } from 'yaml';
  * schema S is rewritten: `S__base` keeps S's own properties (what subtypes inherit), and S itself
  * becomes a dispatcher that allows only the mapped `type` values and applies the matching subtype.
  */
-const openapiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/line-openapi');
+// LINE's own OpenAPI files are read from the team's shared folder beside the project (they are
+// not copied into it); LINE_OPENAPI_DIR points elsewhere when the checkout lives somewhere else.
+const openapiDir = process.env.LINE_OPENAPI_DIR
+  ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/line-openapi');
 const PREFIX = '#/components/schemas/';
 
 type Schema = Record<string, unknown>;
@@ -79,7 +82,9 @@ function rewriteDiscriminators(schemas: Record<string, Schema>): Record<string, 
 }
 
 function loadValidators(file: string, id: string, names: string[]): Record<string, ValidateFunction> {
-  const doc = parse(readFileSync(path.join(openapiDir, file), 'utf8')) as { components: { schemas: Record<string, Schema> } };
+  const source = path.join(openapiDir, file);
+  if (!existsSync(source)) throw new Error(`LINE's OpenAPI file ${source} is missing: set LINE_OPENAPI_DIR to the folder holding messaging-api.yml and webhook.yml`);
+  const doc = parse(readFileSync(source, 'utf8')) as { components: { schemas: Record<string, Schema> } };
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats.default(ajv);
   for (const f of ['int32', 'int64', 'double', 'float', 'binary']) ajv.addFormat(f, true);
