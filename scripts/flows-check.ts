@@ -4,6 +4,7 @@
  * (from the environment or .env) names a reachable database.
  */
 import 'dotenv/config';
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { formatError, parseFlowFile } from '../src/flows/loader.ts';
@@ -36,6 +37,11 @@ function redact(url: string): string {
   }
 }
 
+// A mistyped directory must not pass as "no errors".
+if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+  console.log(`${dir}: no such directory`);
+  process.exit(1);
+}
 const files = await readFlowDir(dir);
 const parsed = files.map((f) => parseFlowFile(path.join(dir, f.file), f.file, f.text));
 const { slugs, note } = await campaignSlugs(process.env.DATABASE_URL);

@@ -92,9 +92,17 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       server.once('error', reject);
       server.listen(config.PORT, () => resolve());
     });
-    // Stop accepting, let in-flight requests finish, then close idle keep-alive sockets.
+    // Stop accepting and let in-flight requests finish. close() only drops the sockets idle at that
+    // moment: a keep-alive socket whose request finishes later would hold the shutdown for the
+    // whole keep-alive timeout, so idle sockets are closed as they appear, and all after 20 s.
     stops.push(() => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const cap = setTimeout(() => server.closeAllConnections(), 20_000);
+      server.close(() => {
+        clearInterval(sweep);
+        clearTimeout(cap);
+        resolve();
+      });
       server.closeIdleConnections();
     }));
     const port = (server.address() as AddressInfo).port;

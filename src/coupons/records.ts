@@ -70,13 +70,14 @@ export interface RedemptionRecord {
   serial: string | null;
 }
 
-/** One page of a campaign's records, oldest issue first, keyset-paginated by coupon id. */
+/** One page of a campaign's records, oldest issue first; `after` is the previous page's last coupon id. */
 export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, now: Date, after?: string): Promise<RedemptionRecord[]> {
   const where: SQL[] = [sql`c.campaign_id = ${campaignId}`];
   if (q.status) where.push(sql`${effectiveStatusSql(now)} = ${q.status}`);
   if (q.from) where.push(sql`c.issued_at >= ${q.from}`);
   if (q.to) where.push(sql`c.issued_at < ${q.to}`);
-  if (after) where.push(sql`c.id > ${after}`);
+  // Keyset on (issued_at, id), the cursor being the last record's id: exact whatever the timestamps' precision.
+  if (after) where.push(sql`(c.issued_at, c.id) > (SELECT issued_at, id FROM coupons WHERE id = ${after} AND campaign_id = ${campaignId})`);
   const r = await tx.execute(sql`
     SELECT c.id AS "couponId", c.contact_id AS "contactId", ct.channel, ct.platform_user_id AS "userId", ct.display_name AS "displayName",
       ${effectiveStatusSql(now)} AS status, c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError", c.source,
@@ -84,7 +85,7 @@ export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, n
       c.verified_at AS "verifiedAt", c.expires_at AS "expiresAt", c.serial_code AS serial
     FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
     WHERE ${sql.join(where, sql` AND `)}
-    ORDER BY c.id LIMIT ${q.limit}`);
+    ORDER BY c.issued_at, c.id LIMIT ${q.limit}`);
   return r.rows as unknown as RedemptionRecord[];
 }
 

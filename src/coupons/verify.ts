@@ -51,12 +51,14 @@ export async function verifyCoupon(
     const campaign = await getCampaign(tx, coupon.campaignId);
     if (!campaign.verification) return refuse('verification_disabled', `"${campaign.name}" does not use verification`);
     if (coupon.status === 'verified') return refuse('already_verified', `this coupon was already verified at ${coupon.verifiedAt?.toISOString()}`);
-    const status = effectiveStatus(coupon, at);
+    // The sweep may already have marked it expired; a redemption verified before its deadline still counts.
+    const sweptInTime = coupon.status === 'expired' && coupon.redeemedAt !== null && coupon.expiresAt !== null && at < coupon.expiresAt;
+    const status = effectiveStatus({ status: sweptInTime ? 'redeemed' : coupon.status, expiresAt: coupon.expiresAt }, at);
     if (status === 'expired') return refuse('expired', 'this coupon expired before it was verified');
     if (status === 'void') return refuse('void', 'this coupon was withdrawn');
     if (status !== 'redeemed') return refuse('not_redeemed', 'this coupon has not been redeemed yet');
     if (coupon.redeemedAt && at < coupon.redeemedAt) throw new AppError('validation_error', 'verifiedAt: must not be before the coupon was redeemed');
-    const updated = await tx.execute(sql`UPDATE coupons SET status = 'verified', verified_at = ${at}, verified_by = ${opts.verifiedBy}
+    const updated = await tx.execute(sql`UPDATE coupons SET status = 'verified', verified_at = ${at}, verified_by = ${opts.verifiedBy}, expired_at = NULL
       WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
     return { ok: true, coupon: updated.rows[0] as unknown as CouponRow };
   });

@@ -28,16 +28,21 @@ export const workbenchListQuery = z.object({
 export const workbenchSendBody = z.intersection(conversationRef, z.object({ campaignId: z.string().min(1).max(64) }));
 
 /**
- * A chat is active while the customer wrote recently: ACTIVE_CHAT_HOURS for every channel, and
- * for Messenger never beyond its 24-hour window (checked again by `channelRefusal`).
+ * A chat is active while the customer wrote recently: within ACTIVE_CHAT_HOURS, except Messenger,
+ * whose chats are active exactly as long as its 24-hour window (`channelRefusal`, which
+ * `issueCoupon` applies on every path).
  */
 export function chatRefusal(ctx: AppContext, contact: ContactRow, conversation: ConversationRow, now: Date): Refusal<IssueRefusalCode> | null {
+  // The channel's own reason first: it tells the agent more (blocked, Messenger's window) than "inactive".
+  const channel = channelRefusal(contact, conversation, now);
+  if (channel) return channel;
+  if (conversation.channel === 'messenger') return null;
   const hours = ctx.config.ACTIVE_CHAT_HOURS;
   const last = conversation.lastInboundAt;
   if (!last || now.getTime() - last.getTime() > hours * 3600_000) {
     return refuse('chat_inactive', `the chat is not active: the customer has not written in the last ${hours} hours`);
   }
-  return channelRefusal(contact, conversation, now);
+  return null;
 }
 
 async function resolveConversation(tx: Tx, ref: z.infer<typeof conversationRef>): Promise<{ contact: ContactRow; conversation: ConversationRow }> {

@@ -122,6 +122,17 @@ async function stopOrphan(pgDir: string): Promise<void> {
   if (alive(pid)) throw new Error(`the PostgreSQL server left running in ${pgDir} (pid ${pid}) did not stop`);
 }
 
+/** Run as root, PostgreSQL runs as `postgres`: every parent of DATA_DIR must let others through, or initdb fails obscurely. */
+function assertReachableByOthers(dir: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if ((fs.statSync(d).mode & 0o001) === 0) {
+      throw new Error(`the PostgreSQL server runs as the postgres user and cannot reach DATA_DIR through ${d}; `
+        + `allow it (chmod o+x ${d}) or choose a DATA_DIR elsewhere`);
+    }
+    if (path.dirname(d) === d) return;
+  }
+}
+
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
@@ -132,6 +143,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
     if (isRoot) {
       // PostgreSQL runs as the `postgres` user: it must be able to reach its directory.
       fs.chmodSync(dataDir, 0o755);
+      assertReachableByOthers(path.dirname(dataDir));
     }
     await stopOrphan(pgDir);
     const port = await freePort();

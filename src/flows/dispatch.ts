@@ -40,8 +40,9 @@ export async function dispatchEvent(
   if (!registry) return 'ignored';
 
   const text = eventText(event);
-  const candidates = matchFlows(registry.flows, event);
   const myCoupons = isMyCoupons(ctx, text) && !keywordClaimed(registry.flows, text!, event.channel);
+  // Only a keyword claims the built-in words: a loose `pattern` (or a catch-all) does not swallow them.
+  const candidates = matchFlows(registry.flows, event).filter((f) => !(myCoupons && f.trigger.type === 'pattern'));
   // Cheap exit for the common "nothing to do" event: no query unless a run might be waiting.
   if (candidates.length === 0 && !myCoupons && event.type !== 'message' && event.type !== 'postback') return 'no-match';
 

@@ -28,7 +28,10 @@ function display(v: Value): string {
 export function renderTemplate(text: string, channel: ChannelName, resolve: (name: string) => Value): string {
   const out = text.replace(placeholder, (_m, name: string) => escapeFor(channel, display(resolve(name))));
   const limit = maxLength[channel];
-  return out.length > limit ? `${out.slice(0, limit - 1)}…` : out;
+  if (out.length <= limit) return out;
+  // Never cut between the halves of a surrogate pair (an emoji): a lone half is invalid text.
+  const end = /[\ud800-\udbff]/.test(out[limit - 2]!) ? limit - 2 : limit - 1;
+  return `${out.slice(0, end)}…`;
 }
 
 /** Names used in a text's placeholders. */

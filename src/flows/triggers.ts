@@ -21,6 +21,18 @@ export function eventText(event: ChannelEvent): string | null {
   return event.type === 'message' && typeof event.text === 'string' ? event.text : null;
 }
 
+/**
+ * The referral an event carries. A LINE link cannot pass a parameter to the webhook, so a link
+ * that pre-fills the message `ref=<ref>` (`https://line.me/R/oaMessage/@id/?ref%3D<ref>`), or a
+ * postback with that data, stands in for Messenger's m.me `?ref=`.
+ */
+export function eventRef(event: ChannelEvent): string | null {
+  if ((event.type === 'referral' || event.type === 'follow' || event.type === 'postback') && event.ref) return event.ref;
+  const raw = event.type === 'postback' ? event.payload : eventText(event);
+  const m = raw === null ? null : /^ref=(.+)$/su.exec(raw.trim());
+  return m ? m[1]! : null;
+}
+
 function matches(flow: Flow, event: ChannelEvent): boolean {
   const t = flow.trigger;
   switch (t.type) {
@@ -40,7 +52,7 @@ function matches(flow: Flow, event: ChannelEvent): boolean {
       return (event.type === 'postback' && event.payload === t.payload)
         || (event.type === 'message' && event.quickReplyPayload === t.payload);
     case 'ref':
-      return ((event.type === 'referral' || event.type === 'follow' || event.type === 'postback') && event.ref === t.ref);
+      return eventRef(event) === t.ref;
     case 'coupon':
       return false;
   }

@@ -66,7 +66,7 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
       res.json({ records: records.map(recordToJson), nextCursor: last });
       return;
     }
-    // CSV: streamed page by page (keyset on the coupon id), never the whole campaign in memory.
+    // CSV: streamed page by page (keyset), never the whole campaign in memory.
     res.status(200).type('text/csv; charset=utf-8')
       .attachment(`${campaign.slug}-records.csv`);
     res.write(`${csvColumns.join(',')}\r\n`);

@@ -6,7 +6,7 @@ import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
 import { requireRole } from './auth.ts';
 
-/** Flows (listing with per-step counts, reload) and releasing a handed-off conversation. */
+/** Flows (listing with per-step counts, reload) and handed-off conversations (listing, release). */
 export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
   const admin = requireRole(auth, 'admin');
@@ -26,6 +26,16 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
     const r = registry();
     await r.reload();
     res.json(await flowsListing(ctx.db, r));
+  });
+
+  /** Conversations a `handoff` step gave to an agent (the bot is silent there), oldest first. */
+  router.get('/api/v1/handoffs', admin, async (_req, res) => {
+    const r = await ctx.db.execute(sql`
+      SELECT cv.id, cv.channel, cv.external_id AS "externalId", cv.contact_id AS "contactId", ct.display_name AS "displayName",
+        ct.tags, cv.handoff_at AS "handoffAt", cv.last_inbound_at AS "lastInboundAt"
+      FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
+      WHERE cv.handoff_at IS NOT NULL ORDER BY cv.handoff_at, cv.id LIMIT 500`);
+    res.json({ conversations: r.rows });
   });
 
   /** An agent is done: the bot answers the contact again. */

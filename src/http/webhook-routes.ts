@@ -1,9 +1,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { ChannelEvent, ChannelName } from '../../adapters/types.ts';
+import { messengerHandshake } from '../../adapters/messenger/index.ts';
+import { channelNames, type ChannelEvent, type ChannelName } from '../../adapters/types.ts';
 import { inboundEventStore } from '../contacts/inbound-events.ts';
 import { AppError, validationError } from '../lib/errors.ts';
-import { safeEqual } from '../lib/ids.ts';
 import type { HttpDeps, RouteModule } from './app.ts';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -24,20 +24,14 @@ export const webhookRoutes: RouteModule = (deps) => {
   const router = express.Router();
   // Any content type: the signature covers the bytes exactly as sent.
   const raw = express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES });
-  for (const channel of ['line', 'messenger', 'inbox'] as const) {
+  for (const channel of channelNames) {
     router.post(`/webhooks/${channel}`, channelOn(deps, channel), raw, receive(deps, channel));
   }
   router.get('/webhooks/messenger', channelOn(deps, 'messenger'), (req, res) => {
     const verifyToken = deps.ctx.config.messenger?.verifyToken;
-    const mode = req.query['hub.mode'];
-    const token = req.query['hub.verify_token'];
-    const challenge = req.query['hub.challenge'];
-    if (verifyToken && mode === 'subscribe' && typeof token === 'string' && typeof challenge === 'string'
-      && safeEqual(token, verifyToken)) {
-      res.type('text/plain').send(challenge);
-      return;
-    }
-    throw new AppError('forbidden', 'the verify token does not match');
+    const handshake = verifyToken ? messengerHandshake(req.query, verifyToken) : { ok: false as const };
+    if (!handshake.ok) throw new AppError('forbidden', 'the verify token does not match');
+    res.type('text/plain').send(handshake.challenge);
   });
   return router;
 };

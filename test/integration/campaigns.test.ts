@@ -126,6 +126,12 @@ describe('campaigns API', () => {
       ['get', '/api/v1/campaigns/cmp_x/stats'],
       ['get', '/api/v1/workbench/coupons'],
       ['post', '/api/v1/workbench/send'],
+      ['post', '/api/v1/campaigns/cmp_x/serials'],
+      ['put', '/api/v1/campaigns/cmp_x/image'],
+      ['get', '/api/v1/imports/imp_x'],
+      ['get', '/api/v1/flows'],
+      ['post', '/api/v1/flows/reload'],
+      ['post', '/api/v1/conversations/cnv_x/release'],
     ] as const)('%s %s: 401 without or with a wrong token, 403 for the POS token', async (method, path) => {
       const none = await request(svc.url)[method](path);
       expect(none.status).toBe(401);
@@ -135,6 +141,20 @@ describe('campaigns API', () => {
       const pos = await request(svc.url)[method](path).set(svc.pos);
       expect(pos.status).toBe(403);
       expect(pos.body.error.code).toBe('forbidden');
+    });
+
+    it('the POS token verifies coupons and nothing else; without POS_TOKEN the verification API takes only the admin token', async () => {
+      const pos = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: 'cpn_nope' });
+      expect(pos.status).toBe(404); // allowed through, the coupon does not exist
+      const noPos = await startTestService({ env: { POS_TOKEN: undefined } });
+      try {
+        const refused = await request(noPos.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: 'cpn_nope' });
+        expect(refused.status).toBe(401);
+        const byAdmin = await request(noPos.url).post('/api/v1/verifications').set(noPos.admin).send({ couponId: 'cpn_nope' });
+        expect(byAdmin.status).toBe(404);
+      } finally {
+        await noPos.stop();
+      }
     });
   });
 });

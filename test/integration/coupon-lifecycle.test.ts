@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
-import { sweepExpired } from '../../src/coupons/expiry.ts';
+import { expirySweepJob, sweepExpired } from '../../src/coupons/expiry.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
 import { redeemCoupon } from '../../src/coupons/redeem.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
+import { jobCatalog } from '../../src/jobs/catalog.ts';
 import { deliverAll, loadFixed, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
@@ -205,7 +206,153 @@ describe('redeeming, verifying, expiring', () => {
     const stats = await request(svc.url).get(`/api/v1/campaigns/${c.id}/stats`).set(svc.admin);
     expect(stats.body).toMatchObject({ sent: 3, opened: 1, redeemed: 1, verified: 0, stockLeft: 2, rates: { redeemed: 0.3333 } });
   });
+  it('records can be filtered by issue date: from is inclusive, to is exclusive, both in the CSV too', async () => {
+    const c = await makeCampaign(svc.ctx, { sendStart: '2026-11-01T00:00:00Z', sendEnd: '2026-12-31T00:00:00Z' });
+    await loadSerials(svc.ctx, c.id, ['D-1', 'D-2', 'D-3']);
+    const issueAt = async (at: string, user: string) => {
+      now = new Date(at);
+      const r = await issueToUser(svc.ctx, c.id, 'line', user);
+      if (!r.ok) throw new Error(r.message);
+    };
+    await issueAt('2026-11-20T09:00:00Z', 'U-d1');
+    await issueAt('2026-11-20T10:00:00Z', 'U-d2');
+    await issueAt('2026-11-21T10:00:00Z', 'U-d3');
+    now = new Date('2026-11-20T10:00:00Z');
+    const users = async (query: string) => {
+      const res = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?${query}`).set(svc.admin);
+      expect(res.status).toBe(200);
+      return res.body.records.map((r: { userId: string }) => r.userId);
+    };
+    expect(await users('')).toEqual(['U-d1', 'U-d2', 'U-d3']);
+    expect(await users('from=2026-11-20T10:00:00Z')).toEqual(['U-d2', 'U-d3']);
+    expect(await users('to=2026-11-20T10:00:00Z')).toEqual(['U-d1']);
+    expect(await users(`from=${encodeURIComponent('2026-11-20T18:00:00+08:00')}&to=2026-11-21T12:00:00Z`)).toEqual(['U-d2', 'U-d3']);
+    expect(await users('from=2026-11-22T00:00:00Z')).toEqual([]);
+    expect(await users('status=pending&from=2026-11-21T00:00:00Z')).toEqual(['U-d3']);
+    const csv = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?format=csv&to=2026-11-21T00:00:00Z`).set(svc.admin);
+    expect(csv.text.trim().split('\r\n').slice(1).map((l) => l.split(',')[3])).toEqual(['U-d1', 'U-d2']);
+    const bad = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?from=yesterday`).set(svc.admin);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/from/);
+  });
+
+  it('pages records in issue order with the cursor, ties included, and streams a CSV longer than one page', async () => {
+    const c = await makeCampaign(svc.ctx);
+    const n = 2101;
+    await svc.ctx.db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token)
+      SELECT 'ctc_pg' || g, 'line', 'U-pg-' || lpad(g::text, 5, '0'), 'me-pg-' || g FROM generate_series(1, ${n}) g`);
+    // Ids in random order against issue times, three coupons per second (ties broken by id).
+    await svc.ctx.db.execute(sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, source, issued_at)
+      SELECT 'cpn_' || md5(g::text), ${c.id}, 'ctc_pg' || g, 'tok-pg-' || g, 'sent', 'api',
+        timestamptz '2026-11-01T00:00:00Z' + (g / 3) * interval '1 second'
+      FROM generate_series(1, ${n}) g`);
+    const expected = (await svc.ctx.db.execute(sql`SELECT id FROM coupons WHERE campaign_id = ${c.id} ORDER BY issued_at, id`)).rows
+      .map((r) => (r as { id: string }).id);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: request.Response = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records`).query({ limit: 500, ...(cursor ? { after: cursor } : {}) }).set(svc.admin);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.records.map((r: { couponId: string }) => r.couponId));
+      cursor = res.body.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(5);
+    expect(seen).toEqual(expected);
+
+    const csv = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?format=csv`).set(svc.admin);
+    const rows = csv.text.trim().split('\r\n').slice(1);
+    expect(rows.map((l) => l.split(',')[0])).toEqual(expected);
+  });
+
+  it('a fixed serial is verified by couponId: by its shared code it is refused with the way to do it', async () => {
+    const c = await makeCampaign(svc.ctx, { verification: true, perContactLimit: 1 });
+    await loadFixed(svc.ctx, c.id, 'FIX@2026', 3);
+    const a = await issueToUser(svc.ctx, c.id, 'line', 'U-fixv-a');
+    const b = await issueToUser(svc.ctx, c.id, 'line', 'U-fixv-b');
+    if (!a.ok || !b.ok) throw new Error('not issued');
+    await deliverAll(svc.ctx);
+    expect(await redeemCoupon(svc.ctx, await tokenOf(a.coupon.id))).toMatchObject({ ok: true, code: 'FIX@2026' });
+    expect(await redeemCoupon(svc.ctx, await tokenOf(b.coupon.id))).toMatchObject({ ok: true, code: 'FIX@2026' });
+
+    const byCode = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'FIX@2026' });
+    expect(byCode.status).toBe(400);
+    expect(byCode.body.error.message).toMatch(/fixed serial.*couponId/);
+    const ok = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: a.coupon.id, verifiedAt: '2026-11-20T10:00:00Z' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.coupon).toMatchObject({ id: a.coupon.id, status: 'verified', verifiedAt: '2026-11-20T10:00:00.000Z', serial: 'FIX@2026' });
+    const twice = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: a.coupon.id });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('already_verified');
+    // The other coupon with the same code is untouched.
+    const rec = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records`).set(svc.admin);
+    // Both were issued at the same (test clock) time: compare by coupon, not by position.
+    const statusOf = Object.fromEntries(rec.body.records.map((r: { couponId: string; status: string }) => [r.couponId, r.status]));
+    expect(statusOf).toEqual({ [a.coupon.id]: 'verified', [b.coupon.id]: 'redeemed' });
+    const unknown = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: 'cpn_nope' });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('a POS reporting late keeps a verification made in time even after the sweep marked the coupon expired', async () => {
+    const c = await makeCampaign(svc.ctx, { verification: true, expiry: { mode: 'fromSend', hours: 1 } });
+    await loadSerials(svc.ctx, c.id, ['LATE-1', 'LATE-2']);
+    const a = await issueToUser(svc.ctx, c.id, 'line', 'U-late-a');
+    const b = await issueToUser(svc.ctx, c.id, 'line', 'U-late-b');
+    if (!a.ok || !b.ok) throw new Error('not issued');
+    await deliverAll(svc.ctx);
+    await redeemCoupon(svc.ctx, await tokenOf(a.coupon.id));
+    await redeemCoupon(svc.ctx, await tokenOf(b.coupon.id));
+    now = new Date('2026-11-20T11:30:00Z'); // both past their 11:00 deadline
+    expect(await sweepExpired(svc.ctx)).toBeGreaterThanOrEqual(2);
+    const late = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'LATE-1', verifiedAt: '2026-11-20T10:45:00Z' });
+    expect(late.status).toBe(200);
+    expect(late.body.coupon).toMatchObject({ status: 'verified', verifiedAt: '2026-11-20T10:45:00.000Z' });
+    const tooLate = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'LATE-2', verifiedAt: '2026-11-20T11:15:00Z' });
+    expect(tooLate.status).toBe(422);
+    expect(tooLate.body.error.code).toBe('expired');
+    const stored = await svc.ctx.db.execute(sql`SELECT serial_code AS code, status, expired_at AS "expiredAt" FROM coupons WHERE campaign_id = ${c.id} ORDER BY serial_code`);
+    expect(stored.rows).toEqual([
+      { code: 'LATE-1', status: 'verified', expiredAt: null },
+      { code: 'LATE-2', status: 'expired', expiredAt: new Date('2026-11-20T11:00:00Z') },
+    ]);
+    now = new Date('2026-11-20T10:00:00Z');
+  });
 });
+
+describe('the expiry sweep job', () => {
+  it('is in the job catalog, scheduled every minute when the workers run, and expires coupons past their deadline', async () => {
+    expect(jobCatalog).toContain(expirySweepJob);
+    expect(expirySweepJob.cron).toBe('* * * * *');
+    const live = await startTestService({ workers: true, send: async () => ({ outcome: 'sent' }) });
+    try {
+      const schedules = await live.jobs.boss.getSchedules(expirySweepJob.name);
+      expect(schedules).toEqual([expect.objectContaining({ name: 'coupons.expiry-sweep', cron: '* * * * *', timezone: 'UTC' })]);
+
+      const c = await makeCampaign(live.ctx);
+      await loadSerials(live.ctx, c.id, ['SWEEP-1']);
+      const issued = await issueToUser(live.ctx, c.id, 'line', 'U-sweep');
+      if (!issued.ok) throw new Error(issued.message);
+      const statusOf = async () => ((await live.ctx.db.execute(sql`SELECT status FROM coupons WHERE id = ${issued.coupon.id}`)).rows[0] as { status: string }).status;
+      await waitFor(async () => (await statusOf()) === 'sent', 'the delivery worker to send the card');
+      await live.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE id = ${issued.coupon.id}`);
+      expect(await live.ctx.jobs.send(expirySweepJob, {})).toBeTruthy();
+      await waitFor(async () => (await statusOf()) === 'expired', 'the sweep job to expire the coupon');
+    } finally {
+      await live.stop();
+    }
+  });
+});
+
+/** Polls a condition the service's own workers make true (they run on their own schedule). */
+async function waitFor(done: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 describe('concurrency', () => {
   async function issueMany(campaignId: string, users: string[]): Promise<string[]> {

@@ -69,6 +69,12 @@ describe('npm run flows:check', () => {
     expect(ok.code).toBe(0);
   });
 
+  it('refuses a directory that does not exist', async () => {
+    const r = await flowsCheck(`${broken}/no-such-dir`, {});
+    expect(r.stdout).toBe(`${broken}/no-such-dir: no such directory\n`);
+    expect(r.code).toBe(1);
+  });
+
   it('says so when the database cannot be reached', async () => {
     const r = await flowsCheck('flows', { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(r.stderr).toMatch(/^campaign slugs not checked: could not connect to postgres:\/\/nobody@127\.0\.0\.1:1\/none \(.+\)\n/);

@@ -233,6 +233,21 @@ describe('referral.yaml (Messenger m.me ref)', () => {
   });
 });
 
+describe('referral.yaml (LINE link that pre-fills "ref=friend-2026")', () => {
+  it('gives the same referral coupon to a LINE user who sends the pre-filled message', async () => {
+    const user = newLineUserId();
+    await lineEvents([textEvent(user, 'ref=friend-2026', { replyToken: 'rt-ref' })]);
+    await line.waitFor(() => lineReceived(user, ['rt-ref']).length === 2, 10_000, 'the referral messages');
+    expect(line.delivered.find(withToken('rt-ref'))!.body).toEqual({
+      replyToken: 'rt-ref', messages: [{ type: 'text', text: "Thanks for coming through your friend's link! Here is your referral gift." }],
+    });
+    const card = await couponMessage('line', user);
+    expect(card.type === 'coupon' && card.card.campaignName).toBe('Gift referral-50');
+    expect(line.delivered.find(toUser(user))!.body).toEqual({ to: user, messages: renderLine(card) });
+    expect((await contactOf(svc.ctx, 'line', user)).tags).toEqual(['referred']);
+  });
+});
+
 describe('agent-handoff.yaml (handoff)', () => {
   it('hands the chat to an agent; the bot is silent until the conversation is released', async () => {
     const psid = 'PSID-agent';

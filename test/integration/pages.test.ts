@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { ensureContact } from '../../src/contacts/contacts.ts';
 import { listContactCoupons } from '../../src/coupons/contact-coupons.ts';
+import { issueToUser } from '../../src/coupons/issue.ts';
 import { couponState, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, sentCoupon } from '../support/browser.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
@@ -150,6 +151,36 @@ describe('POST /c/:token/redeem', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('This coupon has expired');
     expect(page.text).toContain('data-status="expired"');
+  });
+
+  it('answers a coupon still on its way with a friendly "not ready yet" page, and 422 not_yet to JSON callers', async () => {
+    const campaign = await makeCampaign(svc, { slug: 'not-yet' });
+    await loadSerials(svc, campaign.id, ['NY-1']);
+    const issued = await issueToUser(svc.ctx, campaign.id, 'line', 'U-not-yet'); // delivery not confirmed yet
+    if (!issued.ok) throw new Error(issued.message);
+    const json = await request(svc.url).post(`/c/${issued.coupon.token}/redeem`).set('Accept', 'application/json');
+    expect(json.status).toBe(422);
+    expect(json.body.error.code).toBe('not_yet');
+    const page = await request(svc.url).post(`/c/${issued.coupon.token}/redeem`).type('form').send('');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Not ready yet');
+    expect((await couponState(svc, issued.coupon.token)).serialCode).toBeNull();
+  });
+
+  it('answers a contact past its redemption limit with a friendly page, and 409 limit_reached to JSON callers', async () => {
+    const campaign = await makeCampaign(svc, { slug: 'limit-page', perContactLimit: 1 });
+    await loadSerials(svc, campaign.id, ['LIM-1', 'LIM-2']);
+    const first = await sentCoupon(svc, campaign.id, 'U-limit-page');
+    await svc.ctx.db.execute(sql`UPDATE contact_campaign_counters SET held = 0 WHERE campaign_id = ${campaign.id}`);
+    const second = await sentCoupon(svc, campaign.id, 'U-limit-page'); // slipped past the issue limit
+    await request(svc.url).post(`/c/${first.token}/redeem`).set('Accept', 'application/json').expect(200);
+    const json = await request(svc.url).post(`/c/${second.token}/redeem`).set('Accept', 'application/json');
+    expect(json.status).toBe(409);
+    expect(json.body.error.code).toBe('limit_reached');
+    const page = await request(svc.url).post(`/c/${second.token}/redeem`).type('form').send('');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Limit reached');
+    expect(page.text).not.toContain('id="redeem"');
   });
 
   it('answers an oversized body with a page for browsers and the JSON error for JSON callers', async () => {

@@ -3,10 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
+import { pino } from 'pino';
 import request from 'supertest';
+import { loadConfig } from '../../src/config.ts';
 import { createCampaign } from '../../src/coupons/campaigns.ts';
 import { SYNC_IMPORT_MAX_BYTES } from '../../src/coupons/serial-import.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { createDb } from '../../src/db/client.ts';
+import { startService } from '../../src/service.ts';
+import { createTestDatabase } from '../support/db.ts';
+import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
 let dataDir: string;
@@ -54,4 +59,51 @@ describe('a large CSV pack with the workers running', () => {
     const count = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${campaign.id}`);
     expect((count.rows[0] as { n: number }).n).toBe(130_000);
   });
+});
+
+describe('graceful shutdown', () => {
+  it('lets a serial import that is running finish before the service stops', async () => {
+    const database = await createTestDatabase();
+    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'serials-stop-test-'));
+    const config = loadConfig({ PORT: '0', DATABASE_URL: database.url, DATA_DIR: dir, ADMIN_TOKEN, LOG_LEVEL: 'silent', FLOWS_DIR: dir });
+    const service = await startService(config, { log: pino({ level: 'silent' }), workers: true });
+    const db = createDb(database.url, 2);
+    let stopped = false;
+    try {
+      const campaign = await createCampaign(service.ctx, {
+        name: 'Stop pack', sendStart: '2026-01-01T00:00:00Z', sendEnd: '2026-12-31T00:00:00Z',
+        expiry: { mode: 'fromSend', days: 30 }, reward: { type: 'gift', text: 'Free drink' },
+      });
+      const rows = 900_000;
+      const lines = ['serial'];
+      for (let i = 1; i <= rows; i++) lines.push(`S${String(i).padStart(8, '0')}`);
+      const res = await request(service.url).post(`/api/v1/campaigns/${campaign.id}/serials`).set({ Authorization: `Bearer ${ADMIN_TOKEN}` })
+        .attach('file', Buffer.from(lines.join('\n')), { filename: 'pack.csv', contentType: 'text/csv' });
+      expect(res.status).toBe(202);
+      const importId = res.body.id as string;
+      const state = async () => (await db.execute(sql`SELECT status, read, loaded FROM serial_imports WHERE id = ${importId}`)).rows[0] as
+        { status: string; read: number; loaded: number };
+
+      // Wait until the job is part-way through reading the file, then stop the whole service.
+      const deadline = Date.now() + 30_000;
+      let seen = await state();
+      while (seen.status === 'running' && seen.read === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        seen = await state();
+      }
+      expect(seen).toMatchObject({ status: 'running' });
+      expect(seen.read).toBeGreaterThan(0);
+      stopped = true;
+      await service.stop();
+
+      expect(await state()).toEqual({ status: 'done', read: rows, loaded: rows });
+      const count = await db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${campaign.id}`);
+      expect((count.rows[0] as { n: number }).n).toBe(rows);
+    } finally {
+      if (!stopped) await service.stop();
+      await db.$client.end();
+      await database.drop();
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,9 +1,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
+import { signHubBody } from '../../adapters/messenger/index.ts';
 import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
 import {
   followEvent, newLineUserId, postLineWebhook, textEvent, unfollowEvent, type LineWebhookEvent,
@@ -11,22 +14,39 @@ import {
 import { INBOUND_MAX_ATTEMPTS, processInboundDue, type InboundRound } from '../../src/contacts/inbound-worker.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
+import { validateLineRequest } from '../support/line-schema.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 const LINE_SECRET = 'line-channel-secret-for-tests';
 const INBOX_SECRET = 'inbox-secret-for-tests';
+const APP_SECRET = 'messenger-app-secret-for-tests';
+const PAGE_TOKEN = 'messenger-page-token';
 
 let standin: LineStandin;
 let svc: TestService;
 let flowsDir: string;
+/** A stand-in for the Graph API's user profile endpoint: answers a name, records what was asked. */
+let graph: http.Server;
+const graphRequests: Array<{ path: string; fields: string | null; token: string | null }> = [];
 
 beforeAll(async () => {
   standin = await startLineStandin({ accessToken: 'line-token', displayName: (id) => `Ada ${id.slice(1, 5)}` });
+  graph = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://graph.local');
+    graphRequests.push({ path: url.pathname, fields: url.searchParams.get('fields'), token: url.searchParams.get('access_token') });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ first_name: 'Peter', last_name: 'Chang', id: url.pathname.split('/').pop() }));
+  });
+  await new Promise<void>((resolve) => graph.listen(0, '127.0.0.1', resolve));
   flowsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-flows-'));
+  // A flow that would answer: proves a standby event is left unanswered because it is standby.
+  fs.writeFileSync(path.join(flowsDir, 'probe.yaml'), 'id: probe\ntrigger: { keyword: [standby-probe] }\nsteps:\n  - say: "answered"\n');
   svc = await startTestService({
     env: {
       LINE_CHANNEL_SECRET: LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN: 'line-token', LINE_API_BASE_URL: standin.url,
       INBOX_WEBHOOK_SECRET: INBOX_SECRET, INBOX_CALLBACK_URL: `${standin.url}/inbox`,
+      MESSENGER_APP_SECRET: APP_SECRET, MESSENGER_PAGE_ACCESS_TOKEN: PAGE_TOKEN, MESSENGER_VERIFY_TOKEN: 'verify',
+      GRAPH_API_BASE_URL: `http://127.0.0.1:${(graph.address() as AddressInfo).port}/v21.0`,
       FLOWS_DIR: flowsDir,
     },
   });
@@ -35,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await svc?.stop();
   await standin?.close();
+  if (graph) await new Promise<void>((resolve) => graph.close(() => resolve()));
   fs.rmSync(flowsDir, { recursive: true, force: true });
 });
 
@@ -149,22 +170,67 @@ describe('the inbound worker', () => {
     expect(refused.status).toBe(422);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('contact_unreachable');
 
-    // Following again makes the contact reachable.
+    // Following again (unblocking) makes the contact reachable: a coupon is issued and pushed.
     await send([followEvent(user, { unblocked: true })]);
     await processAll();
     expect((await contactState(user))!.unreachable_at).toBeNull();
+    const reissued = await fetch(`${svc.url}/api/v1/campaigns/${campaign.id}/coupons`, {
+      method: 'POST', headers: { ...svc.admin, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'line', userId: user }),
+    });
+    expect(reissued.status).toBe(201);
+    while ((await deliverDue(svc.ctx)) > 0) { /* drain */ }
+    const pushes = standin.delivered.filter((r) => r.kind === 'push' && (r.body as { to?: string }).to === user);
+    expect(pushes).toHaveLength(1);
+    // The card built from a real campaign is a body LINE's own schema accepts.
+    expect(validateLineRequest('PushMessageRequest', pushes[0]!.body).errors).toEqual([]);
   });
 
-  it('records a standby event without answering it', async () => {
+  it('records a standby event without answering it (the same text in active mode is answered)', async () => {
     const user = newLineUserId();
-    const standbyEvent = textEvent(user, 'hi', { mode: 'standby' });
+    const outboxCount = async () => {
+      const out = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.platform_user_id = ${user}`);
+      return (out.rows[0] as { n: number }).n;
+    };
+    const standbyEvent = textEvent(user, 'standby-probe', { mode: 'standby', replyToken: null });
     await send([standbyEvent]);
     await processAll();
-    const r = await svc.ctx.db.execute(sql`SELECT processed_at FROM inbound_events WHERE event_key = ${standbyEvent.webhookEventId}`);
-    expect((r.rows[0] as { processed_at: Date | null }).processed_at).toBeInstanceOf(Date);
+    const r = await svc.ctx.db.execute(sql`SELECT processed_at, event FROM inbound_events WHERE event_key = ${standbyEvent.webhookEventId}`);
+    const stored = r.rows[0] as { processed_at: Date | null; event: { standby?: boolean; text?: string } };
+    expect(stored.processed_at).toBeInstanceOf(Date);
+    expect(stored.event).toMatchObject({ standby: true, text: 'standby-probe' });
     expect(await contactState(user)).toBeDefined();
-    const out = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.platform_user_id = ${user}`);
-    expect((out.rows[0] as { n: number }).n).toBe(0);
+    expect(await outboxCount()).toBe(0);
+
+    const active = textEvent(user, 'standby-probe');
+    await send([active]);
+    await processAll();
+    expect(await outboxCount()).toBe(1);
+    while ((await deliverDue(svc.ctx)) > 0) { /* drain */ }
+    const answer = standin.delivered.find((r) => r.kind === 'reply' && (r.body as { replyToken?: string }).replyToken === active.replyToken);
+    expect(answer).toBeDefined();
+    expect(validateLineRequest('ReplyMessageRequest', answer!.body).errors).toEqual([]);
+  });
+
+  it('fetches a Messenger contact\'s name from the Graph profile API once', async () => {
+    const psid = `69${Date.now()}`;
+    const post = async (mid: string) => {
+      const body = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE1', time: Date.now(), messaging: [
+        { sender: { id: psid }, recipient: { id: 'PAGE1' }, timestamp: Date.now() - 1000, message: { mid, text: 'hi' } },
+      ] }] });
+      const res = await fetch(`${svc.url}/webhooks/messenger`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signHubBody(APP_SECRET, body) }, body,
+      });
+      expect(res.status).toBe(200);
+    };
+    await post(`m_${crypto.randomUUID()}`);
+    await processAll();
+    const state = (await contactState(psid, 'messenger'))!;
+    expect(state.display_name).toBe('Peter Chang');
+    expect(state.profile_fetched_at).toBeInstanceOf(Date);
+    await post(`m_${crypto.randomUUID()}`);
+    await processAll();
+    const asked = graphRequests.filter((r) => r.path === `/v21.0/${psid}`);
+    expect(asked).toEqual([{ path: `/v21.0/${psid}`, fields: 'first_name,last_name,name', token: PAGE_TOKEN }]);
   });
 
   it('takes the display name from an inbox event and fetches no profile', async () => {

@@ -179,6 +179,14 @@ describe('Messenger webhooks', () => {
     expect(none.status).toBe(403);
   });
 
+  it('goes through the adapter\'s handshake check: an empty challenge or a repeated token is refused', async () => {
+    const empty = await handshake({ 'hub.mode': 'subscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '' });
+    expect(empty.status).toBe(403);
+    expect(await errorCode(empty)).toBe('forbidden');
+    const twice = await fetch(`${svc.url}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=7`);
+    expect(twice.status).toBe(403);
+  });
+
   const messengerBody = (mid: string, psid: string) => JSON.stringify({
     object: 'page',
     entry: [{ id: 'PAGE1', time: Date.now(), messaging: [{ sender: { id: psid }, recipient: { id: 'PAGE1' }, timestamp: Date.now(), message: { mid, text: 'hi' } }] }],
@@ -201,10 +209,77 @@ describe('Messenger webhooks', () => {
     expect(await storedKeys(svc, 'messenger')).toEqual([mid]);
   });
 
-  it('answers 400 to a signed body that is not a Messenger webhook', async () => {
+  it('answers 400 to a signed body that is not JSON or not a Messenger webhook, and stores nothing', async () => {
+    const before = await countEvents(svc);
     const body = JSON.stringify({ object: 'page', entry: 'nope' });
     const res = await postRaw(`${svc.url}/webhooks/messenger`, body, { 'x-hub-signature-256': hex(APP_SECRET, body) });
     expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('validation_error');
+    const notJson = '{"object":"page","entry":[';
+    const r2 = await postRaw(`${svc.url}/webhooks/messenger`, notJson, { 'x-hub-signature-256': hex(APP_SECRET, notJson) });
+    expect(r2.status).toBe(400);
+    expect(await errorCode(r2)).toBe('invalid_json');
+    // One bad item spoils the whole batch: the good event beside it is not stored either.
+    const mixed = JSON.stringify({
+      object: 'page',
+      entry: [{ id: 'PAGE1', time: Date.now(), messaging: [
+        { sender: { id: '7002' }, recipient: { id: 'PAGE1' }, timestamp: Date.now(), message: { mid: `m_${crypto.randomUUID()}`, text: 'ok' } },
+        { sender: { id: '7002' }, recipient: { id: 'PAGE1' }, timestamp: Date.now(), message: { text: 'no mid' } },
+      ] }],
+    });
+    const r3 = await postRaw(`${svc.url}/webhooks/messenger`, mixed, { 'x-hub-signature-256': hex(APP_SECRET, mixed) });
+    expect(r3.status).toBe(400);
+    expect(await countEvents(svc)).toBe(before);
+  });
+
+  it('refuses a body over 1 MB with 413 and stores nothing', async () => {
+    const before = await countEvents(svc);
+    const body = messengerBody(`m_${crypto.randomUUID()}`, '7003').replace('"hi"', JSON.stringify('x'.repeat(1024 * 1024 + 10)));
+    const res = await postRaw(`${svc.url}/webhooks/messenger`, body, { 'x-hub-signature-256': hex(APP_SECRET, body) });
+    expect(res.status).toBe(413);
+    expect(await errorCode(res)).toBe('payload_too_large');
+    expect(await countEvents(svc)).toBe(before);
+  });
+
+  it('stores a redelivered batch of several entries and events once, skipping echoes, and processes each once', async () => {
+    const psidA = `71${crypto.randomInt(1e9)}`;
+    const psidB = `72${crypto.randomInt(1e9)}`;
+    const t = Date.now() - 5000;
+    const mids = [`m_${crypto.randomUUID()}`, `m_${crypto.randomUUID()}`];
+    const body = JSON.stringify({
+      object: 'page',
+      entry: [
+        { id: 'PAGE1', time: t, messaging: [
+          { sender: { id: psidA }, recipient: { id: 'PAGE1' }, timestamp: t, message: { mid: mids[0], text: 'Red', quick_reply: { payload: 'COLOR_RED' } } },
+          { sender: { id: psidA }, recipient: { id: 'PAGE1' }, timestamp: t + 1, postback: { title: 'Get coupon', payload: 'GET_COUPON' } },
+          { sender: { id: 'PAGE1' }, recipient: { id: psidA }, timestamp: t + 2, message: { mid: `m_echo_${crypto.randomUUID()}`, is_echo: true, text: 'our reply' } },
+        ] },
+        { id: 'PAGE1', time: t + 3, messaging: [
+          { sender: { id: psidB }, recipient: { id: 'PAGE1' }, timestamp: t + 3, referral: { ref: 'store-42', source: 'SHORTLINK', type: 'OPEN_THREAD' } },
+          { sender: { id: psidB }, recipient: { id: 'PAGE1' }, timestamp: t + 4, message: { mid: mids[1], text: 'hello' } },
+        ] },
+      ],
+    });
+    const keys = [mids[0], `${psidA}:${t + 1}:postback:GET_COUPON`, `${psidB}:${t + 3}:referral`, mids[1]];
+    for (let i = 0; i < 2; i++) {
+      const res = await postRaw(`${svc.url}/webhooks/messenger`, body, { 'x-hub-signature-256': hex(APP_SECRET, body) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ok', stored: 4 });
+    }
+    const stored = await svc.ctx.db.execute(sql`SELECT event_key, event->>'type' AS type FROM inbound_events
+      WHERE channel = 'messenger' AND event->>'userId' IN (${psidA}, ${psidB}) ORDER BY event_key`);
+    expect(stored.rows).toEqual(expect.arrayContaining(keys.map((k) => expect.objectContaining({ event_key: k }))));
+    expect(stored.rows).toHaveLength(4);
+    expect((stored.rows as Array<{ type: string }>).map((r) => r.type).sort()).toEqual(['message', 'message', 'postback', 'referral']);
+
+    while ((await processInboundDue(svc.ctx)).fetched > 0) { /* drain */ }
+    const processed = await svc.ctx.db.execute(sql`SELECT DISTINCT attempts FROM inbound_events
+      WHERE channel = 'messenger' AND event->>'userId' IN (${psidA}, ${psidB}) AND processed_at IS NOT NULL`);
+    expect(processed.rows).toEqual([{ attempts: 1 }]);
+    // One contact per sender; the echo (sent by the page) made none.
+    const contacts = await svc.ctx.db.execute(sql`SELECT platform_user_id FROM contacts WHERE channel = 'messenger'
+      AND platform_user_id IN (${psidA}, ${psidB}, 'PAGE1')`);
+    expect((contacts.rows as Array<{ platform_user_id: string }>).map((r) => r.platform_user_id).sort()).toEqual([psidA, psidB].sort());
   });
 });
 
@@ -226,11 +301,36 @@ describe('POST /webhooks/inbox', () => {
     expect(await storedKeys(svc, 'inbox')).toEqual([id]);
   });
 
-  it('answers 400 to a signed event missing its fields', async () => {
+  it('answers 400 to a signed event missing its fields or a body that is not JSON, and stores nothing', async () => {
+    const before = await countEvents(svc);
     const body = JSON.stringify({ id: 'evt-z', type: 'message.created' });
     const res = await postRaw(`${svc.url}/webhooks/inbox`, body, { 'x-inbox-signature': hex(INBOX_SECRET, body) });
     expect(res.status).toBe(400);
     expect(await storedKeys(svc, 'inbox')).not.toContain('evt-z');
+    const notJson = inboxBody('evt-cut').slice(0, 40);
+    const r2 = await postRaw(`${svc.url}/webhooks/inbox`, notJson, { 'x-inbox-signature': hex(INBOX_SECRET, notJson) });
+    expect(r2.status).toBe(400);
+    expect(await errorCode(r2)).toBe('invalid_json');
+    expect(await countEvents(svc)).toBe(before);
+  });
+
+  it('refuses a body over 1 MB with 413 and stores nothing', async () => {
+    const before = await countEvents(svc);
+    const body = inboxBody(`evt-${crypto.randomUUID()}`).replace('Any coupons?', 'x'.repeat(1024 * 1024 + 10));
+    const res = await postRaw(`${svc.url}/webhooks/inbox`, body, { 'x-inbox-signature': hex(INBOX_SECRET, body) });
+    expect(res.status).toBe(413);
+    expect(await errorCode(res)).toBe('payload_too_large');
+    expect(await countEvents(svc)).toBe(before);
+  });
+
+  it('stores an event sent again with the same id once', async () => {
+    const id = `evt-${crypto.randomUUID()}`;
+    const body = inboxBody(id);
+    for (let i = 0; i < 2; i++) {
+      const res = await postRaw(`${svc.url}/webhooks/inbox`, body, { 'x-inbox-signature': hex(INBOX_SECRET, body) });
+      expect(res.status).toBe(200);
+    }
+    expect((await storedKeys(svc, 'inbox')).filter((k) => k === id)).toHaveLength(1);
   });
 });
 

@@ -232,6 +232,27 @@ describe('LINE render', () => {
     expectValid('ReplyMessageRequest', { replyToken: 'rt', messages });
   });
 
+  it('every kind of message we send is a body LINE accepts, as a reply and as a push', () => {
+    const replies = [{ label: 'My coupons', payload: 'MY_COUPONS' }, { label: 'Help' }, { label: '🎁 禮物 gift with a very long label', payload: 'p'.repeat(400) }];
+    const long = { ...card, campaignName: '夏季特賣 🎉 '.repeat(40), rewardText: 'x'.repeat(300), altText: '' };
+    const messages: Array<[string, OutboundMessage]> = [
+      ['plain text', { type: 'text', text: 'Hello!' }],
+      ['text with quick replies', { type: 'text', text: 'Pick one', quickReplies: replies }],
+      ['text with an image', { type: 'text', text: 'Look', imageUrl: 'https://cdn.example/a.png' }],
+      ['text over 5000 characters', { type: 'text', text: '字'.repeat(6000) }],
+      ['coupon card with image', { type: 'coupon', card }],
+      ['coupon card without image or deadline', { type: 'coupon', card: { ...card, imageUrl: undefined, deadlineText: undefined } }],
+      ['coupon card with quick replies', { type: 'coupon', card, quickReplies: replies }],
+      ['coupon card with long texts and no alt text', { type: 'coupon', card: long }],
+    ];
+    for (const [name, message] of messages) {
+      const reply = lineRequest(delivery(message, { replyToken: 'rt' })).body;
+      const push = lineRequest(delivery(message)).body;
+      expect({ name, errors: validateLineRequest('ReplyMessageRequest', reply).errors }).toEqual({ name, errors: [] });
+      expect({ name, errors: validateLineRequest('PushMessageRequest', push).errors }).toEqual({ name, errors: [] });
+    }
+  });
+
   it('never produces more than LINE allows in one request', () => {
     for (const message of [{ type: 'coupon', card, quickReplies: [{ label: 'More' }] }, { type: 'text', text: 't', imageUrl: 'https://x.example/i.png' }] as OutboundMessage[]) {
       expect(renderLine(message).length).toBeLessThanOrEqual(5);

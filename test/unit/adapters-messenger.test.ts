@@ -236,6 +236,7 @@ describe('Messenger send', () => {
   it.each([
     ['1200 temporary send failure', 500, graphError(1200, undefined, 'Temporary send message failure. Please try again later')],
     ['613 rate limit', 400, graphError(613, undefined, 'Calls to this api have exceeded the rate limit.')],
+    ['2 service temporarily unavailable', 400, graphError(2, undefined, 'An unexpected error has occurred. Please retry your request later.')],
     ['4 app throttled', 400, graphError(4)],
     ['HTTP 503 without JSON', 503, 'Service Unavailable'],
     ['HTTP 429', 429, graphError(32)],

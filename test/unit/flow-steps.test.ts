@@ -11,7 +11,7 @@ import { say } from '../../src/flows/steps/say.ts';
 import { tag } from '../../src/flows/steps/tag.ts';
 import { untag } from '../../src/flows/steps/untag.ts';
 import { parseDuration, wait } from '../../src/flows/steps/wait.ts';
-import { escapeFor } from '../../src/flows/template.ts';
+import { escapeFor, renderTemplate } from '../../src/flows/template.ts';
 import type { Step } from '../../src/flows/types.ts';
 
 const now = new Date('2026-07-15T10:00:00Z');
@@ -38,6 +38,19 @@ describe('say', () => {
   it('strips control characters from values but keeps the text around them', () => {
     const out = say({ type: 'say', text: 'Hi {{contact.displayName}}\nbye' }, state(), enter, env({ contact: { displayName: 'M\u0000e\u001bi\u0007', tags: [], attributes: {} } }));
     expect(out.effects[0]).toEqual({ type: 'send', message: { type: 'text', text: 'Hi Mei\nbye' } });
+  });
+
+  it("cuts a text to the channel's limit with …, never between the halves of an emoji", () => {
+    const x = (n: number) => 'x'.repeat(n);
+    const cut = (channel: 'line' | 'messenger', value: string) => renderTemplate('{{v}}', channel, () => value);
+    expect(cut('messenger', x(2000))).toBe(x(2000));
+    expect(cut('messenger', `${x(1999)}ab`)).toBe(`${x(1999)}…`);
+    // The emoji's two halves sit at 1998 and 1999: the cut goes before it, not between them.
+    const emoji = cut('messenger', `${x(1998)}😀z`);
+    expect(emoji).toBe(`${x(1998)}…`);
+    expect(emoji.length).toBe(1999);
+    expect(cut('line', `${x(1998)}😀z`)).toBe(`${x(1998)}😀z`);
+    expect(cut('line', x(5001))).toBe(`${x(4999)}…`);
   });
 
   it('removes lone surrogates for the inbox (JSON)', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { ChannelEvent } from '../../adapters/types.ts';
 import { parseFlowFile } from '../../src/flows/loader.ts';
 import { normaliseText } from '../../src/flows/normalise.ts';
-import { keywordClaimed, matchFlows } from '../../src/flows/triggers.ts';
+import { eventRef, keywordClaimed, matchFlows } from '../../src/flows/triggers.ts';
 import { interrupts, type Flow } from '../../src/flows/types.ts';
 
 const flow = (file: string, yaml: string): Flow => {
@@ -58,5 +58,18 @@ describe('specificity', () => {
     ]);
     expect(interrupts(flow('x.yaml', 'id: x\ninterrupt: true\ntrigger: { follow: true }\nsteps: [{ say: x }]\n'))).toBe(true);
     expect(interrupts(flow('x.yaml', 'id: x\ninterrupt: false\ntrigger: { keyword: a }\nsteps: [{ say: x }]\n'))).toBe(false);
+  });
+});
+
+describe('ref', () => {
+  it('comes from a Messenger referral, or on LINE from a pre-filled "ref=…" message or postback', () => {
+    const f = flow('r.yaml', 'id: r\ntrigger: { ref: friend-2026 }\nsteps: [{ say: x }]\n');
+    expect(eventRef({ ...base, channel: 'messenger', eventId: 'r', type: 'referral', ref: 'friend-2026' })).toBe('friend-2026');
+    expect(eventRef(text(' ref=friend-2026\n'))).toBe('friend-2026');
+    expect(eventRef({ ...base, eventId: 'p', type: 'postback', payload: 'ref=friend-2026' })).toBe('friend-2026');
+    expect(eventRef(text('my ref=friend-2026'))).toBeNull();
+    expect(eventRef({ ...base, eventId: 'f', type: 'follow' })).toBeNull();
+    expect(matchFlows([f], text('ref=friend-2026')).map((x) => x.id)).toEqual(['r']);
+    expect(matchFlows([f], text('ref=Friend-2026'))).toEqual([]);
   });
 });
