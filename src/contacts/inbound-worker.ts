@@ -5,6 +5,7 @@ import { retryDelayMs } from '../delivery/delivery-worker.ts';
 import { dispatchEvent } from '../flows/dispatch.ts';
 import { ensureContact, ensureConversation } from './contacts.ts';
 import { inboundEventStore } from './inbound-events.ts';
+import { PollingLoop } from '../lib/polling-loop.ts';
 
 /** After this many failed tries an event is set aside (processed_at set, last_error kept). */
 export const INBOUND_MAX_ATTEMPTS = 10;
@@ -190,64 +191,33 @@ async function recordFailure(ctx: AppContext, row: StoredEvent, err: unknown): P
  * came due, events stored by another process or before a restart).
  */
 export class InboundWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
-  private unsubscribe: (() => void) | null = null;
   private readonly ctx: AppContext;
-  private readonly pollMs: number;
+  private readonly loop: PollingLoop;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(ctx: AppContext, opts: { pollMs?: number } = {}) {
     this.ctx = ctx;
-    this.pollMs = opts.pollMs ?? 1000;
+    this.loop = new PollingLoop(async (isStopped) => {
+      // Keep going while full batches come back and move.
+      while (!isStopped()) {
+        const round = await processInboundDue(ctx);
+        if (round.fetched < BATCH || round.done === 0) return;
+      }
+    }, { name: 'inbound worker', log: ctx.log, pollMs: opts.pollMs ?? 1000 });
   }
 
   start(): void {
-    this.stopped = false;
-    this.unsubscribe = inboundEventStore(this.ctx).onStored(() => this.wake());
-    this.wake();
+    this.unsubscribe = inboundEventStore(this.ctx).onStored(() => this.loop.wake());
+    this.loop.start();
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      } else {
-        this.timer = setTimeout(() => this.wake(), this.pollMs);
-      }
-    });
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      // Keep going while full batches come back and move.
-      for (;;) {
-        if (this.stopped) return;
-        const round = await processInboundDue(this.ctx);
-        if (round.fetched < BATCH || round.done === 0) return;
-      }
-    } catch (err) {
-      this.ctx.log.error({ err }, 'inbound worker error');
-    }
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop.stop();
   }
 }

@@ -3,6 +3,7 @@ import type { ChannelName, Delivery, DeliveryResult, OutboundMessage } from '../
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { onCouponReleased } from '../flows/jobs.ts';
+import { PollingLoop } from '../lib/polling-loop.ts';
 
 export interface OutboxRow {
   id: string;
@@ -137,58 +138,24 @@ export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' |
  * `pollMs` (retries that came due, rows left by a crashed process).
  */
 export class DeliveryWorker {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
-  private readonly ctx: AppContext;
-  private readonly send: SendFn | undefined;
-  private readonly pollMs: number;
+  private readonly loop: PollingLoop;
 
   constructor(ctx: AppContext, opts: { send?: SendFn; pollMs?: number } = {}) {
-    this.ctx = ctx;
-    this.send = opts.send;
-    this.pollMs = opts.pollMs ?? 1000;
+    this.loop = new PollingLoop(async (isStopped) => {
+      // Keep going while full batches come back.
+      while (!isStopped() && (await deliverDue(ctx, opts.send)) >= 50) { /* next batch */ }
+    }, { name: 'delivery worker', log: ctx.log, pollMs: opts.pollMs ?? 1000 });
   }
 
   start(): void {
-    this.stopped = false;
-    this.wake();
+    this.loop.start();
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      } else {
-        this.timer = setTimeout(() => this.wake(), this.pollMs);
-      }
-    });
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      // Keep going while full batches come back.
-      while (!this.stopped && (await deliverDue(this.ctx, this.send)) >= 50) { /* next batch */ }
-    } catch (err) {
-      this.ctx.log.error({ err }, 'delivery worker error');
-    }
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop.stop();
   }
 }
