@@ -5,7 +5,7 @@ import { hasCouponFlow, onCouponRedeemed } from '../flows/coupon-events.ts';
 import { refuse, type Result } from '../lib/errors.ts';
 import { getCampaign } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
-import { deadlineAtRedeem, effectiveStatus, type CouponStatus } from './rules.ts';
+import { deadlineAtRedeem, redeemGate } from './rules.ts';
 
 export type RedeemRefusalCode = 'not_found' | 'not_yet' | 'expired' | 'void' | 'sold_out' | 'limit_reached';
 export type RedeemResult = Result<{ coupon: CouponRow; code: string; alreadyRedeemed: boolean }, RedeemRefusalCode>;
@@ -28,13 +28,12 @@ class Refused extends Error {
   }
 }
 
-/** Why a coupon in this (effective) status cannot be redeemed, or null. */
-function statusRefusal(status: CouponStatus) {
-  switch (status) {
-    case 'pending': return refuse('not_yet', 'this coupon is on its way and cannot be redeemed yet; try again in a moment');
+/** The words for a coupon that cannot be redeemed in its state. */
+function gateRefusal(gate: 'not_yet' | 'expired' | 'void') {
+  switch (gate) {
+    case 'not_yet': return refuse('not_yet', 'this coupon is on its way and cannot be redeemed yet; try again in a moment');
     case 'expired': return refuse('expired', 'this coupon has expired');
     case 'void': return refuse('void', 'this coupon was withdrawn because it could not be delivered');
-    default: return null;
   }
 }
 
@@ -64,8 +63,8 @@ const limitReached = (limit: number) =>
  * in one transaction with the flow's effects; otherwise the database function
  * `chatcoupon_redeem` (drizzle/0001_redeem_function.sql) does the same in one round trip.
  */
-export async function redeemCoupon(ctx: AppContext, token: string): Promise<RedeemResult> {
-  if (hasCouponFlow(ctx, 'redeemed')) return await redeemWithFlows(ctx, token);
+export async function redeemCoupon(ctx: AppContext, token: string, opts: { statements?: boolean } = {}): Promise<RedeemResult> {
+  if (opts.statements || hasCouponFlow(ctx, 'redeemed')) return await redeemWithFlows(ctx, token);
   const r = await ctx.db.execute(sql`
     SELECT r.outcome, r.code, r.campaign_name AS "campaignName", r.per_contact_limit AS "perContactLimit", r.serial_id AS "serialId", x.*
     FROM chatcoupon_redeem(${token}, ${ctx.clock()}, ${JSON.stringify(Object.fromEntries(serialHints))}::jsonb) r
@@ -79,8 +78,8 @@ export async function redeemCoupon(ctx: AppContext, token: string): Promise<Rede
     case 'not_found': return refuse('not_found', 'this coupon does not exist');
     case 'sold_out': return soldOut(campaignName);
     case 'limit_reached': return limitReached(perContactLimit);
-    case 'not_yet': return statusRefusal('pending')!;
-    case 'expired': case 'void': return statusRefusal(outcome)!;
+    case 'not_yet': return gateRefusal('not_yet');
+    case 'expired': case 'void': return gateRefusal(outcome);
     default: throw new Error(`chatcoupon_redeem answered ${outcome}`);
   }
 }
@@ -91,12 +90,10 @@ async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemRe
       const coupon = await findCouponByToken(tx, token, { forUpdate: true });
       if (!coupon) return refuse('not_found', 'this coupon does not exist');
       const campaign = await getCampaign(tx, coupon.campaignId);
-      if ((coupon.status === 'redeemed' || coupon.status === 'verified') && coupon.serialCode) {
-        return { ok: true, coupon, code: coupon.serialCode, alreadyRedeemed: true };
-      }
       const now = ctx.clock();
-      const refusal = statusRefusal(effectiveStatus(coupon, now));
-      if (refusal) return refusal;
+      const gate = redeemGate(coupon, now);
+      if (gate === 'show_code') return { ok: true, coupon, code: coupon.serialCode!, alreadyRedeemed: true };
+      if (gate !== 'take_serial') return gateRefusal(gate);
 
       const counted = await tx.execute(sql`
         UPDATE contact_campaign_counters SET redeemed = redeemed + 1

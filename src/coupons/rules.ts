@@ -93,3 +93,33 @@ export function unencodableReason(format: 'qr' | 'code39' | 'code128', code: str
     case 'code128': return code128.test(code) ? null : 'not encodable in CODE_128 (only ASCII characters are allowed)';
   }
 }
+
+/** What pressing Redeem does to a coupon in this state (the database function applies the same rule). */
+export type RedeemGate = 'show_code' | 'take_serial' | 'not_yet' | 'expired' | 'void';
+
+export function redeemGate(c: { status: CouponStatus; expiresAt: Date | null; serialCode: string | null }, now: Date): RedeemGate {
+  // Pressing again shows the code taken the first time.
+  if ((c.status === 'redeemed' || c.status === 'verified') && c.serialCode) return 'show_code';
+  switch (effectiveStatus(c, now)) {
+    case 'pending': return 'not_yet';
+    case 'expired': return 'expired';
+    case 'void': return 'void';
+    default: return 'take_serial';
+  }
+}
+
+/** Whether staff (or a POS) may verify a coupon at `at`, the time the POS says it verified. */
+export type VerifyGate = 'verify' | 'verification_disabled' | 'already_verified' | 'expired' | 'void' | 'not_redeemed';
+
+export function verifyGate(
+  c: { status: CouponStatus; expiresAt: Date | null; redeemedAt: Date | null }, verification: boolean, at: Date,
+): VerifyGate {
+  if (!verification) return 'verification_disabled';
+  if (c.status === 'verified') return 'already_verified';
+  // The sweep may already have marked it expired; a redemption verified before its deadline still counts.
+  const sweptInTime = c.status === 'expired' && c.redeemedAt !== null && c.expiresAt !== null && at < c.expiresAt;
+  const status = effectiveStatus({ status: sweptInTime ? 'redeemed' : c.status, expiresAt: c.expiresAt }, at);
+  if (status === 'expired') return 'expired';
+  if (status === 'void') return 'void';
+  return status === 'redeemed' ? 'verify' : 'not_redeemed';
+}

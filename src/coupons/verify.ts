@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import { AppError, parseOrThrow, refuse, type Result } from '../lib/errors.ts';
 import { getCampaign } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
-import { effectiveStatus } from './rules.ts';
+import { verifyGate } from './rules.ts';
 
 export const verificationBody = z.object({
   code: z.string().trim().min(1).max(32).optional(),
@@ -49,14 +49,14 @@ export async function verifyCoupon(
     const coupon = r.rows[0] as unknown as CouponRow | undefined;
     if (!coupon) return refuse('not_found', 'this coupon does not exist');
     const campaign = await getCampaign(tx, coupon.campaignId);
-    if (!campaign.verification) return refuse('verification_disabled', `"${campaign.name}" does not use verification`);
-    if (coupon.status === 'verified') return refuse('already_verified', `this coupon was already verified at ${coupon.verifiedAt?.toISOString()}`);
-    // The sweep may already have marked it expired; a redemption verified before its deadline still counts.
-    const sweptInTime = coupon.status === 'expired' && coupon.redeemedAt !== null && coupon.expiresAt !== null && at < coupon.expiresAt;
-    const status = effectiveStatus({ status: sweptInTime ? 'redeemed' : coupon.status, expiresAt: coupon.expiresAt }, at);
-    if (status === 'expired') return refuse('expired', 'this coupon expired before it was verified');
-    if (status === 'void') return refuse('void', 'this coupon was withdrawn');
-    if (status !== 'redeemed') return refuse('not_redeemed', 'this coupon has not been redeemed yet');
+    switch (verifyGate(coupon, campaign.verification, at)) {
+      case 'verification_disabled': return refuse('verification_disabled', `"${campaign.name}" does not use verification`);
+      case 'already_verified': return refuse('already_verified', `this coupon was already verified at ${coupon.verifiedAt?.toISOString()}`);
+      case 'expired': return refuse('expired', 'this coupon expired before it was verified');
+      case 'void': return refuse('void', 'this coupon was withdrawn');
+      case 'not_redeemed': return refuse('not_redeemed', 'this coupon has not been redeemed yet');
+      case 'verify': break;
+    }
     if (coupon.redeemedAt && at < coupon.redeemedAt) throw new AppError('validation_error', 'verifiedAt: must not be before the coupon was redeemed');
     const updated = await tx.execute(sql`UPDATE coupons SET status = 'verified', verified_at = ${at}, verified_by = ${opts.verifiedBy}, expired_at = NULL
       WHERE id = ${coupon.id} RETURNING ${couponColumns}`);

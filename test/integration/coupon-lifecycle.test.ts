@@ -354,7 +354,9 @@ async function waitFor(done: () => Promise<boolean>, what: string, timeoutMs = 2
   }
 }
 
-describe('concurrency', () => {
+// Both redemption paths (the database function, and the statements a `coupon: redeemed` flow needs) hold the same rules.
+describe.each([['the database function', false], ['statements in one transaction', true]] as const)('concurrency, redeeming through %s', (_path, statements) => {
+  const redeem = (token: string) => redeemCoupon(svc.ctx, token, { statements });
   async function issueMany(campaignId: string, users: string[]): Promise<string[]> {
     const tokens: string[] = [];
     for (const u of users) {
@@ -370,7 +372,7 @@ describe('concurrency', () => {
     const c = await makeCampaign(svc.ctx);
     await loadSerials(svc.ctx, c.id, Array.from({ length: 20 }, (_, i) => `P-${i}`));
     const tokens = await issueMany(c.id, Array.from({ length: 50 }, (_, i) => `U-par-${i}`));
-    const results = await Promise.all(tokens.map((t) => redeemCoupon(svc.ctx, t)));
+    const results = await Promise.all(tokens.map((t) => redeem(t)));
     const codes = results.filter((r) => r.ok).map((r) => (r.ok ? r.code : ''));
     expect(codes).toHaveLength(20);
     expect(new Set(codes).size).toBe(20);
@@ -386,7 +388,7 @@ describe('concurrency', () => {
     // A fourth coupon for the same contact, slipped in past the issue limit, to race the redeem limit.
     await svc.ctx.db.execute(sql`UPDATE contact_campaign_counters SET held = 0 WHERE campaign_id = ${c.id}`);
     tokens.push(...await issueMany(c.id, ['U-one', 'U-one']));
-    const results = await Promise.all([...tokens, ...tokens].map((t) => redeemCoupon(svc.ctx, t)));
+    const results = await Promise.all([...tokens, ...tokens].map((t) => redeem(t)));
     const distinctCodes = new Set(results.filter((r) => r.ok).map((r) => (r.ok ? r.code : '')));
     expect(distinctCodes.size).toBe(3);
     expect(results.some((r) => !r.ok && r.code === 'limit_reached')).toBe(true);
@@ -396,15 +398,26 @@ describe('concurrency', () => {
     const c = await makeCampaign(svc.ctx);
     await loadSerials(svc.ctx, c.id, ['D-1', 'D-2']);
     const [token] = await issueMany(c.id, ['U-double']);
-    const results = await Promise.all(Array.from({ length: 8 }, () => redeemCoupon(svc.ctx, token!)));
+    const results = await Promise.all(Array.from({ length: 8 }, () => redeem(token!)));
     expect(new Set(results.map((r) => (r.ok ? r.code : r.code)))).toEqual(new Set(['D-1']));
+  });
+
+  it('a serial below where claims start (given back by a rolled-back claim) is still handed out before sold out', async () => {
+    const c = await makeCampaign(svc.ctx);
+    await loadSerials(svc.ctx, c.id, ['H-1', 'H-2', 'H-3']);
+    const tokens = await issueMany(c.id, ['U-h1', 'U-h2', 'U-h3', 'U-h4']);
+    expect(await redeem(tokens[0]!)).toMatchObject({ ok: true, code: 'H-1' });
+    expect(await redeem(tokens[1]!)).toMatchObject({ ok: true, code: 'H-2' });
+    await svc.ctx.db.execute(sql`UPDATE serials SET coupon_id = NULL WHERE campaign_id = ${c.id} AND code = 'H-1'`);
+    expect(await redeem(tokens[2]!)).toMatchObject({ ok: true, code: 'H-3' });
+    expect(await redeem(tokens[3]!)).toMatchObject({ ok: true, code: 'H-1' });
   });
 
   it('a fixed pool of 5 gives exactly 5', async () => {
     const c = await makeCampaign(svc.ctx);
     await loadFixed(svc.ctx, c.id, 'SAME-CODE', 5);
     const tokens = await issueMany(c.id, Array.from({ length: 12 }, (_, i) => `U-fix-${i}`));
-    const results = await Promise.all(tokens.map((t) => redeemCoupon(svc.ctx, t)));
+    const results = await Promise.all(tokens.map((t) => redeem(t)));
     expect(results.filter((r) => r.ok)).toHaveLength(5);
     expect(results.filter((r) => !r.ok && r.code === 'sold_out')).toHaveLength(7);
     const stats = await request(svc.url).get(`/api/v1/campaigns/${c.id}/stats`).set(svc.admin);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  deadlineAtRedeem, deadlineAtSend, describeReward, effectiveStatus, formatDeadline, sendingState, unencodableReason,
+  deadlineAtRedeem, deadlineAtSend, describeReward, effectiveStatus, formatDeadline, redeemGate, sendingState, unencodableReason,
+  verifyGate, type CouponStatus,
 } from '../../src/coupons/rules.ts';
 
 const t = (s: string) => new Date(s);
@@ -71,5 +72,47 @@ describe('wording', () => {
   it('formats deadlines in the shop time zone', () => {
     expect(formatDeadline(t('2026-12-31T15:59:00Z'), 'Asia/Taipei')).toBe('2026-12-31 23:59 (Asia/Taipei)');
     expect(formatDeadline(t('2026-12-31T15:59:00Z'), 'UTC')).toBe('2026-12-31 15:59 UTC');
+  });
+});
+
+describe('status transitions', () => {
+  const deadline = t('2026-11-10T00:00:00Z');
+  const before = t('2026-11-09T12:00:00Z');
+  const after = t('2026-11-10T00:00:01Z');
+  const coupon = (status: CouponStatus, extra: { serialCode?: string; redeemedAt?: Date } = {}) => ({
+    status, expiresAt: deadline, serialCode: extra.serialCode ?? null, redeemedAt: extra.redeemedAt ?? null,
+  });
+
+  it('Redeem: sent and opened take a serial; pending is not yet; past the deadline, expired; void stays void', () => {
+    expect(redeemGate(coupon('sent'), before)).toBe('take_serial');
+    expect(redeemGate(coupon('opened'), before)).toBe('take_serial');
+    expect(redeemGate(coupon('pending'), before)).toBe('not_yet');
+    expect(redeemGate(coupon('sent'), after)).toBe('expired');
+    expect(redeemGate(coupon('expired'), before)).toBe('expired');
+    expect(redeemGate(coupon('void'), before)).toBe('void');
+  });
+
+  it('Redeem again shows the code taken the first time, even after verification or the deadline', () => {
+    expect(redeemGate(coupon('redeemed', { serialCode: 'A1' }), before)).toBe('show_code');
+    expect(redeemGate(coupon('verified', { serialCode: 'A1' }), after)).toBe('show_code');
+    expect(redeemGate(coupon('redeemed', { serialCode: 'A1' }), after)).toBe('show_code');
+  });
+
+  it('Verify: only a redeemed coupon of a campaign with verification, judged at the POS time', () => {
+    const redeemed = coupon('redeemed', { serialCode: 'A1', redeemedAt: t('2026-11-09T00:00:00Z') });
+    expect(verifyGate(redeemed, true, before)).toBe('verify');
+    expect(verifyGate(redeemed, false, before)).toBe('verification_disabled');
+    expect(verifyGate(redeemed, true, after)).toBe('expired');
+    expect(verifyGate(coupon('verified'), true, before)).toBe('already_verified');
+    expect(verifyGate(coupon('sent'), true, before)).toBe('not_redeemed');
+    expect(verifyGate(coupon('opened'), true, before)).toBe('not_redeemed');
+    expect(verifyGate(coupon('void'), true, before)).toBe('void');
+  });
+
+  it('Verify: a coupon the sweep marked expired still verifies at a POS time before its deadline', () => {
+    const swept = { status: 'expired' as const, expiresAt: deadline, redeemedAt: t('2026-11-09T00:00:00Z') };
+    expect(verifyGate(swept, true, before)).toBe('verify');
+    expect(verifyGate(swept, true, after)).toBe('expired');
+    expect(verifyGate({ ...swept, redeemedAt: null }, true, before)).toBe('expired');
   });
 });
