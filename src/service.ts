@@ -57,7 +57,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       url = embedded.url;
       log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
     }
-    const db: Db = createDb(url);
+    const db: Db = createDb(url, 20);
     stops.push(() => db.$client.end());
     await migrateDb(db);
 

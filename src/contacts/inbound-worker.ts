@@ -10,7 +10,7 @@ import { PollingLoop } from '../lib/polling-loop.ts';
 /** After this many failed tries an event is set aside (processed_at set, last_error kept). */
 export const INBOUND_MAX_ATTEMPTS = 10;
 const BATCH = 256;
-const CONCURRENCY = 6;
+const CONCURRENCY = 12;
 
 /** Events that show the contact is in the chat right now (what makes a conversation active). */
 const inboundTypes: ReadonlySet<ChannelEventType> = new Set(['message', 'postback', 'follow', 'referral']);
