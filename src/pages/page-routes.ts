@@ -15,6 +15,7 @@ import { couponPage, messagePage, refusalNotice, verifyConfirmPage, type CouponP
 import { sendPage, trusted, type SafeHtml } from './html.ts';
 import { mePage } from './me-page.ts';
 import { isCrawler } from './user-agent.ts';
+import { adminPage } from './admin-page.ts';
 import { workbenchPage, type WorkbenchTarget } from './workbench-page.ts';
 
 /** Page tokens are base64url (see newToken); anything else is not a coupon we issued. */
@@ -175,6 +176,8 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     else if (q.success && q.data.channel && q.data.externalId) target = { channel: q.data.channel, externalId: q.data.externalId };
     sendPage(res, 200, (nonce) => workbenchPage(target, nonce), { frameAncestors: '*' });
   });
+
+  router.get('/admin', (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce)));
 
   // A failure on a page is shown as a page; JSON callers get the contract's error shape.
   router.use(['/c/:token', '/me/:token', '/workbench'], (err: unknown, req: Request, res: Response, next: NextFunction) => {
