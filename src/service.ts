@@ -106,6 +106,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       server.closeIdleConnections();
     }));
     const port = (server.address() as AddressInfo).port;
+    // PORT=0 picks a free port: links default to the port actually taken.
+    if (config.PORT === 0 && config.PUBLIC_BASE_URL === 'http://localhost:0') config.PUBLIC_BASE_URL = `http://localhost:${port}`;
     return {
       url: `http://localhost:${port}`,
       ctx, auth, jobs, delivery, inbound, server,

@@ -73,7 +73,7 @@ const flowSchema = z.object({
 
 const stepSchemas: Record<StepType, z.ZodType> = {
   say: z.object({
-    say: z.union([text(2000), z.object({ text: text(2000), image: z.url({ protocol: /^https?$/ }).optional(), quickReplies: quickReplies.optional() }).strict()]),
+    say: z.union([text(2000), z.object({ text: text(2000), image: z.url({ protocol: /^https$/, error: 'must be an https:// URL (LINE and Messenger show only https images)' }).optional(), quickReplies: quickReplies.optional() }).strict()]),
   }).strict(),
   coupon: z.object({ coupon: slug, else: stepList.optional() }).strict(),
   ask: z.object({

@@ -85,3 +85,15 @@ describe('request logs', () => {
     }
   });
 });
+
+describe('links with PORT=0 and no PUBLIC_BASE_URL', () => {
+  it('point at the port the service actually took', async () => {
+    const own = await startTestService({ env: { PUBLIC_BASE_URL: '' } });
+    try {
+      expect(own.ctx.config.PUBLIC_BASE_URL).toBe(own.url);
+      expect(own.url).not.toMatch(/:0$/);
+    } finally {
+      await own.stop();
+    }
+  });
+});

@@ -68,6 +68,12 @@ describe('flow files: errors carry file:line:column', () => {
       .toEqual(['flows/f.yaml:7:18: label: must be at most 20 characters (LINE\'s quick reply limit)']);
   });
 
+  it('takes only https images (LINE and Messenger refuse others)', () => {
+    expect(errorsOf('id: a\ntrigger: { follow: true }\nsteps:\n  - say:\n      text: hi\n      image: http://cdn.example/banner.png\n'))
+      .toEqual(['flows/f.yaml:6:14: image: must be an https:// URL (LINE and Messenger show only https images)']);
+    expect(errorsOf('id: a\ntrigger: { follow: true }\nsteps:\n  - say:\n      text: hi\n      image: https://cdn.example/banner.png\n')).toEqual([]);
+  });
+
   it('points inside a one-line if expression', () => {
     expect(errorsOf('id: a\ntrigger: { follow: true }\nsteps:\n  - if: "birthMonth === 7"\n    then: [{ say: x }]\n'))
       .toEqual(['flows/f.yaml:4:21: if: use "==" instead of "==="']);
