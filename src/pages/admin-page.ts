@@ -69,7 +69,7 @@ const statuses = ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired'
 
 /**
  * The marketers' admin page: campaigns, their funnel and records, serial packs and images, new
- * campaigns, and the flows' status. A shell only: the admin token is asked for once, kept in
+ * and edited campaigns, and the flows' status. A shell only: the admin token is asked for once, kept in
  * sessionStorage, and every datum comes from the admin JSON API and is put in with textContent.
  */
 export function adminPage(nonce: string): string {
@@ -107,7 +107,8 @@ export function adminPage(nonce: string): string {
 
 <section id="detail" class="hidden">
 <div class="card"><div class="card-body">
-<h2 id="d-name"></h2>
+<div class="row-actions"><h2 id="d-name" class="grow"></h2><button class="btn btn-inline btn-secondary" id="edit" type="button">Edit</button></div>
+<p id="edit-result" class="ok" role="status"></p>
 <div class="grid2">
 <div><h3>Settings</h3><dl class="settings" id="d-settings"></dl></div>
 <div><h3>Funnel</h3>
@@ -166,11 +167,11 @@ export function adminPage(nonce: string): string {
 </section>
 
 <section id="view-new" class="hidden"><div class="card"><div class="card-body">
-<h2>New campaign</h2>
+<h2 id="form-title">New campaign</h2>
 <form id="create-form" class="stack" novalidate>
 <div class="fields">
 <div><label for="f-name">Name <span class="hint">(at most 50 characters)</span></label><input id="f-name" maxlength="200" autocomplete="off"><p class="field-error" data-error-for="name"></p></div>
-<div><label for="f-slug">Slug <span class="hint">(the name flows use; empty: from the name)</span></label><input id="f-slug" autocomplete="off"><p class="field-error" data-error-for="slug"></p></div>
+<div><label for="f-slug">Slug <span class="hint" id="f-slug-hint">(the name flows use; empty: from the name)</span></label><input id="f-slug" autocomplete="off"><p class="field-error" data-error-for="slug"></p></div>
 <div><label for="f-visibility">Visibility</label><select id="f-visibility"><option value="public">Public (flows, API, agents)</option><option value="private">Private (an agent sends it to one chat)</option></select><p class="field-error" data-error-for="visibility"></p></div>
 <div class="wide"><label for="f-instructions">Usage instructions <span class="hint">(shown on the coupon page; **bold**, - lists and links)</span></label><textarea id="f-instructions" rows="4"></textarea><p class="field-error" data-error-for="instructions"></p></div>
 <div><label for="f-send-start">Sending starts</label><input id="f-send-start" type="datetime-local"><p class="field-error" data-error-for="sendStart"></p></div>
@@ -192,8 +193,8 @@ export function adminPage(nonce: string): string {
 </div><p class="field-error" data-error-for="colors"></p></div>
 <div><label class="check"><input id="f-verification" type="checkbox"> Staff verification button</label><p class="field-error" data-error-for="verification"></p></div>
 </div>
-<div id="create-errors" class="errors hidden" role="alert"><strong>The campaign was not created:</strong><ul></ul></div>
-<div class="row-actions"><button class="btn btn-inline btn-dark" id="create" type="submit">Create campaign</button><span id="create-result" role="status"></span></div>
+<div id="create-errors" class="errors hidden" role="alert"><strong id="form-errors-title">The campaign was not created:</strong><ul></ul></div>
+<div class="row-actions"><button class="btn btn-inline btn-dark" id="create" type="submit">Create campaign</button><button class="btn btn-inline btn-secondary hidden" id="cancel-edit" type="button">Cancel</button><span id="create-result" role="status"></span></div>
 </form>
 </div></div></section>
 
@@ -215,6 +216,8 @@ var PAGE=50;
 var $=function(id){return document.getElementById(id);};
 var show=function(el,on){el.classList.toggle('hidden',!on);};
 var campaigns=[];var current=null;var cursor=null;var recordCount=0;var loggedIn=false;
+// editing: {id, base} while the form edits a campaign; base is the form's own reading of the loaded campaign.
+var editing=null;var editSeq=0;var flash=null;
 function token(){try{return sessionStorage.getItem(KEY);}catch(e){return null;}}
 function el(tag,text,cls){var e=document.createElement(tag);if(text!=null)e.textContent=String(text);if(cls)e.className=cls;return e;}
 function fmt(iso){if(!iso)return '';var d=new Date(iso);return isNaN(d)?String(iso):d.toLocaleString();}
@@ -255,12 +258,15 @@ function samePath(url){try{var u=new URL(url,location.href);return u.pathname.in
 function route(){
   if(!loggedIn)return;
   var h=location.hash.replace(/^#/,'');
-  var tab=h==='new'?'new':h==='flows'?'flows':'campaigns';
-  document.querySelectorAll('[data-tab]').forEach(function(a){if(a.getAttribute('data-tab')===tab)a.setAttribute('aria-current','page');else a.removeAttribute('aria-current');});
-  show($('view-campaigns'),tab==='campaigns');show($('view-new'),tab==='new');show($('view-flows'),tab==='flows');
+  var em=/^edit\/(.+)$/.exec(h);
+  var tab=h==='new'?'new':h==='flows'?'flows':em?'edit':'campaigns';
+  var navTab=tab==='edit'?'campaigns':tab;
+  document.querySelectorAll('[data-tab]').forEach(function(a){if(a.getAttribute('data-tab')===navTab)a.setAttribute('aria-current','page');else a.removeAttribute('aria-current');});
+  show($('view-campaigns'),tab==='campaigns');show($('view-new'),tab==='new'||tab==='edit');show($('view-flows'),tab==='flows');
   $('error').textContent='';
   if(tab==='flows')return loadFlows();
-  if(tab==='new')return;
+  if(tab==='edit')return openEdit(decodeURIComponent(em[1]));
+  if(tab==='new'){if(editing)enterCreate();return;}
   var m=/^campaign\/(.+)$/.exec(h);
   loadCampaigns().then(function(){
     if(m){var id=decodeURIComponent(m[1]);var c=campaigns.filter(function(x){return x.id===id;})[0];if(c)select(c);else $('error').textContent='That campaign does not exist.';}
@@ -298,6 +304,7 @@ function markSelected(){document.querySelectorAll('#campaigns tr[data-campaign]'
 function select(c){
   var changed=!current||current.id!==c.id;
   current=c;markSelected();show($('detail'),true);
+  if(flash&&flash.id===c.id){$('edit-result').textContent=flash.text;flash=null;}else if(changed)$('edit-result').textContent='';
   if(changed){['csv-result','fixed-result','image-result'].forEach(function(id){$(id).textContent='';$(id).className='';});$('csv-rejected').textContent='';$('r-status').value='';$('r-from').value='';$('r-to').value='';}
   renderSettings();loadStats();loadRecords(false);
   if(changed)$('detail').scrollIntoView({block:'start'});
@@ -521,6 +528,7 @@ function showErrors(r){
 }
 function create(e){
   e.preventDefault();clearErrors();$('create-result').textContent='';
+  if(editing)return save();
   var btn=$('create');btn.disabled=true;
   apiJson('/api/v1/campaigns','POST',campaignBody()).then(function(r){
     if(r.status!==201){showErrors(r);return;}
@@ -532,6 +540,72 @@ function resetCreate(){
   var now=new Date();now.setSeconds(0,0);
   $('f-send-start').value=localInput(now);$('f-send-end').value=localInput(new Date(now.getTime()+30*86400000));
   rewardFields();
+}
+
+function formMode(edit){
+  $('form-title').textContent=edit?'Edit campaign':'New campaign';
+  $('create').textContent=edit?'Save changes':'Create campaign';
+  $('f-slug-hint').textContent=edit?'(the name flows use)':'(the name flows use; empty: from the name)';
+  $('form-errors-title').textContent=edit?'The campaign was not saved:':'The campaign was not created:';
+  show($('cancel-edit'),edit);
+}
+function enterCreate(){
+  editSeq++;editing=null;
+  $('create-form').reset();clearErrors();$('create-result').textContent='';$('create').disabled=false;
+  formMode(false);resetCreate();
+}
+function setVal(id,v){$(id).value=v==null?'':String(v);}
+function dateInput(iso){if(!iso)return '';var d=new Date(iso);return isNaN(d)?'':localInput(d);}
+function fillForm(c){
+  setVal('f-name',c.name);setVal('f-slug',c.slug);setVal('f-visibility',c.visibility);setVal('f-instructions',c.instructions);
+  setVal('f-send-start',dateInput(c.sendStart));setVal('f-send-end',dateInput(c.sendEnd));setVal('f-redeem-by',dateInput(c.redeemBy));
+  setVal('f-limit',c.perContactLimit);
+  var ex=c.expiry||{};var unit=ex.hours!=null?'hours':'days';
+  setVal('f-expiry-mode',ex.mode);setVal('f-expiry-unit',unit);setVal('f-expiry-amount',ex[unit]);
+  var rw=c.reward||{};
+  setVal('f-reward-type',rw.type);setVal('f-reward-value',rw.type==='gift'?null:rw.value);setVal('f-reward-text',rw.type==='gift'?rw.text:null);
+  setVal('f-currency',rw.currency);setVal('f-min-spend',rw.minSpend);
+  setVal('f-barcode',c.barcode);
+  var co=c.colors||{};setVal('f-color-background',co.background);setVal('f-color-button',co.button);setVal('f-color-button-text',co.buttonText);
+  $('f-verification').checked=!!c.verification;
+  rewardFields();
+}
+// On edit an empty slug is sent (and refused with the reason) rather than derived from the name.
+function editBody(){var b=campaignBody();b.slug=$('f-slug').value.trim();return b;}
+// Only what the marketer changed is sent: settings the form does not show (or shows rounded to the
+// minute, like the sending period) stay as stored. A field emptied on the form is sent as null.
+function changedFields(base,now){
+  var out={};var any=false;
+  Object.keys(base).concat(Object.keys(now)).forEach(function(k){
+    if(Object.prototype.hasOwnProperty.call(out,k)||JSON.stringify(base[k])===JSON.stringify(now[k]))return;
+    out[k]=now[k]===undefined?null:now[k];any=true;
+  });
+  return any?out:null;
+}
+function openEdit(id){
+  var seq=++editSeq;editing={id:id,base:null};flash=null;$('edit-result').textContent='';
+  $('create-form').reset();clearErrors();formMode(true);
+  var btn=$('create');btn.disabled=true;result('create-result',true,'Loading…');
+  return api('/api/v1/campaigns/'+encodeURIComponent(id)).then(function(r){
+    if(seq!==editSeq)return;
+    if(r.status!==200){result('create-result',false,errText(r));return;}
+    fillForm(r.body);editing.base=editBody();
+    $('form-title').textContent='Edit campaign: '+r.body.name;
+    $('create-result').textContent='';btn.disabled=false;$('f-name').focus();
+  }).catch(function(){});
+}
+function save(){
+  var ed=editing;if(!ed.base)return;
+  var patch=changedFields(ed.base,editBody());
+  if(!patch){result('create-result',true,'Nothing changed.');return;}
+  var btn=$('create');btn.disabled=true;var seq=editSeq;
+  apiJson('/api/v1/campaigns/'+encodeURIComponent(ed.id),'PATCH',patch).then(function(r){
+    if(seq!==editSeq)return;
+    if(r.status!==200){showErrors(r);return;}
+    editing.base=editBody();
+    flash={id:ed.id,text:'Saved: '+Object.keys(patch).join(', ')+'.'};
+    location.hash='campaign/'+encodeURIComponent(ed.id);
+  }).catch(function(){}).then(function(){btn.disabled=false;});
 }
 
 function loadFlows(){
@@ -573,6 +647,8 @@ $('csv-form').addEventListener('submit',uploadCsv);
 $('fixed-form').addEventListener('submit',addFixed);
 $('image-form').addEventListener('submit',uploadImage);
 $('create-form').addEventListener('submit',create);
+$('edit').addEventListener('click',function(){if(current)location.hash='edit/'+encodeURIComponent(current.id);});
+$('cancel-edit').addEventListener('click',function(){if(editing)location.hash='campaign/'+encodeURIComponent(editing.id);});
 $('f-reward-type').addEventListener('change',rewardFields);
 $('flows-refresh').addEventListener('click',loadFlows);
 window.addEventListener('hashchange',route);

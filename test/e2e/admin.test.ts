@@ -132,6 +132,95 @@ describe('admin page in a browser', () => {
     });
   });
 
+  it('edits the campaign in the same form: field errors and a 409 first, then only the changed fields are saved', async () => {
+    // Set through the API meanwhile: a start with seconds (the form shows minutes) and a setting the form lacks.
+    const oddStart = new Date(Date.now() - 90_500).toISOString();
+    const set = await request(svc.url).patch(`/api/v1/campaigns/${campaignId}`).set(svc.admin).send({ sendStart: oddStart, refusalText: 'Ask at the counter.' });
+    expect(set.status).toBe(200);
+    const before = set.body;
+    await page.click('#edit');
+    await page.waitForSelector('#form-title:has-text("Edit campaign: Admin spring 15%")');
+    await page.waitForSelector('#create:not([disabled])');
+    expect(page.url()).toContain(`#edit/${campaignId}`);
+    expect(await text('#create')).toBe('Save changes');
+    // Pre-filled with the campaign's current values.
+    expect(await page.inputValue('#f-name')).toBe('Admin spring 15%');
+    expect(await page.inputValue('#f-slug')).toBe('admin-spring');
+    expect(await page.inputValue('#f-instructions')).toBe('Show this page at the till.');
+    expect(await page.inputValue('#f-reward-type')).toBe('percent');
+    expect(await page.inputValue('#f-reward-value')).toBe('15');
+    expect(await page.inputValue('#f-barcode')).toBe('code128');
+    expect(await page.inputValue('#f-expiry-amount')).toBe('7');
+    expect(await page.inputValue('#f-color-button')).toBe('#06c755');
+    expect(await page.isChecked('#f-verification')).toBe(true);
+    const start = new Date(before.sendStart);
+    expect(await page.inputValue('#f-send-start')).toBe(await page.evaluate((iso) => {
+      const d = new Date(iso);
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    }, start.toISOString()));
+
+    // A bad value: the API's field error shows next to the field, and nothing is saved.
+    await page.fill('#f-name', 'Admin spring 20%');
+    await page.fill('#f-reward-value', '150');
+    await page.click('#create');
+    await page.waitForSelector('[data-error-for="reward.value"]:has-text("at most 99")');
+    expect(await page.locator('#f-reward-value').getAttribute('aria-invalid')).toBe('true');
+    expect(await text('#create-errors')).toContain('The campaign was not saved:');
+    expect(await text('[data-error-for="name"]')).toBe('');
+    expect((await request(svc.url).get(`/api/v1/campaigns/${campaignId}`).set(svc.admin)).body.name).toBe('Admin spring 15%');
+
+    // Serials are loaded, so the barcode is fixed: the 409's message shows next to it.
+    await page.fill('#f-reward-value', '20');
+    await page.selectOption('#f-barcode', 'qr');
+    await page.click('#create');
+    await page.waitForSelector('[data-error-for=barcode]:has-text("cannot change once serials are loaded")');
+    expect(await text('[data-error-for="reward.value"]')).toBe('');
+    expect(await page.locator('#f-reward-value').getAttribute('aria-invalid')).toBeNull();
+    expect((await request(svc.url).get(`/api/v1/campaigns/${campaignId}`).set(svc.admin)).body).toMatchObject({ name: 'Admin spring 15%', barcode: 'code128' });
+
+    await page.selectOption('#f-barcode', 'code128');
+    const [patch] = await Promise.all([
+      page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith(`/api/v1/campaigns/${campaignId}`)),
+      page.click('#create'),
+    ]);
+    // Only what changed goes out: the sending period shown to the minute is not sent back rounded.
+    expect(patch.postDataJSON()).toEqual({ name: 'Admin spring 20%', reward: { type: 'percent', value: 20 } });
+    await page.waitForSelector('#d-name:has-text("Admin spring 20%")');
+    expect(page.url()).toContain(`#campaign/${campaignId}`);
+    expect(await page.locator('#view-new').isHidden()).toBe(true);
+    expect(await text('#edit-result')).toBe('Saved: name, reward.');
+    const row = page.locator(`#campaigns tr[data-campaign="${campaignId}"]`);
+    expect(await row.locator('td').first().textContent()).toBe('Admin spring 20%');
+    expect(await row.locator('td').nth(3).textContent()).toBe('20% off');
+    expect(await text('[data-setting=reward]')).toBe('20% off');
+    expect(await text('[data-setting=barcode]')).toBe('CODE_128');
+
+    const after = await request(svc.url).get(`/api/v1/campaigns/${campaignId}`).set(svc.admin);
+    expect(after.body).toMatchObject({ name: 'Admin spring 20%', reward: { type: 'percent', value: 20 }, slug: 'admin-spring', barcode: 'code128' });
+    expect(after.body.sendStart).toBe(oddStart);
+    expect(after.body.refusalText).toBe('Ask at the counter.');
+    expect(after.body.sendEnd).toBe(before.sendEnd);
+    const stored = await svc.ctx.db.execute(sql`SELECT name, reward_type, reward_value::float8 AS value FROM campaigns WHERE id = ${campaignId}`);
+    expect(stored.rows[0]).toEqual({ name: 'Admin spring 20%', reward_type: 'percent', value: 20 });
+
+    // Unchanged form: nothing to send. "New campaign" gives a blank create form again.
+    await page.click('#edit');
+    await page.waitForSelector('#create:not([disabled])');
+    expect(await page.inputValue('#f-name')).toBe('Admin spring 20%');
+    await page.click('#create');
+    await page.waitForSelector('#create-result:text-is("Nothing changed.")');
+    await page.click('[data-tab=new]');
+    await page.waitForSelector('#form-title:text-is("New campaign")');
+    expect(await page.inputValue('#f-name')).toBe('');
+    expect(await page.inputValue('#f-slug')).toBe('');
+    expect(await page.locator('#cancel-edit').isHidden()).toBe(true);
+    expect(await text('#create')).toBe('Create campaign');
+    await page.click('[data-tab=campaigns]');
+    await page.click(`#campaigns tr[data-campaign="${campaignId}"] button`);
+    await page.waitForSelector('#detail:visible');
+  });
+
   it('shows the funnel and the record of a coupon issued, redeemed and verified, and downloads the CSV', async () => {
     const issued = await request(svc.url).post(`/api/v1/campaigns/${campaignId}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-admin-e2e' });
     expect(issued.status).toBe(201);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { adminPage } from '../../src/pages/admin-page.ts';
-import { makeCampaign } from '../support/browser.ts';
+import { loadSerials, makeCampaign } from '../support/browser.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
@@ -38,6 +38,8 @@ describe('GET /admin', () => {
     expect(res.text).toContain('<meta name="robots" content="noindex,nofollow">');
     expect(res.text).toContain('id="login-form"');
     expect(res.text).toContain('id="create-form"');
+    expect(res.text).toContain('id="edit"');
+    expect(res.text).toContain('id="cancel-edit"');
     // A fresh nonce per response.
     const again = await request(svc.url).get('/admin');
     expect(again.headers['content-security-policy']).not.toBe(csp);
@@ -56,6 +58,38 @@ describe('GET /admin', () => {
     const admin = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
     expect(admin.status).toBe(200);
     expect(admin.body.campaigns.map((c: { slug: string }) => c.slug)).toContain('admin-secret');
+  });
+
+  // The edit form sends only changed fields and places errors by the field named first in the message.
+  it('answers the edit form\'s PATCH as the page expects: field errors, 409 messages naming the field, the rest kept', async () => {
+    const a = await makeCampaign(svc, { slug: 'edit-a', refusalText: 'Ask at the counter.', barcode: 'code128' });
+    await makeCampaign(svc, { slug: 'edit-b' });
+    const url = `/api/v1/campaigns/${a.id}`;
+
+    const bad = await request(svc.url).patch(url).set(svc.admin).send({ name: 'x'.repeat(51), reward: { type: 'percent', value: 150 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.fields).toEqual(expect.arrayContaining([
+      { field: 'name', message: 'must be at most 50 characters' },
+      { field: 'reward.value', message: expect.stringContaining('at most 99') },
+    ]));
+
+    const taken = await request(svc.url).patch(url).set(svc.admin).send({ slug: 'edit-b' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.message).toMatch(/^slug: "edit-b" is already used/);
+
+    await loadSerials(svc, a.id, ['EDIT-1']);
+    const barcode = await request(svc.url).patch(url).set(svc.admin).send({ barcode: 'qr' });
+    expect(barcode.status).toBe(409);
+    expect(barcode.body.error.message).toMatch(/^barcode: cannot change once serials are loaded/);
+
+    const ok = await request(svc.url).patch(url).set(svc.admin).send({ name: 'Edited', reward: { type: 'gift', text: 'Free drink' } });
+    expect(ok.status).toBe(200);
+    const read = await request(svc.url).get(url).set(svc.admin);
+    expect(read.body).toMatchObject({
+      name: 'Edited', reward: { type: 'gift', text: 'Free drink' }, slug: 'edit-a', barcode: 'code128',
+      refusalText: 'Ask at the counter.', sendStart: a.sendStart.toISOString(), sendEnd: a.sendEnd.toISOString(),
+    });
+    expect((await request(svc.url).patch(url).send({ name: 'Anonymous' })).status).toBe(401);
   });
 
   it('does not answer other methods on /admin', async () => {
