@@ -1,28 +1,15 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { headerValue, sha256SignatureMatches, signSha256Body } from '../signature.ts';
 import type { ChannelEvent, RawRequest } from '../types.ts';
 
 /** The `x-inbox-signature` value for `body`, both ways: the inbox signs its webhooks so, and we sign our callbacks so. */
-export function signInboxBody(secret: string, body: string | Buffer): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-function header(req: RawRequest, name: string): string | undefined {
-  const key = Object.keys(req.headers).find((k) => k.toLowerCase() === name);
-  const value = key === undefined ? undefined : req.headers[key];
-  return Array.isArray(value) ? value[0] : value;
-}
+export const signInboxBody = signSha256Body;
 
 /** Constant-time check of an `x-inbox-signature` header against the raw bytes. */
-export function inboxSignatureMatches(secret: string, body: string | Buffer, signature: string | undefined): boolean {
-  if (!signature) return false;
-  // Hashing first gives equal lengths, so the comparison time says nothing about the secret.
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(signature.trim().toLowerCase()), digest(signInboxBody(secret, body)));
-}
+export const inboxSignatureMatches = sha256SignatureMatches;
 
 export function verifyInbox(secret: string, req: RawRequest): boolean {
-  return inboxSignatureMatches(secret, req.rawBody, header(req, 'x-inbox-signature'));
+  return sha256SignatureMatches(secret, req.rawBody, headerValue(req, 'x-inbox-signature'));
 }
 
 export const inboxEventSchema = z.object({

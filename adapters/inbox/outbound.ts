@@ -1,3 +1,4 @@
+import { retryLater, unanswered } from '../http-outcome.ts';
 import type { Delivery, DeliveryResult, OutboundMessage, Recipient } from '../types.ts';
 import { signInboxBody } from './inbound.ts';
 
@@ -62,21 +63,6 @@ export function renderInbox(message: OutboundMessage, to: Recipient): InboxReque
   }
 }
 
-function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-// Errors from fetch may come from another realm (jest's VM), so they are read by shape, not instanceof.
-function errorText(err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; message?: unknown; cause?: { message?: unknown } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'the inbox did not answer in time';
-  const cause = typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : '';
-  return `the inbox is unreachable: ${typeof e.message === 'string' ? e.message : String(err)}${cause}`;
-}
-
 export async function sendInbox(opts: InboxSendOptions, delivery: Delivery): Promise<DeliveryResult> {
   const body = JSON.stringify(renderInbox(delivery.message, delivery.to));
   let res: Response;
@@ -95,7 +81,7 @@ export async function sendInbox(opts: InboxSendOptions, delivery: Delivery): Pro
       signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
   } catch (err) {
-    return { outcome: 'retry', error: errorText(err) };
+    return unanswered(err, 'the inbox');
   }
   const text = await res.text().catch(() => '');
   if (res.ok) {
@@ -106,9 +92,6 @@ export async function sendInbox(opts: InboxSendOptions, delivery: Delivery): Pro
     return { outcome: 'sent', response };
   }
   const error = `inbox ${res.status}: ${text.slice(0, 300) || res.statusText || 'no message'}`;
-  if (res.status === 429 || res.status >= 500) {
-    const after = retryAfterMs(res.headers.get('retry-after'));
-    return { outcome: 'retry', error, ...(after !== undefined ? { retryAfterMs: after } : {}) };
-  }
+  if (res.status === 429 || res.status >= 500) return retryLater(error, res);
   return { outcome: 'failed', error };
 }

@@ -1,21 +1,15 @@
-import { createHmac } from 'node:crypto';
 import { validateSignature } from '@line/bot-sdk';
 import { z } from 'zod';
+import { headerValue, hmacSha256 } from '../signature.ts';
 import type { ChannelEvent, RawRequest } from '../types.ts';
 
 /** The `x-line-signature` value LINE would send for `body` (tests and the simulator sign with it). */
 export function signLineBody(secret: string, body: string | Buffer): string {
-  return createHmac('sha256', secret).update(body).digest('base64');
-}
-
-function header(req: RawRequest, name: string): string | undefined {
-  const key = Object.keys(req.headers).find((k) => k.toLowerCase() === name);
-  const value = key === undefined ? undefined : req.headers[key];
-  return Array.isArray(value) ? value[0] : value;
+  return hmacSha256(secret, body, 'base64');
 }
 
 export function verifyLine(secret: string, req: RawRequest): boolean {
-  const signature = header(req, 'x-line-signature');
+  const signature = headerValue(req, 'x-line-signature');
   if (!signature) return false;
   return validateSignature(req.rawBody, secret, signature);
 }

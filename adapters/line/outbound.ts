@@ -1,3 +1,5 @@
+import { retryLater, unanswered } from '../http-outcome.ts';
+import { truncate } from '../text.ts';
 import type { CouponCard, Delivery, DeliveryResult, OutboundMessage, QuickReply, Recipient } from '../types.ts';
 
 export interface LineSendOptions {
@@ -17,17 +19,6 @@ const MAX_TEXT = 5000;
 const MAX_ALT_TEXT = 400;
 const MAX_POSTBACK_DATA = 300;
 const MAX_QUICK_REPLIES = 13;
-
-/** Cuts to `max` UTF-16 units (the stricter way to count) without splitting a character. */
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length > max - 1) break;
-    out += ch;
-  }
-  return `${out.trimEnd()}…`;
-}
 
 /** LINE fetches images only over HTTPS; an http URL (a local setup) would make LINE refuse the whole request. */
 function httpsUrl(url: string | undefined): string | undefined {
@@ -121,14 +112,6 @@ export function lineRequest(delivery: Delivery): { path: string; body: Record<st
   return { path: '/v2/bot/message/push', body: { to: delivery.to.userId, messages }, headers: { 'X-Line-Retry-Key': delivery.retryKey } };
 }
 
-/** Milliseconds from a Retry-After header (seconds or an HTTP date). */
-function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 async function lineError(res: Response): Promise<string> {
   const text = await res.text().catch(() => '');
   try {
@@ -138,14 +121,6 @@ async function lineError(res: Response): Promise<string> {
   } catch {
     return text.slice(0, 500) || `HTTP ${res.status}`;
   }
-}
-
-// Errors from fetch may come from another realm (jest's VM), so they are read by shape, not instanceof.
-function errorText(err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; message?: unknown; cause?: { message?: unknown } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'LINE did not answer in time';
-  const cause = typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : '';
-  return `LINE unreachable: ${typeof e.message === 'string' ? e.message : String(err)}${cause}`;
 }
 
 export async function sendLine(opts: LineSendOptions, delivery: Delivery): Promise<DeliveryResult> {
@@ -159,7 +134,7 @@ export async function sendLine(opts: LineSendOptions, delivery: Delivery): Promi
       signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
   } catch (err) {
-    return { outcome: 'retry', error: errorText(err) };
+    return unanswered(err, 'LINE');
   }
   const requestId = res.headers.get('x-line-request-id') ?? undefined;
   if (res.ok) {
@@ -173,10 +148,7 @@ export async function sendLine(opts: LineSendOptions, delivery: Delivery): Promi
     return { outcome: 'sent', response: { requestId: acceptedId, duplicate: true } };
   }
   const error = `LINE ${res.status}: ${await lineError(res)}`;
-  if (res.status === 429 || res.status >= 500) {
-    const after = retryAfterMs(res.headers.get('retry-after'));
-    return { outcome: 'retry', error, ...(after !== undefined ? { retryAfterMs: after } : {}) };
-  }
+  if (res.status === 429 || res.status >= 500) return retryLater(error, res);
   // Reply tokens expire within a minute; the worker pushes on the next attempt instead.
   if (res.status === 400 && request.path.endsWith('/reply') && /reply token/i.test(error)) {
     return { outcome: 'retry', error, retryAfterMs: 0 };

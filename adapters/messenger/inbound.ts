@@ -1,27 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { headerValue, safeEqual, sha256SignatureMatches, signSha256Body } from '../signature.ts';
 import type { ChannelEvent, RawRequest } from '../types.ts';
 
 /** The `x-hub-signature-256` value Meta would send for `body`. */
-export function signHubBody(appSecret: string, body: string | Buffer): string {
-  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
-}
-
-function header(req: RawRequest, name: string): string | undefined {
-  const key = Object.keys(req.headers).find((k) => k.toLowerCase() === name);
-  const value = key === undefined ? undefined : req.headers[key];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function sameText(a: string, b: string): boolean {
-  // Hashing first gives equal lengths, so the comparison time says nothing about the secret.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
+export const signHubBody = signSha256Body;
 
 export function verifyMessenger(appSecret: string, req: RawRequest): boolean {
-  const signature = header(req, 'x-hub-signature-256');
-  if (!signature) return false;
-  return sameText(signature.trim().toLowerCase(), signHubBody(appSecret, req.rawBody));
+  return sha256SignatureMatches(appSecret, req.rawBody, headerValue(req, 'x-hub-signature-256'));
 }
 
 /**
@@ -35,7 +20,7 @@ export function messengerHandshake(query: unknown, verifyToken: string): { ok: t
   const token = q['hub.verify_token'] ?? nested.verify_token;
   const challenge = q['hub.challenge'] ?? nested.challenge;
   if (mode !== 'subscribe' || typeof token !== 'string' || typeof challenge !== 'string' || challenge === '') return { ok: false };
-  return sameText(token, verifyToken) ? { ok: true, challenge } : { ok: false };
+  return safeEqual(token, verifyToken) ? { ok: true, challenge } : { ok: false };
 }
 
 const referralSchema = z.looseObject({ ref: z.string().optional(), source: z.string().optional(), type: z.string().optional() });

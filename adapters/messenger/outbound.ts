@@ -1,3 +1,5 @@
+import { retryLater, unanswered } from '../http-outcome.ts';
+import { truncate } from '../text.ts';
 import type { Delivery, DeliveryResult, OutboundMessage, QuickReply, Recipient } from '../types.ts';
 
 export interface MessengerSendOptions {
@@ -21,16 +23,6 @@ const MAX_QUICK_REPLY_TITLE = 20;
 const MAX_PAYLOAD = 1000;
 const MAX_TITLE = 80;
 const MAX_BUTTON_TITLE = 20;
-
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length > max - 1) break;
-    out += ch;
-  }
-  return `${out.trimEnd()}…`;
-}
 
 function quickReplies(items: QuickReply[] | undefined): Record<string, unknown> {
   if (!items?.length) return {};
@@ -97,22 +89,6 @@ export function graphErrorOutcome(status: number, error: GraphError | undefined)
   return 'failed';
 }
 
-function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-// Errors from fetch may come from another realm (jest's VM), so they are read by shape, not instanceof.
-function errorText(err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; message?: unknown; cause?: { message?: unknown } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'Graph API did not answer in time';
-  // Only messages, never the URL: it carries the page access token.
-  const cause = typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : '';
-  return `Graph API unreachable: ${typeof e.message === 'string' ? e.message : String(err)}${cause}`;
-}
-
 function endpoint(opts: MessengerSendOptions, path: string, params: Record<string, string> = {}): string {
   const query = new URLSearchParams({ ...params, access_token: opts.pageAccessToken });
   return `${opts.graphBaseUrl.replace(/\/+$/, '')}/${path}?${query}`;
@@ -128,7 +104,8 @@ async function post(opts: MessengerSendOptions, body: MessengerRequest): Promise
       signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
   } catch (err) {
-    return { outcome: 'retry', error: errorText(err) };
+    // The message only, never the URL: it carries the page access token.
+    return unanswered(err, 'Graph API');
   }
   const text = await res.text().catch(() => '');
   let json: { message_id?: string; recipient_id?: string; error?: GraphError } = {};
@@ -140,8 +117,7 @@ async function post(opts: MessengerSendOptions, body: MessengerRequest): Promise
   const codes = e?.code !== undefined ? ` (code ${e.code}${e.error_subcode !== undefined ? `, subcode ${e.error_subcode}` : ''})` : '';
   const error = `Graph API ${res.status}${codes}: ${e?.message ?? (text.slice(0, 300) || 'no message')}`;
   if (graphErrorOutcome(res.status, e) === 'failed') return { outcome: 'failed', error };
-  const after = retryAfterMs(res.headers.get('retry-after'));
-  return { outcome: 'retry', error, ...(after !== undefined ? { retryAfterMs: after } : {}) };
+  return retryLater(error, res);
 }
 
 export async function sendMessenger(opts: MessengerSendOptions, delivery: Delivery): Promise<DeliveryResult> {

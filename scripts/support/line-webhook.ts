@@ -3,6 +3,7 @@
  * channel secret: for the simulator, the benchmark and the tests.
  */
 import crypto from 'node:crypto';
+import { signLineBody } from '../../adapters/line/index.ts';
 
 export type LineWebhookEvent = Record<string, unknown> & { type: string; webhookEventId: string };
 
@@ -63,9 +64,7 @@ export function lineWebhookBody(events: LineWebhookEvent[], destination = 'U0000
   return JSON.stringify({ destination, events });
 }
 
-export function lineSignature(secret: string, body: string | Buffer): string {
-  return crypto.createHmac('sha256', secret).update(body).digest('base64');
-}
+export const lineSignature = signLineBody;
 
 /** Posts a signed LINE webhook to a running service. */
 export async function postLineWebhook(baseUrl: string, secret: string, events: LineWebhookEvent[]): Promise<Response> {

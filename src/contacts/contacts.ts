@@ -23,20 +23,28 @@ export interface ConversationRow {
   handoffAt: Date | null;
 }
 
-const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName",
+export const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName",
   me_token AS "meToken", tags, attributes, unreachable_at AS "unreachableAt"`;
 
-/** Finds or creates the contact for a platform user in one statement; refreshes last seen. */
+/**
+ * Finds or creates the contact for a platform user in one statement; refreshes last seen.
+ * `profileFetchedAt` records a profile lookup; `unreachableAt` sets (a date) or clears (null)
+ * the unfollow mark, and leaves it as it is when absent.
+ */
 export async function ensureContact(
-  tx: Tx, channel: ChannelName, platformUserId: string, opts: { displayName?: string; at?: Date } = {},
+  tx: Tx, channel: ChannelName, platformUserId: string,
+  opts: { displayName?: string; at?: Date; profileFetchedAt?: Date; unreachableAt?: Date | null } = {},
 ): Promise<ContactRow> {
   const at = opts.at ?? new Date();
   const result = await tx.execute(sql`
-    INSERT INTO contacts (id, channel, platform_user_id, display_name, me_token, first_seen_at, last_seen_at)
-    VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${newToken()}, ${at}, ${at})
+    INSERT INTO contacts (id, channel, platform_user_id, display_name, me_token, first_seen_at, last_seen_at, profile_fetched_at, unreachable_at)
+    VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${newToken()}, ${at}, ${at},
+      ${opts.profileFetchedAt ?? null}, ${opts.unreachableAt ?? null})
     ON CONFLICT (channel, platform_user_id) DO UPDATE SET
       last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
-      display_name = COALESCE(EXCLUDED.display_name, contacts.display_name)
+      display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
+      profile_fetched_at = COALESCE(EXCLUDED.profile_fetched_at, contacts.profile_fetched_at),
+      unreachable_at = ${opts.unreachableAt === undefined ? sql`contacts.unreachable_at` : sql`EXCLUDED.unreachable_at`}
     RETURNING ${contactColumns}`);
   return result.rows[0] as unknown as ContactRow;
 }

@@ -90,11 +90,14 @@ export class InboundEventStore {
   }
 }
 
-/** jsonb refuses NUL characters; one such text must not fail the other webhooks of its batch. */
+/**
+ * jsonb refuses NUL characters and lone surrogates (which JSON.stringify writes as `\u0000`,
+ * `\ud800`); one such text must not fail the other webhooks of its batch.
+ */
 function eventJson(event: ChannelEvent): string {
   const json = JSON.stringify(event);
-  if (!json.includes('\\u0000')) return json;
-  return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\0', '') : value));
+  if (!/\\u(0000|d[89a-f])/i.test(json)) return json;
+  return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\0', '').toWellFormed() : value));
 }
 
 const stores = new WeakMap<AppContext, InboundEventStore>();

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelEvent, ChannelEventType, ChannelName } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
-import { retryDelayMs } from '../delivery/delivery-worker.ts';
 import { dispatchEvent } from '../flows/dispatch.ts';
+import { retryDelayMs } from '../lib/backoff.ts';
+import { PollingLoop } from '../lib/polling-loop.ts';
 import { ensureContact, ensureConversation } from './contacts.ts';
 import { inboundEventStore } from './inbound-events.ts';
-import { PollingLoop } from '../lib/polling-loop.ts';
 
 /** After this many failed tries an event is set aside (processed_at set, last_error kept). */
 export const INBOUND_MAX_ATTEMPTS = 10;
@@ -143,15 +143,14 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
 
       const at = eventTime(event, now);
       const displayName = event.displayName ?? profile?.displayName;
-      const contact = await ensureContact(tx, row.channel, event.userId, { at, ...(displayName ? { displayName } : {}) });
-      if (profile !== undefined) await tx.execute(sql`UPDATE contacts SET profile_fetched_at = ${now} WHERE id = ${contact.id}`);
-      if (event.type === 'unfollow') {
-        await tx.execute(sql`UPDATE contacts SET unreachable_at = ${now} WHERE id = ${contact.id}`);
-        contact.unreachableAt = now;
-      } else if (event.type === 'follow' && contact.unreachableAt) {
-        await tx.execute(sql`UPDATE contacts SET unreachable_at = NULL WHERE id = ${contact.id}`);
-        contact.unreachableAt = null;
-      }
+      // An unfollow marks the contact unreachable; following again clears the mark.
+      const unreachableAt = event.type === 'unfollow' ? now : event.type === 'follow' ? null : undefined;
+      const contact = await ensureContact(tx, row.channel, event.userId, {
+        at,
+        ...(displayName ? { displayName } : {}),
+        ...(profile !== undefined ? { profileFetchedAt: now } : {}),
+        ...(unreachableAt !== undefined ? { unreachableAt } : {}),
+      });
       const conversation = await ensureConversation(tx, contact, event.conversationId,
         inboundTypes.has(event.type) ? { inboundAt: at } : {});
       // Standby: another app answers this chat; we only keep the record.
@@ -209,10 +208,6 @@ export class InboundWorker {
   start(): void {
     this.unsubscribe = inboundEventStore(this.ctx).onStored(() => this.loop.wake());
     this.loop.start();
-  }
-
-  wake(): void {
-    this.loop.wake();
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@ import type { ChannelName, Delivery, DeliveryResult, OutboundMessage } from '../
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { onCouponReleased } from '../flows/jobs.ts';
+import { retryDelayMs } from '../lib/backoff.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 
 export interface OutboxRow {
@@ -33,12 +34,7 @@ export type SendFn = (delivery: Delivery, row: OutboxRow) => Promise<DeliveryRes
 /** A claimed row is leased this long: if the process dies mid-send it is tried again after. */
 const LEASE_SECONDS = 60;
 export const MAX_ATTEMPTS = 8;
-
-/** Exponential backoff with full jitter: about 1 s, 2 s, 4 s … capped at 5 minutes. */
-export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(300_000, 1000 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base / 2 + (base / 2) * random());
-}
+const BATCH = 50;
 
 export function adapterSend(ctx: AppContext): SendFn {
   return async (delivery, row) => {
@@ -49,7 +45,7 @@ export function adapterSend(ctx: AppContext): SendFn {
 }
 
 /** Claims due outbox rows, sends them and records each outcome. Returns how many were handled. */
-export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx), limit = 50): Promise<number> {
+export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx), limit = BATCH): Promise<number> {
   const claimed = await ctx.db.execute(sql`
     WITH due AS (
       SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now()
@@ -125,8 +121,10 @@ export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' |
       }
       case 'failed':
         await tx.execute(sql`UPDATE outbox SET status = 'failed', last_error = ${result.error} WHERE id = ${row.id}`);
-        if (row.couponId) await releaseCoupon(tx, row.couponId, result.error, at);
-        if (row.couponId) await onCouponReleased(ctx, tx, row.couponId);
+        if (row.couponId) {
+          await releaseCoupon(tx, row.couponId, result.error, at);
+          await onCouponReleased(ctx, tx, row.couponId);
+        }
         break;
     }
   });
@@ -143,7 +141,7 @@ export class DeliveryWorker {
   constructor(ctx: AppContext, opts: { send?: SendFn; pollMs?: number } = {}) {
     this.loop = new PollingLoop(async (isStopped) => {
       // Keep going while full batches come back.
-      while (!isStopped() && (await deliverDue(ctx, opts.send)) >= 50) { /* next batch */ }
+      while (!isStopped() && (await deliverDue(ctx, opts.send)) >= BATCH) { /* next batch */ }
     }, { name: 'delivery worker', log: ctx.log, pollMs: opts.pollMs ?? 1000 });
   }
 

@@ -8,11 +8,13 @@ import type { HttpDeps, RouteModule } from './app.ts';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
-// Keys end up in unique indexes; anything longer than a platform ever sends is not a real event.
+// Keys end up in unique indexes; anything longer than a platform ever sends is not a real event,
+// and PostgreSQL text cannot hold a NUL character.
+const storableKey = z.string().min(1).max(256).refine((s) => !s.includes('\0'), 'must not contain a NUL character');
 const storableEvent = z.looseObject({
-  eventId: z.string().min(1).max(256),
-  userId: z.string().min(1).max(256),
-  conversationId: z.string().min(1).max(256),
+  eventId: storableKey,
+  userId: storableKey,
+  conversationId: storableKey,
   timestamp: z.iso.datetime({ offset: true }),
 });
 
@@ -46,8 +48,8 @@ function channelOn({ ctx }: HttpDeps, channel: ChannelName) {
 function receive({ ctx }: HttpDeps, channel: ChannelName) {
   const store = inboundEventStore(ctx);
   return async (req: Request, res: Response): Promise<void> => {
-    const adapter = ctx.channels[channel];
-    if (!adapter) throw new AppError('channel_off', `the ${channel} channel is not configured`);
+    // channelOn ran first.
+    const adapter = ctx.channels[channel]!;
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let verified: boolean;
     try {
@@ -68,7 +70,7 @@ function receive({ ctx }: HttpDeps, channel: ChannelName) {
       events = adapter.parse(body);
     } catch (err) {
       if (err instanceof z.ZodError) throw validationError(err, channel);
-      throw new AppError('validation_error', `not a ${channel} webhook body: ${err instanceof Error ? err.message : String(err)}`);
+      throw new AppError('validation_error', `not a valid ${channel} webhook body: ${err instanceof Error ? err.message : String(err)}`);
     }
     for (const event of events) {
       const checked = storableEvent.safeParse(event);

@@ -159,6 +159,26 @@ describe('POST /webhooks/line', () => {
     const health = await fetch(`${svc.url}/healthz`);
     expect(health.status).toBe(200);
   });
+
+  it('answers 400 to a NUL character in an event id or user id, and stores a lone surrogate without failing its batch', async () => {
+    const nulId = lineWebhookBody([textEvent(newLineUserId(), 'x', { webhookEventId: 'E\u0000E' })]);
+    const r1 = await postRaw(`${svc.url}/webhooks/line`, nulId, { 'x-line-signature': lineSignature(LINE_SECRET, nulId) });
+    expect(r1.status).toBe(400);
+    expect(await errorCode(r1)).toBe('validation_error');
+    const nulUser = lineWebhookBody([textEvent('U\u0000', 'x')]);
+    const r2 = await postRaw(`${svc.url}/webhooks/line`, nulUser, { 'x-line-signature': lineSignature(LINE_SECRET, nulUser) });
+    expect(r2.status).toBe(400);
+
+    // JSON.stringify keeps a lone surrogate as `\ud800`, which jsonb refuses.
+    const user = newLineUserId();
+    const odd = textEvent(user, 'a\ud800b');
+    const plain = textEvent(newLineUserId(), 'plain');
+    const [r3, r4] = await Promise.all([postLineWebhook(svc.url, LINE_SECRET, [odd]), postLineWebhook(svc.url, LINE_SECRET, [plain])]);
+    expect([r3.status, r4.status]).toEqual([200, 200]);
+    const rows = await svc.ctx.db.execute(sql`SELECT event->>'text' AS text FROM inbound_events
+      WHERE event_key IN (${odd.webhookEventId}, ${plain.webhookEventId}) ORDER BY event->>'text'`);
+    expect(rows.rows).toEqual([{ text: 'a\ufffdb' }, { text: 'plain' }]);
+  });
 });
 
 describe('Messenger webhooks', () => {

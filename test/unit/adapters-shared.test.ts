@@ -1,0 +1,43 @@
+import { describe, expect, it } from '@jest/globals';
+import { retryAfterMs, unanswered } from '../../adapters/http-outcome.ts';
+import { headerValue, safeEqual, sha256SignatureMatches, signSha256Body } from '../../adapters/signature.ts';
+import { truncate } from '../../adapters/text.ts';
+
+describe('shared adapter helpers', () => {
+  it('reads Retry-After as seconds or an HTTP date, and ignores anything else', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(retryAfterMs(' 7 ', now)).toBe(7000);
+    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
+  });
+
+  it('names the platform that did not answer', () => {
+    expect(unanswered(Object.assign(new Error('t'), { name: 'TimeoutError' }), 'LINE')).toEqual({ outcome: 'retry', error: 'LINE did not answer in time' });
+    expect(unanswered(new Error('fetch failed', { cause: new Error('ECONNREFUSED') }), 'Graph API'))
+      .toEqual({ outcome: 'retry', error: 'Graph API unreachable: fetch failed: ECONNREFUSED' });
+  });
+
+  it('checks a sha256= signature in constant time, in any case, and refuses a missing one', () => {
+    const body = Buffer.from('{"a":1}');
+    const signature = signSha256Body('secret', body);
+    expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(sha256SignatureMatches('secret', body, ` ${signature.toUpperCase().replace('SHA256', 'sha256')} `)).toBe(true);
+    expect(sha256SignatureMatches('other', body, signature)).toBe(false);
+    expect(sha256SignatureMatches('secret', body, undefined)).toBe(false);
+    expect(safeEqual('a', 'a')).toBe(true);
+    expect(safeEqual('a', 'ab')).toBe(false);
+  });
+
+  it('reads a header whatever its case, the first of repeated values', () => {
+    const req = { rawBody: Buffer.alloc(0), headers: { 'X-Sig': ['one', 'two'], other: 'x' } };
+    expect(headerValue(req, 'x-sig')).toBe('one');
+    expect(headerValue(req, 'missing')).toBeUndefined();
+  });
+
+  it('truncates without splitting a character', () => {
+    expect(truncate('short', 10)).toBe('short');
+    expect(truncate('ab😀cd', 4)).toBe('ab…');
+  });
+});
