@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { onCouponsExpired as runExpiredFlows } from '../flows/coupon-events.ts';
-import { defineJob } from '../jobs/define.ts';
+import { onCouponsExpired } from '../flows/coupon-events.ts';
+import { defineJob, minuteSweepPolicy } from '../jobs/define.ts';
 
 const SWEEP_BATCH = 5000;
 
@@ -23,6 +23,7 @@ export async function sweepExpired(ctx: AppContext): Promise<number> {
           LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
         RETURNING id, campaign_id AS "campaignId", contact_id AS "contactId"`);
       const rows = r.rows as Array<{ id: string; campaignId: string; contactId: string }>;
+      // What follows an expiry (flows with a `coupon: expired` trigger) runs in the sweep's transaction.
       await onCouponsExpired(ctx, tx, rows);
       return rows.length;
     });
@@ -33,23 +34,10 @@ export async function sweepExpired(ctx: AppContext): Promise<number> {
   return total;
 }
 
-/** Hook for what follows an expiry (flows with a `coupon: expired` trigger), in the sweep's transaction. */
-async function onCouponsExpired(
-  ctx: AppContext, tx: Parameters<Parameters<AppContext['db']['transaction']>[0]>[0],
-  rows: Array<{ id: string; campaignId: string; contactId: string }>,
-): Promise<void> {
-  await runExpiredFlows(ctx, tx, rows);
-}
-
 export const expirySweepJob = defineJob({
   name: 'coupons.expiry-sweep',
   payload: z.object({}).passthrough(),
-  retryLimit: 3,
-  retryDelaySeconds: 10,
-  retryBackoff: true,
-  expireInSeconds: 300,
-  batchSize: 1,
-  cron: '* * * * *',
+  ...minuteSweepPolicy,
   handler: async (_payload, ctx) => {
     await sweepExpired(ctx);
   },

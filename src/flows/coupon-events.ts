@@ -1,34 +1,40 @@
 import { sql } from 'drizzle-orm';
-import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
-import { getConversation } from '../contacts/contacts.ts';
+import { getConversation, type ConversationRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { couponPageUrl } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import type { Tx } from '../db/client.ts';
 import { flowsCouponEventJob } from './jobs.ts';
 import { flowRegistry } from './registry.ts';
-import { activeRun, endStale, interruptRun, isStale, recordDropped, RunSession, startRun } from './runner.ts';
+import { activeRun, endStale, interruptRun, isStale, lockContact, recordDropped, RunSession, startRun } from './runner.ts';
 import { matchCouponEvent } from './triggers.ts';
 import { interrupts, type CouponEventName } from './types.ts';
 
-export interface CouponEvent {
-  couponId: string;
+/**
+ * The coupon an event is about: who it went to, and what `{{coupon.name}}`, `{{coupon.pageUrl}}`
+ * and `{{coupon.deadline}}` show in the run the event starts.
+ */
+export interface EventCoupon {
+  id: string;
+  token: string;
   contactId: string;
   conversationId: string | null;
-  campaignSlug: string;
-  event: CouponEventName;
+  expiresAt: Date | null;
+  /** The campaign's slug and name. */
+  slug: string;
+  name: string;
 }
+
+/** The columns of an EventCoupon, from `coupons c JOIN campaigns cm`. */
+export const eventCouponColumns = sql`c.id, c.token, c.contact_id AS "contactId", c.conversation_id AS "conversationId",
+  c.expires_at AS "expiresAt", cm.slug, cm.name`;
 
 /** started: a flow runs; none: no flow for it; dropped: another flow was running; skipped: an agent has the chat. */
 export type CouponEventOutcome = 'started' | 'none' | 'dropped' | 'skipped' | 'duplicate' | 'deferred';
 
-const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName",
-  me_token AS "meToken", tags, attributes, unreachable_at AS "unreachableAt"`;
-
-/** Whether any loaded flow listens to this event of this campaign (no query when none does). */
+/** Whether any loaded flow listens to this event (of this campaign, when given); no query. */
 export function hasCouponFlow(ctx: AppContext, event: CouponEventName, slug?: string): boolean {
-  const registry = flowRegistry(ctx);
-  return !!registry?.flows.some((f) => f.trigger.type === 'coupon' && f.trigger.event === event && (slug === undefined || f.trigger.campaign === slug));
+  return flowRegistry(ctx)?.listensTo(event, slug) ?? false;
 }
 
 /**
@@ -38,24 +44,23 @@ export function hasCouponFlow(ctx: AppContext, event: CouponEventName, slug?: st
  * starts at most one run (its trigger key is unique).
  */
 export async function runCouponEvent(
-  ctx: AppContext, tx: Tx, ev: CouponEvent, opts: { defer: boolean; fallbackReminder?: boolean },
-): Promise<{ outcome: CouponEventOutcome; contact?: ContactRow; conversation?: ConversationRow | null }> {
+  ctx: AppContext, tx: Tx, event: CouponEventName, coupon: EventCoupon, opts: { defer: boolean; fallbackReminder?: boolean },
+): Promise<CouponEventOutcome> {
   const registry = flowRegistry(ctx);
-  if (!registry || !hasCouponFlow(ctx, ev.event, ev.campaignSlug)) return { outcome: 'none' };
-  const locked = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${ev.contactId} FOR UPDATE ${opts.defer ? sql`SKIP LOCKED` : sql``}`);
-  const contact = locked.rows[0] as unknown as ContactRow | undefined;
+  if (!registry || !registry.listensTo(event, coupon.slug)) return 'none';
+  const contact = await lockContact(tx, coupon.contactId, { skipLocked: opts.defer });
   if (!contact) {
-    if (!opts.defer) return { outcome: 'none' };
-    await ctx.jobs.send(flowsCouponEventJob, { couponId: ev.couponId, event: ev.event, fallbackReminder: opts.fallbackReminder ?? false }, { singletonKey: `${ev.couponId}:${ev.event}` });
-    return { outcome: 'deferred' };
+    if (!opts.defer) return 'none';
+    await ctx.jobs.send(flowsCouponEventJob, { couponId: coupon.id, event, fallbackReminder: opts.fallbackReminder ?? false }, { singletonKey: `${coupon.id}:${event}` });
+    return 'deferred';
   }
-  const conversation = await conversationFor(tx, ev);
-  const flow = matchCouponEvent(registry.flows, ev.event, ev.campaignSlug, contact.channel);
-  if (!flow || !conversation) return { outcome: 'none', contact, conversation };
-  if (conversation.handoffAt) return { outcome: 'skipped', contact, conversation };
-  const triggerKey = `coupon:${ev.couponId}:${ev.event}`;
+  const conversation = await conversationFor(tx, coupon);
+  const flow = matchCouponEvent(registry.flows, event, coupon.slug, contact.channel);
+  if (!flow || !conversation) return 'none';
+  if (conversation.handoffAt) return 'skipped';
+  const triggerKey = `coupon:${coupon.id}:${event}`;
   const dup = await tx.execute(sql`SELECT 1 FROM flow_runs WHERE trigger_key = ${triggerKey}`);
-  if (dup.rows.length > 0) return { outcome: 'duplicate', contact, conversation };
+  if (dup.rows.length > 0) return 'duplicate';
   const session = new RunSession({ ctx, tx, registry, contact, conversation });
   let running = await activeRun(tx, contact.id);
   if (running && isStale(registry, running)) {
@@ -65,40 +70,37 @@ export async function runCouponEvent(
   if (running) {
     if (!interrupts(flow)) {
       await recordDropped(session, flow, running, triggerKey);
-      return { outcome: 'dropped', contact, conversation };
+      return 'dropped';
     }
     await interruptRun(session, running, flow);
   }
-  // The event's coupon is the run's coupon: `{{coupon.pageUrl}}` and `{{coupon.deadline}}` name it.
-  const c = (await tx.execute(sql`SELECT c.token, c.expires_at AS "expiresAt", cm.name FROM coupons c
-    JOIN campaigns cm ON cm.id = c.campaign_id WHERE c.id = ${ev.couponId}`)).rows[0] as { token: string; expiresAt: Date | null; name: string } | undefined;
-  const state = c ? { vars: {}, coupon: {
-    name: c.name, pageUrl: couponPageUrl(ctx, c.token), deadline: c.expiresAt ? formatDeadline(c.expiresAt, ctx.config.TZ_DEFAULT) : '',
-  } } : undefined;
-  await startRun(session, flow, { triggerKey, ...(state ? { state } : {}) });
+  const state = { vars: {}, coupon: {
+    name: coupon.name, pageUrl: couponPageUrl(ctx, coupon.token),
+    deadline: coupon.expiresAt ? formatDeadline(coupon.expiresAt, ctx.config.TZ_DEFAULT) : '',
+  } };
+  await startRun(session, flow, { triggerKey, state });
   await session.flush();
   if (session.wroteOutbox) ctx.notifyOutbox();
-  return { outcome: 'started', contact, conversation };
+  return 'started';
 }
 
-async function conversationFor(tx: Tx, ev: CouponEvent): Promise<ConversationRow | null> {
-  if (ev.conversationId) {
-    const c = await getConversation(tx, ev.conversationId);
+async function conversationFor(tx: Tx, coupon: EventCoupon): Promise<ConversationRow | null> {
+  if (coupon.conversationId) {
+    const c = await getConversation(tx, coupon.conversationId);
     if (c) return c;
   }
-  const r = await tx.execute(sql`SELECT id FROM conversations WHERE contact_id = ${ev.contactId} ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
+  const r = await tx.execute(sql`SELECT id FROM conversations WHERE contact_id = ${coupon.contactId} ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
   const row = r.rows[0] as { id: string } | undefined;
   return row ? await getConversation(tx, row.id) : null;
 }
 
 /** Hook for redeem.ts, inside the redemption's transaction: `coupon: {event: redeemed}` flows. */
 export async function onCouponRedeemed(
-  ctx: AppContext, tx: Tx, coupon: { id: string; contactId: string; conversationId: string | null }, campaign: { slug: string },
+  ctx: AppContext, tx: Tx,
+  coupon: Pick<EventCoupon, 'id' | 'token' | 'contactId' | 'conversationId' | 'expiresAt'>, campaign: Pick<EventCoupon, 'slug' | 'name'>,
 ): Promise<void> {
   if (!hasCouponFlow(ctx, 'redeemed', campaign.slug)) return;
-  await runCouponEvent(ctx, tx, {
-    couponId: coupon.id, contactId: coupon.contactId, conversationId: coupon.conversationId, campaignSlug: campaign.slug, event: 'redeemed',
-  }, { defer: true });
+  await runCouponEvent(ctx, tx, 'redeemed', { ...coupon, slug: campaign.slug, name: campaign.name }, { defer: true });
 }
 
 /** Hook for the expiry sweep, inside its transaction: `coupon: {event: expired}` flows. */
@@ -107,10 +109,9 @@ export async function onCouponsExpired(
 ): Promise<void> {
   if (rows.length === 0 || !hasCouponFlow(ctx, 'expired')) return;
   const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
-  const r = await tx.execute(sql`SELECT c.id, c.contact_id AS "contactId", c.conversation_id AS "conversationId", cm.slug
+  const r = await tx.execute(sql`SELECT ${eventCouponColumns}
     FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id WHERE c.id IN (${ids}) ORDER BY c.contact_id`);
-  for (const row of r.rows as Array<{ id: string; contactId: string; conversationId: string | null; slug: string }>) {
-    if (!hasCouponFlow(ctx, 'expired', row.slug)) continue;
-    await runCouponEvent(ctx, tx, { couponId: row.id, contactId: row.contactId, conversationId: row.conversationId, campaignSlug: row.slug, event: 'expired' }, { defer: true });
+  for (const coupon of r.rows as unknown as EventCoupon[]) {
+    await runCouponEvent(ctx, tx, 'expired', coupon, { defer: true });
   }
 }

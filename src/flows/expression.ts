@@ -251,15 +251,3 @@ function contains(haystack: Value, needle: Value): boolean {
   if (typeof haystack === 'string' && typeof needle === 'string') return haystack.includes(needle);
   return false;
 }
-
-/** Every name an expression reads (for load-time checks). */
-export function namesIn(expr: Expr): string[] {
-  switch (expr.kind) {
-    case 'literal': return [];
-    case 'name': return [expr.name];
-    case 'list': return expr.items.flatMap(namesIn);
-    case 'not': return namesIn(expr.operand);
-    case 'logical':
-    case 'compare': return [...namesIn(expr.left), ...namesIn(expr.right)];
-  }
-}

@@ -1,15 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { ChannelName } from '../../adapters/types.ts';
 import { getConversation, type ContactRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import type { Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
-import { defineJob } from '../jobs/define.ts';
-import { runCouponEvent, type CouponEventOutcome } from './coupon-events.ts';
+import { defineJob, itemJobPolicy, minuteSweepPolicy } from '../jobs/define.ts';
+import { eventCouponColumns, runCouponEvent, type CouponEventOutcome, type EventCoupon } from './coupon-events.ts';
 import { flowRegistry } from './registry.ts';
-import { continueRun, endStale, getRun, isStale, RunSession } from './runner.ts';
+import { continueRun, endStale, getRun, isStale, lockContact, RunSession } from './runner.ts';
 
 /**
  * The flow engine's jobs. Every handler is idempotent: a resume checks the run still waits at
@@ -17,14 +18,6 @@ import { continueRun, endStale, getRun, isStale, RunSession } from './runner.ts'
  * a reminder is claimed by setting reminded_at in its own transaction; a resend is claimed by
  * inserting its coupon_resends row.
  */
-const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName",
-  me_token AS "meToken", tags, attributes, unreachable_at AS "unreachableAt"`;
-
-async function lockContact(tx: Tx, id: string): Promise<ContactRow | null> {
-  const r = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${id} FOR UPDATE`);
-  return (r.rows[0] as unknown as ContactRow | undefined) ?? null;
-}
-
 /**
  * Wakes a run waiting at a `wait` step. The contact is locked first (the order every flow
  * transaction takes), then the run is re-read: a run no longer waiting at this step makes it a no-op.
@@ -66,11 +59,7 @@ function fallbackConversation(contact: ContactRow) {
 export const flowsResumeJob = defineJob({
   name: 'flows.resume',
   payload: z.object({ runId: z.string(), stepPath: z.string() }),
-  retryLimit: 5,
-  retryDelaySeconds: 5,
-  retryBackoff: true,
-  expireInSeconds: 120,
-  batchSize: 10,
+  ...itemJobPolicy,
   handler: async (p, ctx) => {
     await resumeRun(ctx, p.runId, p.stepPath);
   },
@@ -94,29 +83,16 @@ export async function resumeDueRuns(ctx: AppContext, graceMs = 30_000): Promise<
 export const flowsResumeDueJob = defineJob({
   name: 'flows.resume-due',
   payload: z.object({}).passthrough(),
+  ...minuteSweepPolicy,
   retryLimit: 2,
-  retryDelaySeconds: 10,
   retryBackoff: false,
-  expireInSeconds: 300,
-  batchSize: 1,
-  cron: '* * * * *',
   handler: async (_p, ctx) => {
     if (flowRegistry(ctx)) await resumeDueRuns(ctx);
   },
 });
 
-interface CouponInfo {
-  id: string;
-  token: string;
-  contactId: string;
-  conversationId: string | null;
-  expiresAt: Date | null;
-  slug: string;
-  name: string;
-}
-
-const couponInfoColumns = sql`c.id, c.token, c.contact_id AS "contactId", c.conversation_id AS "conversationId",
-  c.expires_at AS "expiresAt", cm.slug, cm.name`;
+/** A coupon to remind of, with its contact's channel (the default reminder needs no contact lookup). */
+type CouponInfo = EventCoupon & { channel: ChannelName };
 
 /** The default reminder, when no `coupon: {event: expiring}` flow speaks for the campaign. */
 export function reminderText(ctx: AppContext, c: Pick<CouponInfo, 'name' | 'token' | 'expiresAt'>): string {
@@ -124,11 +100,9 @@ export function reminderText(ctx: AppContext, c: Pick<CouponInfo, 'name' | 'toke
   return `Your coupon "${c.name}" expires on ${deadline}. ${couponPageUrl(ctx, c.token)}`;
 }
 
-async function sendReminder(ctx: AppContext, tx: Tx, c: CouponInfo, contact?: ContactRow | null): Promise<void> {
-  const who = contact ?? (await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${c.contactId}`)).rows[0] as unknown as ContactRow | undefined;
-  if (!who) return;
+async function sendReminder(ctx: AppContext, tx: Tx, c: CouponInfo): Promise<void> {
   await enqueueMessage(tx, {
-    channel: who.channel, contactId: who.id, conversationId: c.conversationId, message: { type: 'text', text: reminderText(ctx, c) },
+    channel: c.channel, contactId: c.contactId, conversationId: c.conversationId, message: { type: 'text', text: reminderText(ctx, c) },
   });
 }
 
@@ -138,20 +112,15 @@ const needsDefault = (o: CouponEventOutcome) => o === 'none' || o === 'dropped' 
 export const flowsCouponEventJob = defineJob({
   name: 'flows.coupon-event',
   payload: z.object({ couponId: z.string(), event: z.enum(['redeemed', 'expiring', 'expired']), fallbackReminder: z.boolean().default(false) }),
-  retryLimit: 5,
-  retryDelaySeconds: 5,
-  retryBackoff: true,
-  expireInSeconds: 120,
-  batchSize: 10,
+  ...itemJobPolicy,
   handler: async (p, ctx) => {
     await ctx.db.transaction(async (tx) => {
-      const r = await tx.execute(sql`SELECT ${couponInfoColumns} FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id WHERE c.id = ${p.couponId}`);
+      const r = await tx.execute(sql`SELECT ${eventCouponColumns}, ct.channel FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id
+        JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ${p.couponId}`);
       const c = r.rows[0] as unknown as CouponInfo | undefined;
       if (!c) return;
-      const res = await runCouponEvent(ctx, tx, {
-        couponId: c.id, contactId: c.contactId, conversationId: c.conversationId, campaignSlug: c.slug, event: p.event,
-      }, { defer: false });
-      if (p.fallbackReminder && needsDefault(res.outcome)) await sendReminder(ctx, tx, c, res.contact);
+      const outcome = await runCouponEvent(ctx, tx, p.event, c, { defer: false });
+      if (p.fallbackReminder && needsDefault(outcome)) await sendReminder(ctx, tx, c);
     });
     ctx.notifyOutbox();
   },
@@ -175,15 +144,13 @@ export async function remindExpiring(ctx: AppContext): Promise<number> {
           WHERE c2.status IN ('sent', 'opened', 'redeemed') AND c2.reminded_at IS NULL AND cm2.remind_before_hours IS NOT NULL
             AND c2.expires_at > ${now} AND c2.expires_at <= ${now}::timestamptz + make_interval(hours => cm2.remind_before_hours)
           ORDER BY c2.expires_at LIMIT ${REMIND_BATCH} FOR UPDATE OF c2 SKIP LOCKED)
-        UPDATE coupons c SET reminded_at = ${now} FROM due, campaigns cm
-        WHERE c.id = due.id AND cm.id = c.campaign_id
-        RETURNING ${couponInfoColumns}`);
+        UPDATE coupons c SET reminded_at = ${now} FROM due, campaigns cm, contacts ct
+        WHERE c.id = due.id AND cm.id = c.campaign_id AND ct.id = c.contact_id
+        RETURNING ${eventCouponColumns}, ct.channel`);
       const rows = (r.rows as unknown as CouponInfo[]).sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
       for (const c of rows) {
-        const res = await runCouponEvent(ctx, tx, {
-          couponId: c.id, contactId: c.contactId, conversationId: c.conversationId, campaignSlug: c.slug, event: 'expiring',
-        }, { defer: true, fallbackReminder: true });
-        if (needsDefault(res.outcome)) await sendReminder(ctx, tx, c, res.contact);
+        const outcome = await runCouponEvent(ctx, tx, 'expiring', c, { defer: true, fallbackReminder: true });
+        if (needsDefault(outcome)) await sendReminder(ctx, tx, c);
       }
       return rows.length;
     });
@@ -200,12 +167,7 @@ export async function remindExpiring(ctx: AppContext): Promise<number> {
 export const couponsRemindJob = defineJob({
   name: 'coupons.remind',
   payload: z.object({}).passthrough(),
-  retryLimit: 3,
-  retryDelaySeconds: 10,
-  retryBackoff: true,
-  expireInSeconds: 300,
-  batchSize: 1,
-  cron: '* * * * *',
+  ...minuteSweepPolicy,
   handler: async (_p, ctx) => {
     await remindExpiring(ctx);
   },
@@ -258,10 +220,8 @@ export async function resendReleased(ctx: AppContext, couponId: string): Promise
 export const couponsResendJob = defineJob({
   name: 'coupons.resend',
   payload: z.object({ couponId: z.string() }),
-  retryLimit: 5,
+  ...itemJobPolicy,
   retryDelaySeconds: 30,
-  retryBackoff: true,
-  expireInSeconds: 120,
   batchSize: 5,
   handler: async (p, ctx) => {
     await resendReleased(ctx, p.couponId);

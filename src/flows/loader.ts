@@ -2,6 +2,7 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type No
 import { z } from 'zod';
 import { channelNames } from '../../adapters/types.ts';
 import { ExpressionError, parseExpression } from './expression.ts';
+import { normaliseText } from './normalise.ts';
 import { parseDuration } from './steps/wait.ts';
 import { stepTypes, type Flow, type Step, type StepType, type Trigger } from './types.ts';
 
@@ -219,7 +220,10 @@ class FileReader {
     const kind = kinds[0]!;
     switch (kind) {
       case 'follow': return { type: 'follow' };
-      case 'keyword': return { type: 'keyword', keywords: Array.isArray(t.keyword) ? t.keyword : [t.keyword!] };
+      case 'keyword': {
+        const keywords = Array.isArray(t.keyword) ? t.keyword : [t.keyword!];
+        return { type: 'keyword', keywords, normalised: keywords.map(normaliseText) };
+      }
       case 'pattern':
         try {
           return { type: 'pattern', pattern: t.pattern!, regex: new RegExp(t.pattern!, 'iu') };

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { checkReferences, formatError, parseFlowFile, type FlowError, type ParsedFile } from './loader.ts';
-import type { Flow } from './types.ts';
+import type { CouponEventName, Flow } from './types.ts';
 
 export const flowFilePattern = /\.ya?ml$/i;
 
@@ -33,8 +33,9 @@ export async function readFlowDir(dir: string): Promise<Array<{ file: string; te
     try {
       out.push({ file, text: await fsp.readFile(path.join(dir, file), 'utf8') });
     } catch (err) {
-      // Deleted between readdir and read: it is simply gone.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // Deleted between readdir and read: it is simply gone. A directory named like a flow file is not one.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EISDIR') throw err;
     }
   }
   return out;
@@ -92,6 +93,8 @@ export class FlowRegistry {
   private files = new Map<string, FileState>();
   private active: Flow[] = [];
   private byId = new Map<string, Flow>();
+  /** `event` and `event:slug` of every coupon trigger: coupon hooks ask this on every redemption. */
+  private couponEvents = new Set<string>();
   private watcher: fs.FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> = Promise.resolve();
@@ -110,6 +113,11 @@ export class FlowRegistry {
 
   get(id: string): Flow | undefined {
     return this.byId.get(id);
+  }
+
+  /** Whether a flow has a `coupon` trigger for this event (of this campaign, when given). */
+  listensTo(event: CouponEventName, slug?: string): boolean {
+    return this.couponEvents.has(slug === undefined ? event : `${event}:${slug}`);
   }
 
   /** Re-reads every file; concurrent calls run one after the other. */
@@ -138,6 +146,7 @@ export class FlowRegistry {
     this.files = next;
     this.active = [...next.values()].flatMap((s) => s.flows);
     this.byId = new Map(this.active.map((f) => [f.id, f]));
+    this.couponEvents = new Set(this.active.flatMap((f) => (f.trigger.type === 'coupon' ? [f.trigger.event, `${f.trigger.event}:${f.trigger.campaign}`] : [])));
   }
 
   /** Loads once, then watches the directory. */
@@ -193,8 +202,4 @@ export async function startFlows(ctx: AppContext): Promise<FlowRegistry> {
 /** The running registry, or null when flows are not started (some tests). */
 export function flowRegistry(ctx: AppContext): FlowRegistry | null {
   return registries.get(ctx) ?? null;
-}
-
-export function setFlowRegistry(ctx: AppContext, registry: FlowRegistry): void {
-  registries.set(ctx, registry);
 }

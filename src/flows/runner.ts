@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { OutboundMessage } from '../../adapters/types.ts';
-import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
+import { contactColumns, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { findCampaignBySlug } from '../coupons/campaigns.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
@@ -52,13 +52,20 @@ export async function activeRun(tx: Tx, contactId: string): Promise<RunRow | nul
  */
 export async function lockContactRun(tx: Tx, contactId: string): Promise<RunRow | null> {
   const r = await tx.execute(sql`
-    SELECT r.id, r.contact_id AS "contactId", r.conversation_id AS "conversationId", r.flow_id AS "flowId",
-      r.start_flow_id AS "startFlowId", r.status, r.step_path AS "stepPath", r.waiting_for AS "waitingFor", r.resume_at AS "resumeAt",
-      r.state, r.end_reason AS "endReason", r.trigger_key AS "triggerKey", r.started_at AS "startedAt"
-    FROM contacts c LEFT JOIN flow_runs r ON r.contact_id = c.id AND r.status IN ('running', 'waiting')
+    SELECT r.* FROM contacts c
+    LEFT JOIN LATERAL (SELECT ${runColumns} FROM flow_runs WHERE contact_id = c.id AND status IN ('running', 'waiting')) r ON true
     WHERE c.id = ${contactId} FOR UPDATE OF c`);
   const row = r.rows[0] as unknown as RunRow | undefined;
   return row?.id ? row : null;
+}
+
+/**
+ * Locks a contact and reads it. With `skipLocked`, a contact held by another transaction reads
+ * as null instead of being waited for.
+ */
+export async function lockContact(tx: Tx, contactId: string, opts: { skipLocked?: boolean } = {}): Promise<ContactRow | null> {
+  const r = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${contactId} FOR UPDATE ${opts.skipLocked ? sql`SKIP LOCKED` : sql``}`);
+  return (r.rows[0] as unknown as ContactRow | undefined) ?? null;
 }
 
 export async function getRun(tx: Tx, id: string, opts: { forUpdate?: boolean } = {}): Promise<RunRow | null> {
@@ -227,17 +234,15 @@ async function updateRun(session: RunSession, run: RunRow): Promise<void> {
     WHERE id = ${run.id}`);
 }
 
-/** Records a trigger that matched while another flow was running and could not interrupt it. */
-export async function recordDropped(session: RunSession, flow: Flow, running: RunRow, triggerKey?: string): Promise<boolean> {
+/**
+ * Records a trigger that matched while another flow was running and could not interrupt it.
+ * A coupon event passes its trigger key (the caller has checked it is not taken yet).
+ */
+export async function recordDropped(session: RunSession, flow: Flow, running: RunRow, triggerKey?: string): Promise<void> {
   const run = { ...newRun(session, flow, triggerKey ? { triggerKey } : {}), status: 'dropped' as const, stepPath: null,
     endReason: `dropped: the contact was in flow "${running.flowId}" (${running.id})` };
-  if (triggerKey) {
-    const r = await session.tx.execute(sql`SELECT 1 FROM flow_runs WHERE trigger_key = ${triggerKey}`);
-    if (r.rows.length > 0) return false;
-  }
   await insertRun(session, run);
   session.ctx.log.info({ flow: flow.id, contact: session.contact.id, running: running.id }, 'flow trigger dropped: another flow is running');
-  return true;
 }
 
 export async function interruptRun(session: RunSession, run: RunRow, by: Flow): Promise<void> {

@@ -33,8 +33,3 @@ export function renderTemplate(text: string, channel: ChannelName, resolve: (nam
   const end = /[\ud800-\udbff]/.test(out[limit - 2]!) ? limit - 2 : limit - 1;
   return `${out.slice(0, end)}…`;
 }
-
-/** Names used in a text's placeholders. */
-export function templateNames(text: string): string[] {
-  return [...text.matchAll(placeholder)].map((m) => m[1]!);
-}

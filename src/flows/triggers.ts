@@ -33,26 +33,34 @@ export function eventRef(event: ChannelEvent): string | null {
   return m ? m[1]! : null;
 }
 
-function matches(flow: Flow, event: ChannelEvent): boolean {
+/** What triggers compare an event with, worked out once per event rather than once per flow. */
+interface EventView {
+  event: ChannelEvent;
+  text: string | null;
+  normalised: string | null;
+  ref: string | null;
+}
+
+function viewOf(event: ChannelEvent): EventView {
+  const text = eventText(event);
+  return { event, text, normalised: text === null ? null : normaliseText(text), ref: eventRef(event) };
+}
+
+function matches(flow: Flow, v: EventView): boolean {
   const t = flow.trigger;
+  const event = v.event;
   switch (t.type) {
     case 'follow':
       return event.type === 'follow' || (event.type === 'conversation' && event.channel === 'inbox');
-    case 'keyword': {
-      const text = eventText(event);
-      if (text === null) return false;
-      const n = normaliseText(text);
-      return t.keywords.some((k) => normaliseText(k) === n);
-    }
-    case 'pattern': {
-      const text = eventText(event);
-      return text !== null && t.regex.test(patternText(text));
-    }
+    case 'keyword':
+      return v.normalised !== null && t.normalised.includes(v.normalised);
+    case 'pattern':
+      return v.text !== null && t.regex.test(patternText(v.text));
     case 'postback':
       return (event.type === 'postback' && event.payload === t.payload)
         || (event.type === 'message' && event.quickReplyPayload === t.payload);
     case 'ref':
-      return eventRef(event) === t.ref;
+      return v.ref === t.ref;
     case 'coupon':
       return false;
   }
@@ -60,7 +68,8 @@ function matches(flow: Flow, event: ChannelEvent): boolean {
 
 /** Every flow the event starts, most specific first. */
 export function matchFlows(flows: readonly Flow[], event: ChannelEvent): Flow[] {
-  return flows.filter((f) => onChannel(f, event.channel) && matches(f, event)).sort(compareFlows);
+  const v = viewOf(event);
+  return flows.filter((f) => onChannel(f, event.channel) && matches(f, v)).sort(compareFlows);
 }
 
 export function matchCouponEvent(flows: readonly Flow[], event: CouponEventName, campaignSlug: string, channel: ChannelName): Flow | null {
@@ -71,5 +80,5 @@ export function matchCouponEvent(flows: readonly Flow[], event: CouponEventName,
 /** Whether a flow's keyword trigger claims this text on this channel (it then wins over built-ins). */
 export function keywordClaimed(flows: readonly Flow[], text: string, channel: ChannelName): boolean {
   const n = normaliseText(text);
-  return flows.some((f) => f.trigger.type === 'keyword' && onChannel(f, channel) && f.trigger.keywords.some((k) => normaliseText(k) === n));
+  return flows.some((f) => f.trigger.type === 'keyword' && onChannel(f, channel) && f.trigger.normalised.includes(n));
 }

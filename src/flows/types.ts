@@ -5,7 +5,7 @@ export type CouponEventName = 'redeemed' | 'expiring' | 'expired';
 
 export type Trigger =
   | { type: 'follow' }
-  | { type: 'keyword'; keywords: string[] }
+  | { type: 'keyword'; keywords: string[]; /** The keywords as messages are compared with them (normaliseText). */ normalised: string[] }
   | { type: 'pattern'; pattern: string; regex: RegExp }
   | { type: 'postback'; payload: string }
   | { type: 'ref'; ref: string }

@@ -5,7 +5,11 @@ import type { JobDefinition } from './define.ts';
 
 /** The job catalog: every background job the service runs. */
 export const jobCatalog: JobDefinition[] = [
-  expirySweepJob as unknown as JobDefinition,
-  serialImportJob as unknown as JobDefinition,
-  ...[flowsResumeJob, flowsResumeDueJob, flowsCouponEventJob, couponsRemindJob, couponsResendJob] as unknown as JobDefinition[],
+  expirySweepJob,
+  serialImportJob,
+  flowsResumeJob,
+  flowsResumeDueJob,
+  flowsCouponEventJob,
+  couponsRemindJob,
+  couponsResendJob,
 ];

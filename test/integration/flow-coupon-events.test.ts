@@ -72,6 +72,14 @@ const couponOf = async (userId: string, slug: string) => (await svc.ctx.db.execu
   WHERE ct.platform_user_id = ${userId} AND cm.slug = ${slug} ORDER BY c.issued_at, c.id`)).rows as Array<{ id: string; token: string; status: string; expiresAt: Date; remindedAt: Date | null }>;
 
 describe('coupon events', () => {
+  it('knows which events and campaigns have a flow, without a query', () => {
+    const registry = registryOf(svc.ctx);
+    expect(registry.listensTo('expiring', 'ev-remind')).toBe(true);
+    expect(registry.listensTo('expiring', 'ev-plain')).toBe(false);
+    expect(registry.listensTo('redeemed')).toBe(true);
+    expect(registry.listensTo('expired', 'ev-second')).toBe(false);
+  });
+
   it('reminds once per coupon, through the expiring flow or the default text', async () => {
     await say(svc.ctx, 'line', 'U-rem', 'give');
     await say(svc.ctx, 'line', 'U-plain', 'plain');

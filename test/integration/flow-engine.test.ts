@@ -260,4 +260,17 @@ describe('loading', () => {
     expect(res.status).toBe(200);
     expect(res.body.errors).toEqual([]);
   });
+
+  it('passes over a directory named like a flow file instead of failing the reload', async () => {
+    fs.mkdirSync(path.join(dir, 'archive.yaml'));
+    try {
+      const res = await request(svc.url).post('/api/v1/flows/reload').set(svc.admin);
+      expect(res.status).toBe(200);
+      expect(res.body.errors).toEqual([]);
+      expect(res.body.flows.map((f: { file: string }) => f.file)).not.toContain('archive.yaml');
+      expect(registryOf(svc.ctx).get('vip')).toBeDefined();
+    } finally {
+      fs.rmdirSync(path.join(dir, 'archive.yaml'));
+    }
+  });
 });
