@@ -1,9 +1,7 @@
 import bwipjs from 'bwip-js';
 import QRCode from 'qrcode';
 import { AppError } from '../lib/errors.ts';
-import { unencodableReason } from './rules.ts';
-
-export type BarcodeFormat = 'qr' | 'code39' | 'code128';
+import { unencodableReason, type BarcodeFormat } from './rules.ts';
 
 /** Enough for every coupon shown in a busy hour; an SVG is a few kilobytes. */
 const MAX_ENTRIES = 5000;

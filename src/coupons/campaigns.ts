@@ -163,9 +163,15 @@ function validateWhole(c: CampaignFields): CampaignFields {
   });
 }
 
-async function assertSlugFree(tx: Tx, slug: string, exceptId?: string): Promise<void> {
-  const r = await tx.execute(sql`SELECT id FROM campaigns WHERE slug = ${slug} AND id IS DISTINCT FROM ${exceptId ?? null}`);
-  if (r.rows.length > 0) throw new AppError('slug_taken', `slug: "${slug}" is already used by another campaign`);
+/** The slug's unique index is the check: a slug in use, or won by a concurrent write, is refused by name. */
+async function withFreeSlug<T>(slug: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string } };
+    if ((e.cause?.code ?? e.code) === '23505') throw new AppError('slug_taken', `slug: "${slug}" is already used by another campaign`);
+    throw err;
+  }
 }
 
 export async function createCampaign(ctx: AppContext, body: unknown): Promise<CampaignRow> {
@@ -173,30 +179,24 @@ export async function createCampaign(ctx: AppContext, body: unknown): Promise<Ca
   const slug = input.slug ?? slugify(input.name);
   if (!slug) throw new AppError('validation_error', 'slug: is required when the name has no latin letters or digits', { fields: [{ field: 'slug', message: 'is required when the name has no latin letters or digits' }] });
   const whole = validateWhole({ ...defaults, ...input, slug } as CampaignFields);
-  await assertSlugFree(ctx.db, whole.slug);
   const now = ctx.clock();
-  try {
-    const [row] = await ctx.db.insert(campaigns).values({ id: newId('cmp'), ...toColumns(whole), createdAt: now, updatedAt: now }).returning();
-    return row!;
-  } catch (err) {
-    if ((err as { cause?: { code?: string } }).cause?.code === '23505' || (err as { code?: string }).code === '23505') {
-      throw new AppError('slug_taken', `slug: "${whole.slug}" is already used by another campaign`);
-    }
-    throw err;
-  }
+  const [row] = await withFreeSlug(whole.slug, () =>
+    ctx.db.insert(campaigns).values({ id: newId('cmp'), ...toColumns(whole), createdAt: now, updatedAt: now }).returning());
+  return row!;
 }
 
-export async function updateCampaign(ctx: AppContext, id: string, body: unknown): Promise<CampaignRow> {
+/** Applies a patch; `slugChanged` tells the caller that flows naming the old or new slug need a reload. */
+export async function updateCampaign(ctx: AppContext, id: string, body: unknown): Promise<{ campaign: CampaignRow; slugChanged: boolean }> {
   const patch = parseOrThrow(patchSchema, body);
   return await ctx.db.transaction(async (tx) => {
     const current = await getCampaignForUpdate(tx, id);
     const whole = validateWhole({ ...toFields(current), ...patch } as CampaignFields);
-    if (whole.slug !== current.slug) await assertSlugFree(tx, whole.slug, id);
     if (whole.barcode !== current.barcode && await hasPool(tx, id)) {
       throw new AppError('conflict', 'barcode: cannot change once serials are loaded (they were checked against the current format)');
     }
-    const [row] = await tx.update(campaigns).set({ ...toColumns(whole), updatedAt: ctx.clock() }).where(sql`id = ${id}`).returning();
-    return row!;
+    const [row] = await withFreeSlug(whole.slug, () =>
+      tx.update(campaigns).set({ ...toColumns(whole), updatedAt: ctx.clock() }).where(sql`id = ${id}`).returning());
+    return { campaign: row!, slugChanged: row!.slug !== current.slug };
   });
 }
 

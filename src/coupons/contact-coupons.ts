@@ -58,28 +58,25 @@ export async function listContactCoupons(ctx: AppContext, meToken: string): Prom
   const rows = r.rows as unknown as Row[];
   if (rows.length === 0) return null;
   const now = ctx.clock();
-  const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
   return {
     contactId: rows[0]!.contactId,
     displayName: rows[0]!.displayName,
-    coupons: rows.filter((row) => row.token !== null).map((row) => {
-      const expiresAt = toDate(row.expiresAt);
-      return {
-        token: row.token!,
-        campaignName: row.campaignName ?? '',
-        rewardText: describeReward({
-          rewardType: row.rewardType,
-          rewardValue: row.rewardValue === null ? null : Number(row.rewardValue),
-          rewardCurrency: row.rewardCurrency,
-          rewardText: row.rewardText,
-          minSpend: row.minSpend === null ? null : Number(row.minSpend),
-        }),
-        status: effectiveStatus({ status: row.status!, expiresAt }, now),
-        expiresAt,
-        issuedAt: toDate(row.issuedAt)!,
-        redeemedAt: toDate(row.redeemedAt),
-        verifiedAt: toDate(row.verifiedAt),
-      };
-    }),
+    coupons: rows.filter((row) => row.token !== null).map((row) => ({
+      token: row.token!,
+      campaignName: row.campaignName ?? '',
+      // numeric columns arrive as strings from raw SQL
+      rewardText: describeReward({
+        rewardType: row.rewardType,
+        rewardValue: row.rewardValue === null ? null : Number(row.rewardValue),
+        rewardCurrency: row.rewardCurrency,
+        rewardText: row.rewardText,
+        minSpend: row.minSpend === null ? null : Number(row.minSpend),
+      }),
+      status: effectiveStatus({ status: row.status!, expiresAt: row.expiresAt }, now),
+      expiresAt: row.expiresAt,
+      issuedAt: row.issuedAt!,
+      redeemedAt: row.redeemedAt,
+      verifiedAt: row.verifiedAt,
+    })),
   };
 }

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
+import { campaigns } from '../db/schema.ts';
 import { AppError } from '../lib/errors.ts';
-import { campaignImageUrl, getCampaign, type CampaignRow } from './campaigns.ts';
+import { campaignImageUrl, type CampaignRow } from './campaigns.ts';
 
 /** A campaign image must be under 1 MiB: busboy reports the limit once a file reaches this size. */
 export const MAX_IMAGE_BYTES = 1024 * 1024;
@@ -95,7 +96,6 @@ export interface CampaignImage {
  * so a reader never sees half a file), points the campaign at it and deletes the old one.
  */
 export async function setCampaignImage(ctx: AppContext, campaignId: string, bytes: Buffer): Promise<CampaignImage> {
-  await getCampaign(ctx.db, campaignId);
   const info = inspectImage(bytes);
   const dir = imagesDir(ctx);
   await fs.promises.mkdir(dir, { recursive: true });
@@ -108,9 +108,9 @@ export async function setCampaignImage(ctx: AppContext, campaignId: string, byte
     updated = await ctx.db.transaction(async (tx) => {
       const before = await tx.execute(sql`SELECT image_file FROM campaigns WHERE id = ${campaignId} FOR UPDATE`);
       if (before.rows.length === 0) return null;
-      await tx.execute(sql`UPDATE campaigns SET image_file = ${file}, image_type = ${mimeOf[info.kind]}, updated_at = ${ctx.clock()}
-        WHERE id = ${campaignId}`);
-      return { row: await getCampaign(tx, campaignId), oldFile: (before.rows[0] as { image_file: string | null }).image_file };
+      const [row] = await tx.update(campaigns).set({ imageFile: file, imageType: mimeOf[info.kind], updatedAt: ctx.clock() })
+        .where(sql`id = ${campaignId}`).returning();
+      return { row: row!, oldFile: (before.rows[0] as { image_file: string | null }).image_file };
     });
   } catch (err) {
     await fs.promises.rm(path.join(dir, file), { force: true });

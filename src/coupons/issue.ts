@@ -30,7 +30,7 @@ export interface IssueRequest {
 export type IssueResult = Result<{ coupon: CouponRow; campaign: CampaignRow; outboxId: string }, IssueRefusalCode>;
 
 /** The chat stays open this long after the contact's last message (Messenger's standard window). */
-export const MESSENGER_WINDOW_MS = 24 * 3600_000;
+const MESSENGER_WINDOW_MS = 24 * 3600_000;
 
 /**
  * Whether a coupon can be sent into this conversation now: the refusal, or null. Messenger only
@@ -108,7 +108,7 @@ export function couponPageUrl(ctx: AppContext, token: string): string {
 }
 
 /** The card every channel renders in its own way. */
-export function couponCard(ctx: AppContext, campaign: CampaignRow, coupon: Pick<CouponRow, 'id' | 'token' | 'expiresAt'>): CouponCard {
+function couponCard(ctx: AppContext, campaign: CampaignRow, coupon: Pick<CouponRow, 'id' | 'token' | 'expiresAt'>): CouponCard {
   const reward = describeReward(campaign);
   const deadline = coupon.expiresAt ? `Use by ${formatDeadline(coupon.expiresAt, ctx.config.TZ_DEFAULT)}` : undefined;
   const imageUrl = campaignImageUrl(ctx, campaign);
@@ -128,7 +128,7 @@ export function couponCard(ctx: AppContext, campaign: CampaignRow, coupon: Pick<
 /**
  * Issues a coupon to a platform user by channel and user id (admin API): creates the contact and
  * its conversation when new. For the inbox the contact's latest conversation is used.
- * A refusal writes nothing, so no rollback is needed.
+ * A refusal issues nothing (a contact created for a new user id stays).
  */
 export async function issueToUser(
   ctx: AppContext, campaignId: string, channel: ChannelName, userId: string,

@@ -6,7 +6,7 @@ import { parseOrThrow } from '../lib/errors.ts';
 import { getCampaign, stockOf } from './campaigns.ts';
 import type { CouponRow } from './coupon-row.ts';
 import { couponPageUrl } from './issue.ts';
-import { effectiveStatus } from './rules.ts';
+import { couponStatuses, effectiveStatus, type CouponStatus } from './rules.ts';
 
 /** The coupon as the API shows it; the status is the effective one (past the deadline = expired). */
 export function couponToJson(ctx: AppContext, c: CouponRow, now: Date) {
@@ -29,11 +29,10 @@ export function couponToJson(ctx: AppContext, c: CouponRow, now: Date) {
   };
 }
 
-const statuses = ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired', 'void'] as const;
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone' }).transform((s) => new Date(s));
 
 export const recordsQuery = z.object({
-  status: z.enum(statuses).optional(),
+  status: z.enum(couponStatuses).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
   format: z.enum(['json', 'csv']).default('json'),
@@ -51,22 +50,14 @@ export function parseRecordsQuery(query: unknown): RecordsQuery {
 const effectiveStatusSql = (now: Date) => sql`CASE WHEN c.status IN ('pending', 'sent', 'opened', 'redeemed')
   AND c.expires_at <= ${now} THEN 'expired' ELSE c.status END`;
 
-export interface RedemptionRecord {
+/** A record: the coupon's own columns, with its contact's channel and name, and the effective status. */
+export interface RedemptionRecord extends Pick<CouponRow, 'contactId' | 'deliveryStatus' | 'deliveryError' | 'source' | 'issuedAt'
+  | 'sentAt' | 'openedAt' | 'redeemedAt' | 'verifiedAt' | 'expiresAt'> {
   couponId: string;
-  contactId: string;
   channel: string;
   userId: string;
   displayName: string | null;
-  status: string;
-  deliveryStatus: string;
-  deliveryError: string | null;
-  source: string;
-  issuedAt: Date;
-  sentAt: Date | null;
-  openedAt: Date | null;
-  redeemedAt: Date | null;
-  verifiedAt: Date | null;
-  expiresAt: Date | null;
+  status: CouponStatus;
   serial: string | null;
 }
 

@@ -2,30 +2,19 @@ import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
 import { hasCouponFlow, onCouponRedeemed } from '../flows/coupon-events.ts';
-import { refuse, type Result } from '../lib/errors.ts';
+import { refuse, type Refusal } from '../lib/errors.ts';
 import { getCampaign } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
 import { deadlineAtRedeem, redeemGate } from './rules.ts';
 
 export type RedeemRefusalCode = 'not_found' | 'not_yet' | 'expired' | 'void' | 'sold_out' | 'limit_reached';
-export type RedeemResult = Result<{ coupon: CouponRow; code: string; alreadyRedeemed: boolean }, RedeemRefusalCode>;
+/** A refusal changes nothing: it carries the coupon as it stands (none when the token is unknown). */
+export type RedeemRefusal = Refusal<RedeemRefusalCode> & { coupon?: CouponRow };
+export type RedeemResult = { ok: true; coupon: CouponRow; code: string; alreadyRedeemed: boolean } | RedeemRefusal;
 
 export async function findCouponByToken(tx: Tx, token: string, opts: { forUpdate?: boolean } = {}): Promise<CouponRow | null> {
   const r = await tx.execute(sql`SELECT ${couponColumns} FROM coupons WHERE token = ${token} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
   return (r.rows[0] as unknown as CouponRow | undefined) ?? null;
-}
-
-export async function findCouponById(tx: Tx, id: string): Promise<CouponRow | null> {
-  const r = await tx.execute(sql`SELECT ${couponColumns} FROM coupons WHERE id = ${id}`);
-  return (r.rows[0] as unknown as CouponRow | undefined) ?? null;
-}
-
-class Refused extends Error {
-  readonly refusal: { ok: false; code: RedeemRefusalCode; message: string };
-  constructor(refusal: { ok: false; code: RedeemRefusalCode; message: string }) {
-    super(refusal.message);
-    this.refusal = refusal;
-  }
 }
 
 /** The words for a coupon that cannot be redeemed in its state. */
@@ -76,47 +65,46 @@ export async function redeemCoupon(ctx: AppContext, token: string, opts: { state
     case 'redeemed': return { ok: true, coupon, code: code!, alreadyRedeemed: false };
     case 'already': return { ok: true, coupon, code: code!, alreadyRedeemed: true };
     case 'not_found': return refuse('not_found', 'this coupon does not exist');
-    case 'sold_out': return soldOut(campaignName);
-    case 'limit_reached': return limitReached(perContactLimit);
-    case 'not_yet': return gateRefusal('not_yet');
-    case 'expired': case 'void': return gateRefusal(outcome);
+    case 'sold_out': return { ...soldOut(campaignName), coupon };
+    case 'limit_reached': return { ...limitReached(perContactLimit), coupon };
+    case 'not_yet': case 'expired': case 'void': return { ...gateRefusal(outcome), coupon };
     default: throw new Error(`chatcoupon_redeem answered ${outcome}`);
   }
 }
 
 async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemResult> {
-  try {
-    return await ctx.db.transaction(async (tx): Promise<RedeemResult> => {
-      const coupon = await findCouponByToken(tx, token, { forUpdate: true });
-      if (!coupon) return refuse('not_found', 'this coupon does not exist');
-      const campaign = await getCampaign(tx, coupon.campaignId);
-      const now = ctx.clock();
-      const gate = redeemGate(coupon, now);
-      if (gate === 'show_code') return { ok: true, coupon, code: coupon.serialCode!, alreadyRedeemed: true };
-      if (gate !== 'take_serial') return gateRefusal(gate);
+  return await ctx.db.transaction(async (tx): Promise<RedeemResult> => {
+    const coupon = await findCouponByToken(tx, token, { forUpdate: true });
+    if (!coupon) return refuse('not_found', 'this coupon does not exist');
+    const campaign = await getCampaign(tx, coupon.campaignId);
+    const now = ctx.clock();
+    const gate = redeemGate(coupon, now);
+    if (gate === 'show_code') return { ok: true, coupon, code: coupon.serialCode!, alreadyRedeemed: true };
+    if (gate !== 'take_serial') return { ...gateRefusal(gate), coupon };
 
-      const counted = await tx.execute(sql`
-        UPDATE contact_campaign_counters SET redeemed = redeemed + 1
-        WHERE campaign_id = ${campaign.id} AND contact_id = ${coupon.contactId} AND redeemed < ${campaign.perContactLimit}
-        RETURNING redeemed`);
-      if (counted.rows.length === 0) return limitReached(campaign.perContactLimit);
+    const counted = await tx.execute(sql`
+      UPDATE contact_campaign_counters SET redeemed = redeemed + 1
+      WHERE campaign_id = ${campaign.id} AND contact_id = ${coupon.contactId} AND redeemed < ${campaign.perContactLimit}
+      RETURNING redeemed`);
+    if (counted.rows.length === 0) return { ...limitReached(campaign.perContactLimit), coupon };
 
-      const serial = await takeSerial(tx, campaign.id, coupon.id);
-      // Roll back the counter: the pool is empty.
-      if (!serial) throw new Refused(soldOut(campaign.name));
+    const serial = await takeSerial(tx, campaign.id, coupon.id);
+    if (!serial) {
+      // Give the limit back: the pool is empty.
+      await tx.execute(sql`UPDATE contact_campaign_counters SET redeemed = redeemed - 1
+        WHERE campaign_id = ${campaign.id} AND contact_id = ${coupon.contactId}`);
+      return { ...soldOut(campaign.name), coupon };
+    }
 
-      const expiresAt = deadlineAtRedeem(campaign, coupon.expiresAt, now);
-      const updated = await tx.execute(sql`
-        UPDATE coupons SET status = 'redeemed', redeemed_at = ${now}, opened_at = COALESCE(opened_at, ${now}),
-          serial_code = ${serial.code}, serial_id = ${serial.id}, expires_at = ${expiresAt}
-        WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
-      await onCouponRedeemed(ctx, tx, updated.rows[0] as unknown as CouponRow, campaign);
-      return { ok: true, coupon: updated.rows[0] as unknown as CouponRow, code: serial.code, alreadyRedeemed: false };
-    });
-  } catch (err) {
-    if (err instanceof Refused) return err.refusal;
-    throw err;
-  }
+    const expiresAt = deadlineAtRedeem(campaign, coupon.expiresAt, now);
+    const updated = await tx.execute(sql`
+      UPDATE coupons SET status = 'redeemed', redeemed_at = ${now}, opened_at = COALESCE(opened_at, ${now}),
+        serial_code = ${serial.code}, serial_id = ${serial.id}, expires_at = ${expiresAt}
+      WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
+    const redeemed = updated.rows[0] as unknown as CouponRow;
+    await onCouponRedeemed(ctx, tx, redeemed, campaign);
+    return { ok: true, coupon: redeemed, code: serial.code, alreadyRedeemed: false };
+  });
 }
 
 /** Takes one serial for a coupon, or null when the pool is empty. */

@@ -2,7 +2,8 @@
  * The coupon rules as plain functions of their inputs and the time: deadlines, effective
  * status, sendability, the reward's wording. No I/O here; services call these.
  */
-export type CouponStatus = 'pending' | 'sent' | 'opened' | 'redeemed' | 'verified' | 'expired' | 'void';
+export const couponStatuses = ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired', 'void'] as const;
+export type CouponStatus = typeof couponStatuses[number];
 export type ExpiryMode = 'fromSend' | 'fromRedeem';
 
 export interface ExpiryRule {
@@ -85,8 +86,10 @@ const code39 = /^[A-Z0-9 \-.$/+%]+$/;
 // eslint-disable-next-line no-control-regex
 const code128 = /^[\x00-\x7F]+$/;
 
+export type BarcodeFormat = 'qr' | 'code39' | 'code128';
+
 /** Why a serial cannot be encoded in a barcode format, or null when it can. */
-export function unencodableReason(format: 'qr' | 'code39' | 'code128', code: string): string | null {
+export function unencodableReason(format: BarcodeFormat, code: string): string | null {
   switch (format) {
     case 'qr': return null;
     case 'code39': return code39.test(code) ? null : 'not encodable in CODE_39 (only A-Z, 0-9, space and -.$/+% are allowed)';

@@ -11,7 +11,7 @@ import { defineJob } from '../jobs/define.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { getCampaign } from './campaigns.ts';
-import { unencodableReason } from './rules.ts';
+import { unencodableReason, type BarcodeFormat } from './rules.ts';
 
 /** A CSV pack must be under 10 MiB: busboy reports the limit once a file reaches this size. */
 export const MAX_CSV_BYTES = 10 * 1024 * 1024;
@@ -25,7 +25,6 @@ export const MAX_SERIAL_LENGTH = 32;
 /** Only the first rejected rows are kept and reported; `rejectedCount` has the total. */
 export const MAX_REPORTED_REJECTIONS = 1000;
 
-export type BarcodeFormat = 'qr' | 'code39' | 'code128';
 export interface Rejection { row: number; reason: string }
 export type ImportStatus = 'running' | 'done' | 'failed';
 
@@ -191,34 +190,27 @@ class StagingRows extends Transform {
   private readonly onRows: (rows: number) => void;
 
   override _transform(chunk: string | Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.parser.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-    } catch (err) {
-      done(err as Error);
-      return;
-    }
-    this.flushOut();
-    this.onRows(this.dataRows);
-    done();
+    this.step(() => this.parser.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8')), done);
   }
 
   override _flush(done: TransformCallback): void {
+    this.step(() => this.parser.end(), done);
+  }
+
+  /** Feeds the parser, then passes on the rows it produced; a refused file fails the stream. */
+  private step(parse: () => void, done: TransformCallback): void {
     try {
-      this.parser.end();
+      parse();
     } catch (err) {
       done(err as Error);
       return;
     }
-    this.flushOut();
-    this.onRows(this.dataRows);
-    done();
-  }
-
-  private flushOut(): void {
     if (this.out) {
       this.push(this.out);
       this.out = '';
     }
+    this.onRows(this.dataRows);
+    done();
   }
 }
 

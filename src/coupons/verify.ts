@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { AppError, parseOrThrow, refuse, type Result } from '../lib/errors.ts';
-import { getCampaign } from './campaigns.ts';
+import { AppError, parseOrThrow, refuse, type Refusal, type Result } from '../lib/errors.ts';
+import { getCampaign, type CampaignRow } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
-import { verifyGate } from './rules.ts';
+import { formatDeadline, verifyGate, type VerifyGate } from './rules.ts';
 
 export const verificationBody = z.object({
   code: z.string().trim().min(1).max(32).optional(),
@@ -14,6 +14,20 @@ export const verificationBody = z.object({
 
 export type VerifyRefusalCode = 'not_found' | 'verification_disabled' | 'already_verified' | 'not_redeemed' | 'expired' | 'void';
 export type VerifyResult = Result<{ coupon: CouponRow }, VerifyRefusalCode>;
+
+/** The words for a coupon that cannot be verified, for the POS and the staff page alike. */
+export function verifyRefusal(
+  gate: Exclude<VerifyGate, 'verify'>, campaign: Pick<CampaignRow, 'name'>, coupon: Pick<CouponRow, 'verifiedAt'>, timeZone: string,
+): Refusal<VerifyRefusalCode> {
+  switch (gate) {
+    case 'verification_disabled': return refuse('verification_disabled', `"${campaign.name}" does not use verification`);
+    case 'already_verified': return refuse('already_verified',
+      `this coupon was already verified${coupon.verifiedAt ? ` at ${formatDeadline(coupon.verifiedAt, timeZone)}` : ''}`);
+    case 'expired': return refuse('expired', 'this coupon expired before it was verified');
+    case 'void': return refuse('void', 'this coupon was withdrawn');
+    case 'not_redeemed': return refuse('not_redeemed', 'this coupon has not been redeemed yet: the customer has to press Redeem first');
+  }
+}
 
 /** How far in the future a POS clock may be ahead of ours before its time is refused. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -49,14 +63,8 @@ export async function verifyCoupon(
     const coupon = r.rows[0] as unknown as CouponRow | undefined;
     if (!coupon) return refuse('not_found', 'this coupon does not exist');
     const campaign = await getCampaign(tx, coupon.campaignId);
-    switch (verifyGate(coupon, campaign.verification, at)) {
-      case 'verification_disabled': return refuse('verification_disabled', `"${campaign.name}" does not use verification`);
-      case 'already_verified': return refuse('already_verified', `this coupon was already verified at ${coupon.verifiedAt?.toISOString()}`);
-      case 'expired': return refuse('expired', 'this coupon expired before it was verified');
-      case 'void': return refuse('void', 'this coupon was withdrawn');
-      case 'not_redeemed': return refuse('not_redeemed', 'this coupon has not been redeemed yet');
-      case 'verify': break;
-    }
+    const gate = verifyGate(coupon, campaign.verification, at);
+    if (gate !== 'verify') return verifyRefusal(gate, campaign, coupon, ctx.config.TZ_DEFAULT);
     if (coupon.redeemedAt && at < coupon.redeemedAt) throw new AppError('validation_error', 'verifiedAt: must not be before the coupon was redeemed');
     const updated = await tx.execute(sql`UPDATE coupons SET status = 'verified', verified_at = ${at}, verified_by = ${opts.verifiedBy}, expired_at = NULL
       WHERE id = ${coupon.id} RETURNING ${couponColumns}`);

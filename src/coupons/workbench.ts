@@ -60,7 +60,10 @@ export async function workbenchCoupons(ctx: AppContext, query: unknown) {
   const q = parseOrThrow(workbenchListQuery, query, 'query');
   const now = ctx.clock();
   const where: SQL[] = [sql`send_start <= ${now}`, sql`send_end >= ${now}`];
-  if (q.q) where.push(sql`(name ILIKE ${`%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`} OR slug ILIKE ${`%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`})`);
+  if (q.q) {
+    const pattern = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    where.push(sql`(name ILIKE ${pattern} OR slug ILIKE ${pattern})`);
+  }
   if (q.reward) where.push(sql`reward_type = ${q.reward}`);
   if (q.visibility) where.push(sql`visibility = ${q.visibility}`);
   const rows = await ctx.db.select().from(campaigns).where(sql.join(where, sql` AND `)).orderBy(sql`send_end, name`);

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from '../context.ts';
 import type { Auth } from './auth.ts';
-import { errorHandler, notFound } from './errors.ts';
+import { errorHandler, notFound, redactUrl } from './errors.ts';
 
 export interface HttpDeps {
   ctx: AppContext;
@@ -41,9 +41,4 @@ export function createApp(deps: HttpDeps, routes: RouteModule[]): Express {
   app.use(notFound);
   app.use(errorHandler(ctx.log));
   return app;
-}
-
-/** Coupon and "my coupons" tokens are secrets in the path: only their start is logged. */
-export function redactUrl(url: string): string {
-  return url.replace(/^\/(c|me)\/([^/?]{6})[^/?]*/, '/$1/$2…');
 }

@@ -41,9 +41,8 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   });
 
   router.patch('/api/v1/campaigns/:id', async (req, res) => {
-    const before = await getCampaign(ctx.db, req.params.id);
-    const row = await updateCampaign(ctx, req.params.id, req.body);
-    if (row.slug !== before.slug) await flowRegistry(ctx)?.reload();
+    const { campaign: row, slugChanged } = await updateCampaign(ctx, req.params.id, req.body);
+    if (slugChanged) await flowRegistry(ctx)?.reload();
     const stock = await stockOf(ctx.db, [row.id]);
     res.json(campaignToJson(ctx, row, stock.get(row.id)));
   });

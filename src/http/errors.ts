@@ -9,24 +9,41 @@ export function sendError(res: Response, err: AppError): void {
   });
 }
 
-/** The one error handler: AppError and zod failures are the caller's; anything else is a bug. */
+/**
+ * What an error means to the caller: AppError and zod failures are the caller's, and so are the
+ * body parsers' refusals and text PostgreSQL cannot store; anything else is a bug (null).
+ */
+export function callerError(err: unknown): AppError | null {
+  const e = err as { type?: string; status?: number; message?: string };
+  if (err instanceof AppError) return err;
+  if (err instanceof z.ZodError) return validationError(err);
+  if (e?.type === 'entity.parse.failed') return new AppError('invalid_json', 'the body is not valid JSON');
+  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', 'the body is too large');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', e.message ?? 'unsupported encoding');
+  if (e?.type === 'request.aborted') return new AppError('bad_request', 'the request was aborted');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError('bad_request', e.message ?? 'bad request');
+  // 22021: a NUL character, which only a request can bring in (a path segment, a query or a body).
+  if (pgErrorCode(err) === '22021') return new AppError('bad_request', 'the request contains a NUL character (\\u0000), which is not allowed in text');
+  return null;
+}
+
+/** The SQLSTATE of a PostgreSQL error, whether or not drizzle wrapped it. */
+function pgErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.cause?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The one error handler: the caller's mistakes get their status; anything else is a bug. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     if (res.headersSent) {
       req.socket.destroy();
       return;
     }
-    const e = err as { type?: string; status?: number; message?: string };
-    let appError: AppError;
-    if (err instanceof AppError) appError = err;
-    else if (err instanceof z.ZodError) appError = validationError(err);
-    else if (e?.type === 'entity.parse.failed') appError = new AppError('invalid_json', 'the body is not valid JSON');
-    else if (e?.type === 'entity.too.large') appError = new AppError('payload_too_large', 'the body is too large');
-    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') appError = new AppError('unsupported_media_type', e.message ?? 'unsupported encoding');
-    else if (e?.type === 'request.aborted') appError = new AppError('bad_request', 'the request was aborted');
-    else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) appError = new AppError('bad_request', e.message ?? 'bad request');
-    else {
-      log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+    let appError = callerError(err);
+    if (!appError) {
+      log.error({ err, method: req.method, url: redactUrl(req.originalUrl) }, 'unhandled error');
       appError = new AppError('internal_error', 'something went wrong on our side');
     }
     sendError(res, appError);
@@ -35,4 +52,9 @@ export function errorHandler(log: Logger) {
 
 export function notFound(req: Request, res: Response): void {
   sendError(res, new AppError('not_found', `no route for ${req.method} ${req.path}`));
+}
+
+/** Coupon and "my coupons" tokens are secrets in the path: only their start is logged. */
+export function redactUrl(url: string): string {
+  return url.replace(/^\/(c|me)\/([^/?]{6})[^/?]*/, '/$1/$2…');
 }

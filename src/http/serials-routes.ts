@@ -62,11 +62,12 @@ export const serialsRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.post('/api/v1/campaigns/:id/serials', admin, express.json({ limit: '16kb' }), async (req, res) => {
     const campaignId = req.params.id as string;
-    await getCampaign(ctx.db, campaignId);
+    // loadFixedSerial reads the campaign itself (its barcode format).
     if (req.is('application/json')) {
       res.json(await loadFixedSerial(ctx, campaignId, req.body));
       return;
     }
+    await getCampaign(ctx.db, campaignId);
     if (!req.is('multipart/form-data')) {
       throw new AppError('bad_request', 'send a CSV pack as multipart/form-data in the field "file", or JSON {"fixed":{"code":"…","quantity":N}}');
     }

@@ -1,3 +1,4 @@
+import { couponStatuses } from '../coupons/rules.ts';
 import { html, renderPage, trusted } from './html.ts';
 
 const css = `
@@ -65,7 +66,6 @@ main{padding:12px 12px 40px}
 }
 `;
 
-const statuses = ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired', 'void'];
 
 /**
  * The marketers' admin page: campaigns, their funnel and records, serial packs and images, new
@@ -73,7 +73,7 @@ const statuses = ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired'
  * sessionStorage, and every datum comes from the admin JSON API and is put in with textContent.
  */
 export function adminPage(nonce: string): string {
-  const statusOptions = statuses.map((s) => html`<option value="${s}">${s}</option>`);
+  const statusOptions = couponStatuses.map((s) => html`<option value="${s}">${s}</option>`);
   const body = html`<main>
 <header class="top">
 <h1>chatcoupon admin</h1>

@@ -1,7 +1,7 @@
 import type { CampaignRow } from '../coupons/campaigns.ts';
 import type { CouponRow } from '../coupons/coupon-row.ts';
 import { describeReward, formatDeadline, type CouponStatus } from '../coupons/rules.ts';
-import { html, jsonForScript, renderPage, type SafeHtml } from './html.ts';
+import { html, jsonForScript, renderPage, trusted, type SafeHtml } from './html.ts';
 import { richText } from './rich-text.ts';
 
 export const statusLabel: Record<CouponStatus, string> = {
@@ -64,6 +64,9 @@ function noticeBlock(n: Notice | undefined): SafeHtml {
 <h2>${n.title}</h2><p>${n.message}</p></section>`;
 }
 
+/** A form marked data-once shows its busy label and cannot be sent twice. */
+const onceForms = trusted(`document.querySelectorAll('form[data-once]').forEach(function(f){f.addEventListener('submit',function(){var b=f.querySelector('button[data-busy]');if(b){setTimeout(function(){b.disabled=true;b.textContent=b.getAttribute('data-busy');},0);}});});`);
+
 const showsCode = (s: CouponStatus) => s === 'redeemed' || s === 'verified';
 
 export function couponPage(v: CouponPageView, nonce: string): string {
@@ -119,7 +122,7 @@ ${campaign.instructions.trim() ? html`<section class="card"><div class="card-bod
   const script = html`(function(){
 var openUrl=${jsonForScript(`${base}/open`)};
 if(${jsonForScript(recordOpen)}){try{fetch(openUrl,{method:'POST',keepalive:true,credentials:'omit'}).catch(function(){});}catch(e){}}
-document.querySelectorAll('form[data-once]').forEach(function(f){f.addEventListener('submit',function(){var b=f.querySelector('button[data-busy]');if(b){setTimeout(function(){b.disabled=true;b.textContent=b.getAttribute('data-busy');},0);}});});
+${onceForms}
 })();`;
   return renderPage({
     title: `${campaign.name} – ${describeReward(campaign)}`,
@@ -147,7 +150,7 @@ ${v.coupon.serialCode ? html`<p>Code: <span class="code" data-field="code">${v.c
 </form>
 </div></article>
 </main>`;
-  const script = html`document.querySelectorAll('form[data-once]').forEach(function(f){f.addEventListener('submit',function(){var b=f.querySelector('button[data-busy]');if(b){setTimeout(function(){b.disabled=true;b.textContent=b.getAttribute('data-busy');},0);}});});`;
+  const script = onceForms;
   return renderPage({
     title: 'Confirm verification?',
     nonce,

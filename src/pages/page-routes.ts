@@ -6,11 +6,11 @@ import { campaignImageUrl, getCampaign, type CampaignRow } from '../coupons/camp
 import type { CouponRow } from '../coupons/coupon-row.ts';
 import { listContactCoupons } from '../coupons/contact-coupons.ts';
 import { findCouponByToken, recordOpen, redeemCoupon } from '../coupons/redeem.ts';
-import { effectiveStatus, formatDeadline } from '../coupons/rules.ts';
-import { verifyCoupon } from '../coupons/verify.ts';
+import { effectiveStatus, formatDeadline, verifyGate } from '../coupons/rules.ts';
+import { verifyCoupon, verifyRefusal } from '../coupons/verify.ts';
 import type { RouteModule } from '../http/app.ts';
-import { sendError } from '../http/errors.ts';
-import { AppError, errorStatus, parseOrThrow } from '../lib/errors.ts';
+import { callerError, sendError } from '../http/errors.ts';
+import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { couponPage, messagePage, refusalNotice, verifyConfirmPage, type CouponPageView, type Notice } from './coupon-page.ts';
 import { sendPage, trusted, type SafeHtml } from './html.ts';
 import { mePage } from './me-page.ts';
@@ -99,7 +99,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     const result = await redeemCoupon(ctx, token);
     if (json) {
       res.set('Cache-Control', 'no-store');
-      if (!result.ok) return res.status(errorStatus[result.code]).json({ error: { code: result.code, message: result.message } });
+      if (!result.ok) return sendError(res, new AppError(result.code, result.message));
       return res.json({
         status: 'redeemed',
         code: result.code,
@@ -109,12 +109,11 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
         expiresAt: result.coupon.expiresAt?.toISOString() ?? null,
       });
     }
-    if (!result.ok && result.code === 'not_found') return showNotFound(res);
-    if (result.ok) return showCoupon(res, await view(token, result.coupon, await getCampaign(ctx.db, result.coupon.campaignId)));
+    if (!result.coupon) return showNotFound(res);
+    const campaign = await getCampaign(ctx.db, result.coupon.campaignId);
+    if (result.ok) return showCoupon(res, await view(token, result.coupon, campaign));
     // A refusal is an answer for a person, not an error page: the coupon page with the reason.
-    const found = await load(token);
-    if (!found) return showNotFound(res);
-    showCoupon(res, await view(token, found.coupon, found.campaign, {
+    showCoupon(res, await view(token, result.coupon, campaign, {
       notice: refusalNotice(result.code, result.message),
       hideRedeem: result.code === 'sold_out' || result.code === 'limit_reached',
     }));
@@ -124,12 +123,11 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     const found = await load(req.params.token);
     if (!found) return showNotFound(res);
     const v = await view(req.params.token, found.coupon, found.campaign);
-    const refusal = v.campaign.verification
-      ? v.status === 'verified'
-        ? refusalNotice('already_verified', `this coupon was already verified at ${formatDeadline(v.coupon.verifiedAt!, ctx.config.TZ_DEFAULT)}`)
-        : v.status !== 'redeemed' ? refusalNotice('not_redeemed', 'the customer has to press Redeem first') : null
-      : refusalNotice('verification_disabled', 'this coupon does not need to be verified');
-    if (refusal) return showCoupon(res, { ...v, notice: refusal });
+    const gate = verifyGate(found.coupon, found.campaign.verification, ctx.clock());
+    if (gate !== 'verify') {
+      const refusal = verifyRefusal(gate, found.campaign, found.coupon, ctx.config.TZ_DEFAULT);
+      return showCoupon(res, { ...v, notice: refusalNotice(refusal.code, refusal.message) });
+    }
     sendPage(res, 200, (nonce) => verifyConfirmPage(v, nonce), { imgOrigins: images });
   });
 
@@ -148,15 +146,10 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     }
     const result = await verifyCoupon(ctx, { token }, { verifiedBy: 'staff' });
     if (json) {
-      if (!result.ok) return res.status(errorStatus[result.code]).json({ error: { code: result.code, message: result.message } });
+      if (!result.ok) return sendError(res, new AppError(result.code, result.message));
       return res.json({ status: 'verified', verifiedAt: result.coupon.verifiedAt?.toISOString() ?? null });
     }
-    if (!result.ok) {
-      const message = result.code === 'already_verified' && found.coupon.verifiedAt
-        ? `this coupon was already verified at ${formatDeadline(found.coupon.verifiedAt, ctx.config.TZ_DEFAULT)}`
-        : result.message;
-      return showCoupon(res, await view(token, found.coupon, found.campaign, { notice: refusalNotice(result.code, message) }));
-    }
+    if (!result.ok) return showCoupon(res, await view(token, found.coupon, found.campaign, { notice: refusalNotice(result.code, result.message) }));
     const at = result.coupon.verifiedAt ?? ctx.clock();
     showCoupon(res, await view(token, result.coupon, found.campaign, {
       notice: { kind: 'ok', title: 'Verified', message: `Verified at ${formatDeadline(at, ctx.config.TZ_DEFAULT)}.` },
@@ -180,11 +173,11 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
   router.get('/admin', (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce)));
 
   // A failure on a page is shown as a page; JSON callers get the contract's error shape.
-  router.use(['/c/:token', '/me/:token', '/workbench'], (err: unknown, req: Request, res: Response, next: NextFunction) => {
+  router.use(['/c', '/me', '/workbench'], (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (wantsJson(req) || res.headersSent) return next(err);
-    const status = err instanceof AppError ? err.status : (err as { status?: number }).status ?? 500;
+    const status = callerError(err)?.status ?? 500;
     if (status >= 500) ctx.log.error({ err, method: req.method }, 'page failed');
-    sendPage(res, status >= 400 && status < 600 ? status : 500, (nonce) => status >= 500
+    sendPage(res, status, (nonce) => status >= 500
       ? messagePage('Something went wrong', 'Sorry, something went wrong on our side. Please try again in a moment.', nonce)
       : messagePage('That did not work', 'Please go back and try again.', nonce));
   });

@@ -115,6 +115,38 @@ describe('campaigns API', () => {
     expect(missing.body.error.code).toBe('not_found');
   });
 
+  it('a patch to a slug already taken is refused by name and changes nothing', async () => {
+    const a = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ name: 'Taken', slug: 'taken-slug' }));
+    const b = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ name: 'Mover', slug: 'mover-slug' }));
+    expect(a.status).toBe(201);
+    const res = await request(svc.url).patch(`/api/v1/campaigns/${b.body.id}`).set(svc.admin).send({ slug: 'taken-slug', name: 'Moved' });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'slug_taken', message: 'slug: "taken-slug" is already used by another campaign' });
+    const read = await request(svc.url).get(`/api/v1/campaigns/${b.body.id}`).set(svc.admin);
+    expect(read.body).toMatchObject({ slug: 'mover-slug', name: 'Mover' });
+  });
+
+  it('refuses a NUL character in a path, a query or a body with 400, never a 500', async () => {
+    const c = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ name: 'Nul', slug: 'nul-check' }));
+    const sent = [
+      request(svc.url).get('/api/v1/campaigns/%00').set(svc.admin),
+      request(svc.url).get('/api/v1/campaigns/%00/records').set(svc.admin),
+      request(svc.url).get('/api/v1/imports/%00').set(svc.admin),
+      request(svc.url).patch(`/api/v1/campaigns/${c.body.id}`).set(svc.admin).send({ name: 'a\u0000b' }),
+      request(svc.url).post(`/api/v1/campaigns/${c.body.id}/coupons`).set(svc.admin).send({ channel: 'line', userId: '\u0000' }),
+      request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: '\u0000' }),
+      request(svc.url).post('/api/v1/workbench/send').set(svc.admin).send({ conversationId: '\u0000', campaignId: c.body.id }),
+      request(svc.url).get('/api/v1/workbench/coupons?conversationId=%00').set(svc.admin),
+    ];
+    for (const res of await Promise.all(sent)) {
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('bad_request');
+      expect(res.body.error.message).toContain('NUL');
+    }
+    const read = await request(svc.url).get(`/api/v1/campaigns/${c.body.id}`).set(svc.admin);
+    expect(read.body.name).toBe('Nul');
+  });
+
   describe('security', () => {
     it.each([
       ['get', '/api/v1/campaigns'],

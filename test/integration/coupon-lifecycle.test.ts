@@ -413,6 +413,17 @@ describe.each([['the database function', false], ['statements in one transaction
     expect(await redeem(tokens[3]!)).toMatchObject({ ok: true, code: 'H-1' });
   });
 
+  it('a sold-out refusal gives the contact\'s limit back and carries the coupon unchanged', async () => {
+    const c = await makeCampaign(svc.ctx, { perContactLimit: 2 });
+    await loadSerials(svc.ctx, c.id, ['G-1']);
+    const [first, second] = await issueMany(c.id, ['U-give', 'U-give']);
+    expect(await redeem(first!)).toMatchObject({ ok: true, code: 'G-1' });
+    const refused = await redeem(second!);
+    expect(refused).toMatchObject({ ok: false, code: 'sold_out', coupon: { status: 'sent', serialCode: null } });
+    const counter = await svc.ctx.db.execute(sql`SELECT redeemed FROM contact_campaign_counters WHERE campaign_id = ${c.id}`);
+    expect((counter.rows[0] as { redeemed: number }).redeemed).toBe(1);
+  });
+
   it('a fixed pool of 5 gives exactly 5', async () => {
     const c = await makeCampaign(svc.ctx);
     await loadFixed(svc.ctx, c.id, 'SAME-CODE', 5);
