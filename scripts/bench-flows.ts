@@ -10,29 +10,17 @@
  * Knobs: BENCH_CONTACTS (default 2000), BENCH_CLIENTS (default 50).
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchCampaign, benchDir, knob, lineWebhookPoster, runWorker, startBenchService } from './support/bench.ts';
+import { followEvent, lineWebhookBody } from './support/line-webhook.ts';
 
 interface LoadInput { url: string; secret: string; clients: number; contacts: number }
 interface LoadOutput { ok: number; failed: number; seconds: number; startedAt: number }
 
 async function runLoad(input: LoadInput): Promise<LoadOutput> {
-  const { followEvent, lineSignature, lineWebhookBody } = await import('./support/line-webhook.ts');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: input.clients });
-  const target = new URL(input.url);
-  const post = (body: string) => new Promise<number>((resolve) => {
-    const req = http.request({
-      host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-line-signature': lineSignature(input.secret, body) },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
+  const poster = lineWebhookPoster(input.url, input.secret, input.clients);
   let next = 0;
   let ok = 0;
   let failed = 0;
@@ -42,35 +30,28 @@ async function runLoad(input: LoadInput): Promise<LoadOutput> {
     while (next < input.contacts) {
       const n = next++;
       const user = `U${String(n).padStart(32, '0')}`;
-      const status = await post(lineWebhookBody([followEvent(user, { webhookEventId: `bench-follow-${n}` })]));
+      const status = await poster.post(lineWebhookBody([followEvent(user, { webhookEventId: `bench-follow-${n}` })]));
       if (status === 200) ok++; else failed++;
     }
   }));
-  agent.destroy();
+  poster.close();
   return { ok, failed, seconds: (performance.now() - start) / 1000, startedAt };
 }
 
 if (!isMainThread) {
   parentPort!.postMessage(await runLoad(workerData as LoadInput));
 } else {
-  const { pino } = await import('pino');
   const { sql } = await import('drizzle-orm');
-  const { loadConfig } = await import('../src/config.ts');
-  const { startService } = await import('../src/service.ts');
-  const { createCampaign } = await import('../src/coupons/campaigns.ts');
   const { flowRegistry } = await import('../src/flows/registry.ts');
   const { startLineStandin } = await import('./support/line-standin.ts');
 
-  const contacts = Number(process.env.BENCH_CONTACTS ?? 2000);
-  const clients = Number(process.env.BENCH_CLIENTS ?? 50);
+  const contacts = knob('BENCH_CONTACTS', 2000);
+  const clients = knob('BENCH_CLIENTS', 50);
   const secret = 'bench-flows-line-secret';
   const token = 'bench-flows-line-token';
 
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-bench-flows-'));
-  fs.chmodSync(dataDir, 0o755); // the embedded server may run as another user
-  const flowsDir = path.join(dataDir, 'flows');
-  fs.mkdirSync(flowsDir);
-  fs.copyFileSync(path.resolve('flows/welcome.yaml'), path.join(flowsDir, 'welcome.yaml'));
+  const dir = benchDir('flows');
+  fs.copyFileSync(path.resolve('flows/welcome.yaml'), path.join(dir.flowsDir, 'welcome.yaml'));
 
   const standin = await startLineStandin({ accessToken: token });
   const cardTimes: number[] = [];
@@ -82,22 +63,16 @@ if (!isMainThread) {
     if (messages.some((m) => m.type === 'text')) texts++;
     if (req.kind === 'reply') replies++;
   });
-  const stops: Array<() => Promise<unknown>> = [
-    async () => fs.rmSync(dataDir, { recursive: true, force: true }),
-    () => standin.close(),
-  ];
+  const stops: Array<() => unknown> = [dir.remove, () => standin.close()];
   try {
-    const config = loadConfig({
-      PORT: '0', DATA_DIR: path.join(dataDir, 'data'), FLOWS_DIR: flowsDir, ADMIN_TOKEN: 'bench-admin-token-0123456789', LOG_LEVEL: 'silent',
-      PUBLIC_BASE_URL: 'https://coupons.example.com', LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: token, LINE_API_BASE_URL: standin.url,
+    const service = await startBenchService(dir, {
+      env: { PUBLIC_BASE_URL: 'https://coupons.example.com', LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: token, LINE_API_BASE_URL: standin.url },
+      workers: true,
+      logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent',
     });
-    const service = await startService(config, { log: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }), workers: true });
     stops.unshift(() => service.stop());
     const db = service.ctx.db;
-    const campaign = await createCampaign(service.ctx, {
-      name: 'Welcome 10%', slug: 'welcome-10', sendStart: new Date(Date.now() - 3600_000).toISOString(),
-      sendEnd: new Date(Date.now() + 86_400_000).toISOString(), expiry: { mode: 'fromSend', days: 30 }, reward: { type: 'percent', value: 10 },
-    });
+    const campaign = await benchCampaign(service.ctx, { name: 'Welcome 10%', slug: 'welcome-10' });
     // A fixed serial × N is a counter: the pool costs one row whatever N is.
     await db.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaign.id}, 'WELCOME10', ${contacts + 1000})`);
     const registry = flowRegistry(service.ctx)!;
@@ -105,15 +80,11 @@ if (!isMainThread) {
     if (!registry.get('welcome')) throw new Error('the welcome flow did not load');
 
     console.log(`flows benchmark: ${contacts} follows from ${clients} connections, ${os.cpus().length} CPU(s), Node ${process.version}`);
-    const load = await new Promise<LoadOutput>((resolve, reject) => {
-      const worker = new Worker(new URL(import.meta.url), { workerData: { url: `${service.url}/webhooks/line`, secret, clients, contacts } satisfies LoadInput });
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
+    const load = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: `${service.url}/webhooks/line`, secret, clients, contacts });
     console.log(`  webhooks: ${load.ok} acknowledged (${load.failed} failed) in ${load.seconds.toFixed(2)} s = ${(load.ok / load.seconds).toFixed(0)} webhooks/s`);
 
     await standin.waitFor(() => cardTimes.length >= load.ok, 300_000, 'every coupon card');
-        await standin.waitFor(() => texts >= load.ok, 60_000, 'every welcome text');
+    await standin.waitFor(() => texts >= load.ok, 60_000, 'every welcome text');
     const lastCard = Math.max(...cardTimes);
     const runs = (await db.execute(sql`SELECT count(*)::int AS done,
         extract(epoch FROM max(r.ended_at) - (SELECT min(received_at) FROM inbound_events))::float AS span

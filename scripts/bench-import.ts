@@ -8,17 +8,13 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config.ts';
-import { createCampaign } from '../src/coupons/campaigns.ts';
 import { MAX_CSV_BYTES } from '../src/coupons/serial-import.ts';
-import { startService, type Service } from '../src/service.ts';
+import { benchCampaign, benchDir, knob, startBenchService, type BenchService } from './support/bench.ts';
 
 const rowsArg = process.argv.indexOf('--rows');
-const ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 1_000_000;
+const ROWS = knob('--rows', 1_000_000, rowsArg > 0 ? process.argv[rowsArg + 1] ?? 'nothing' : undefined);
 
 const mib = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
 const peakRssMiB = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
@@ -42,33 +38,24 @@ async function writeCsv(file: string, rows: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'bench-import-'));
-  const adminToken = crypto.randomBytes(24).toString('base64url');
-  let service: Service | null = null;
+  const dir = benchDir('import');
+  let service: BenchService | null = null;
   try {
-    const config = loadConfig({
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: tmp,
-      // No flows: the bench measures the import alone.
-      FLOWS_DIR: fs.mkdtempSync(path.join(tmp, 'flows-')),
-      ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: 'warn',
+    // No flows: the bench measures the import alone.
+    service = await startBenchService(dir, {
+      env: { DATABASE_URL: process.env.DATABASE_URL },
+      workers: true,
+      logLevel: process.env.LOG_LEVEL ?? 'warn',
     });
-    console.log(`database: ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${tmp}`}`);
-    service = await startService(config, { log: pino({ level: process.env.LOG_LEVEL ?? 'warn' }), workers: true });
-    const auth = { Authorization: `Bearer ${adminToken}` };
-    const campaign = (name: string) => createCampaign(service!.ctx, {
+    console.log(`database: ${service.config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${dir.dir}`}`);
+    const auth = service.admin;
+    const campaign = (name: string) => benchCampaign(service!.ctx, {
       name,
       slug: `bench-${name.toLowerCase().replace(/\W+/g, '-')}-${crypto.randomBytes(3).toString('hex')}`,
-      sendStart: new Date().toISOString(),
-      sendEnd: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      expiry: { mode: 'fromSend', days: 30 },
-      reward: { type: 'percent', value: 10 },
       barcode: 'code128',
     });
 
-    const csvFile = path.join(tmp, 'serials.csv');
+    const csvFile = path.join(dir.dir, 'serials.csv');
     const bytes = await writeCsv(csvFile, ROWS);
     console.log(`CSV pack: ${ROWS.toLocaleString('en')} rows, ${bytes.toLocaleString('en')} bytes (${mib(bytes)} MiB; limit ${mib(MAX_CSV_BYTES)} MiB)`);
     if (bytes >= MAX_CSV_BYTES) throw new Error('the generated file is not under the 10 MB limit');
@@ -118,7 +105,7 @@ async function main(): Promise<void> {
     console.log(`peak RSS: ${peakRssMiB()} MiB`);
   } finally {
     await service?.stop();
-    await fs.promises.rm(tmp, { recursive: true, force: true });
+    dir.remove();
   }
 }
 

@@ -8,42 +8,26 @@
  * not share one event loop.
  * Knobs: BENCH_SERIALS (default 100000), BENCH_CLIENTS (default 64).
  */
-import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { sql } from 'drizzle-orm';
-import { pino } from 'pino';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchCampaign, benchDir, keepAlivePoster, knob, latencyPercentiles, runWorker, startBenchService } from './support/bench.ts';
 
 interface LoadInput { url: string; tokens: string[]; clients: number }
 interface LoadOutput { perSecond: number[]; latencies: number[]; ok: number; failed: number; seconds: number }
 
 async function runLoad({ url, tokens, clients }: LoadInput): Promise<LoadOutput> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const target = new URL(url);
+  const poster = keepAlivePoster(url, clients);
   const latencies: number[] = [];
   const perSecond: number[] = [];
   let ok = 0;
   let failed = 0;
   let next = 0;
   const start = performance.now();
-  const redeem = (token: string) => new Promise<number>((resolve, reject) => {
-    const req = http.request({
-      host: target.hostname, port: target.port, path: `/c/${token}/redeem`, method: 'POST', agent,
-      headers: { Accept: 'application/json', 'Content-Length': '0' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
   await Promise.all(Array.from({ length: clients }, async () => {
     while (next < tokens.length) {
       const token = tokens[next++]!;
       const t0 = performance.now();
-      const status = await redeem(token);
+      const status = await poster.post(`/c/${token}/redeem`, { Accept: 'application/json' });
       const t1 = performance.now();
       latencies.push(t1 - t0);
       const second = Math.floor((t1 - start) / 1000);
@@ -51,31 +35,21 @@ async function runLoad({ url, tokens, clients }: LoadInput): Promise<LoadOutput>
       if (status === 200) ok++; else failed++;
     }
   }));
-  agent.destroy();
+  poster.close();
   return { perSecond: Array.from(perSecond, (n) => n ?? 0), latencies, ok, failed, seconds: (performance.now() - start) / 1000 };
 }
 
 if (!isMainThread) {
   parentPort!.postMessage(await runLoad(workerData as LoadInput));
 } else {
-  const { loadConfig } = await import('../src/config.ts');
-  const { startService } = await import('../src/service.ts');
-  const serialsCount = Number(process.env.BENCH_SERIALS ?? 100_000);
-  const clients = Number(process.env.BENCH_CLIENTS ?? 64);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-bench-'));
-  const config = loadConfig({
-    ...process.env, PORT: '0', DATA_DIR: dataDir, FLOWS_DIR: fs.mkdtempSync(path.join(dataDir, 'flows-')), ADMIN_TOKEN: 'bench-admin-token-0123456789', LOG_LEVEL: 'silent',
-    LINE_CHANNEL_SECRET: '', LINE_CHANNEL_ACCESS_TOKEN: '', MESSENGER_APP_SECRET: '', MESSENGER_PAGE_ACCESS_TOKEN: '',
-    MESSENGER_VERIFY_TOKEN: '', INBOX_WEBHOOK_SECRET: '', INBOX_CALLBACK_URL: '',
-  });
-  const service = await startService(config, { log: pino({ level: 'silent' }), workers: false });
+  const { sql } = await import('drizzle-orm');
+  const serialsCount = knob('BENCH_SERIALS', 100_000);
+  const clients = knob('BENCH_CLIENTS', 64);
+  const dir = benchDir('redeem');
+  const service = await startBenchService(dir, { env: { DATABASE_URL: process.env.DATABASE_URL }, workers: false });
   try {
-    const { createCampaign } = await import('../src/coupons/campaigns.ts');
     const db = service.ctx.db;
-    const campaign = await createCampaign(service.ctx, {
-      name: 'Bench', slug: `bench-${Date.now()}`, sendStart: new Date(Date.now() - 3600_000).toISOString(),
-      sendEnd: new Date(Date.now() + 86_400_000).toISOString(), expiry: { mode: 'fromSend', days: 30 }, reward: { type: 'percent', value: 10 },
-    });
+    const campaign = await benchCampaign(service.ctx, { name: 'Bench', slug: `bench-${Date.now()}` });
     console.log(`preparing ${serialsCount} serials, contacts and sent coupons…`);
     // Sent coupons, one per contact, created in bulk: the bench measures redemption, not issuing.
     await db.execute(sql`INSERT INTO serials (campaign_id, code) SELECT ${campaign.id}, 'B' || lpad(g::text, 9, '0') FROM generate_series(1, ${serialsCount}) g`);
@@ -91,13 +65,8 @@ if (!isMainThread) {
 
     console.log(`redeeming over HTTP with ${clients} clients on ${os.cpus().length} CPU(s)…`);
     const rssBefore = process.memoryUsage().rss;
-    const result = await new Promise<LoadOutput>((resolve, reject) => {
-      const worker = new Worker(new URL(import.meta.url), { workerData: { url: service.url, tokens, clients } satisfies LoadInput });
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    const sorted = result.latencies.sort((a, b) => a - b);
-    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!.toFixed(1);
+    const result = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: service.url, tokens, clients });
+    const { p50, p99 } = latencyPercentiles(result.latencies);
     console.log('redeems per second, second by second:');
     console.log(result.perSecond.map((n, i) => `  s${String(i + 1).padStart(3)}: ${n}`).join('\n'));
     const full = result.perSecond.slice(0, -1); // the last second is partial
@@ -108,12 +77,12 @@ if (!isMainThread) {
     const d = dup.rows[0] as { redeemed: number; distinct_codes: number };
     console.log(`\nredeemed: ${result.ok} ok, ${result.failed} failed in ${result.seconds.toFixed(1)} s`);
     console.log(`throughput: ${(result.ok / result.seconds).toFixed(0)} redeems/s (first half avg ${avg(firstHalf).toFixed(0)}/s, second half avg ${avg(secondHalf).toFixed(0)}/s)`);
-    console.log(`latency: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms`);
+    console.log(`latency: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
     console.log(`duplicate serials: ${d.redeemed - d.distinct_codes} (${d.redeemed} coupons redeemed, ${d.distinct_codes} distinct serials)`);
     console.log(`service RSS: ${(rssBefore / 1e6).toFixed(0)} MB before the load, ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after`);
     if (d.redeemed !== d.distinct_codes || result.failed > 0) process.exitCode = 1;
   } finally {
     await service.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    dir.remove();
   }
 }

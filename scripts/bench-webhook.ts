@@ -10,37 +10,25 @@
  * LINE's API is a local stand-in (profile lookups, any pushes).
  * Knobs: BENCH_SECONDS (default 20), BENCH_CLIENTS (default 100), BENCH_USERS (default 1000).
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchDir, knob, latencyPercentiles, lineWebhookPoster, runWorker, startBenchService } from './support/bench.ts';
+import { followEvent, lineWebhookBody, textEvent } from './support/line-webhook.ts';
 
 interface LoadInput { url: string; secret: string; clients: number; seconds: number; users: number; prefix: string }
 interface LoadOutput { latencies: number[]; ok: number; failed: number; seconds: number; statuses: Record<string, number> }
 
 async function runLoad(input: LoadInput): Promise<LoadOutput> {
-  const { followEvent, lineSignature, lineWebhookBody, textEvent } = await import('./support/line-webhook.ts');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: input.clients });
-  const target = new URL(input.url);
+  const poster = lineWebhookPoster(input.url, input.secret, input.clients);
   const users = Array.from({ length: input.users }, (_, i) => `U${input.prefix}${String(i).padStart(32 - input.prefix.length, '0')}`);
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let ok = 0;
   let failed = 0;
   let seq = 0;
-  const post = (body: string) => new Promise<number>((resolve) => {
-    const req = http.request({
-      host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-line-signature': lineSignature(input.secret, body) },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
   const start = performance.now();
   const end = start + input.seconds * 1000;
   await Promise.all(Array.from({ length: input.clients }, async () => {
@@ -52,73 +40,56 @@ async function runLoad(input: LoadInput): Promise<LoadOutput> {
       const event = n < users.length ? followEvent(user, { webhookEventId: id }) : textEvent(user, `hello ${n}`, { webhookEventId: id });
       const body = lineWebhookBody([event]);
       const t0 = performance.now();
-      const status = await post(body);
+      const status = await poster.post(body);
       latencies.push(performance.now() - t0);
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status === 200) ok++; else failed++;
     }
   }));
-  agent.destroy();
+  poster.close();
   return { latencies, ok, failed, seconds: (performance.now() - start) / 1000, statuses };
 }
 
 if (!isMainThread) {
   parentPort!.postMessage(await runLoad(workerData as LoadInput));
 } else {
-  const { pino } = await import('pino');
   const pg = (await import('pg')).default;
   const express = (await import('express')).default;
   const { middleware } = await import('@line/bot-sdk');
   const { sql } = await import('drizzle-orm');
-  const { loadConfig } = await import('../src/config.ts');
-  const { startService } = await import('../src/service.ts');
   const { startEmbedded } = await import('../src/db/embedded.ts');
   const { startLineStandin } = await import('./support/line-standin.ts');
 
-  const seconds = Number(process.env.BENCH_SECONDS ?? 20);
-  const clients = Number(process.env.BENCH_CLIENTS ?? 100);
-  const users = Number(process.env.BENCH_USERS ?? 1000);
+  const seconds = knob('BENCH_SECONDS', 20);
+  const clients = knob('BENCH_CLIENTS', 100);
+  const users = knob('BENCH_USERS', 1000);
   const secret = 'bench-line-channel-secret';
-  const POOL_SIZE = 10; // the service's pool (createDb's default)
 
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-bench-webhook-'));
-  fs.chmodSync(dataDir, 0o755); // the embedded server may run as another user
-  const flowsDir = path.join(dataDir, 'flows');
-  fs.mkdirSync(flowsDir);
-  const database = await startEmbedded({ dataDir: path.join(dataDir, 'pg') });
+  const dir = benchDir('webhook');
+  const database = await startEmbedded({ dataDir: path.join(dir.dir, 'pg') });
   const standin = await startLineStandin({ accessToken: 'bench-line-token' });
-  const stops: Array<() => Promise<unknown>> = [
-    async () => fs.rmSync(dataDir, { recursive: true, force: true }),
-    () => database.stop(),
-    () => standin.close(),
-  ];
+  const stops: Array<() => unknown> = [dir.remove, () => database.stop(), () => standin.close()];
 
-  const load = (url: string, prefix: string) => new Promise<LoadOutput>((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { url, secret, clients, seconds, users, prefix } satisfies LoadInput });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  const summary = (r: LoadOutput) => {
-    const sorted = r.latencies.sort((a, b) => a - b);
-    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-    return { rps: r.ok / r.seconds, p50: pct(0.5), p99: pct(0.99), ok: r.ok, failed: r.failed, statuses: r.statuses };
-  };
+  const load = (url: string, prefix: string) =>
+    runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url, secret, clients, seconds, users, prefix });
+  const summary = (r: LoadOutput) => ({ rps: r.ok / r.seconds, ...latencyPercentiles(r.latencies), ok: r.ok, failed: r.failed, statuses: r.statuses });
 
   try {
     console.log(`webhook benchmark: ${clients} connections, ${seconds} s each, ${users} users, ${os.cpus().length} CPU(s), Node ${process.version}`);
 
     // --- our service: verify, store (batched), acknowledge; the inbound worker processes alongside.
-    const config = loadConfig({
-      PORT: '0', DATABASE_URL: database.url, DATA_DIR: dataDir, FLOWS_DIR: flowsDir, ADMIN_TOKEN: 'bench-admin-token-0123456789',
-      LOG_LEVEL: 'silent', LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: 'bench-line-token', LINE_API_BASE_URL: standin.url,
-      INBOUND_WORKER: process.env.BENCH_INBOUND ?? 'on',
+    const service = await startBenchService(dir, {
+      env: {
+        DATABASE_URL: database.url, LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: 'bench-line-token', LINE_API_BASE_URL: standin.url,
+        INBOUND_WORKER: process.env.BENCH_INBOUND ?? 'on',
+      },
+      workers: true,
     });
-    const service = await startService(config, { log: pino({ level: 'silent' }), workers: true });
     stops.unshift(() => service.stop());
     console.log('\n[chatcoupon] POST /webhooks/line …');
     const ours = summary(await load(`${service.url}/webhooks/line`, 'c'));
     const db = service.ctx.db;
-    if (config.INBOUND_WORKER === 'off') service.inbound.start();
+    if (service.config.INBOUND_WORKER === 'off') service.inbound.start();
     const acknowledgedAt = Date.now();
     let open = Infinity;
     while (open > 0) {
@@ -136,7 +107,7 @@ if (!isMainThread) {
     console.log(`  backlog drained ${drainSeconds.toFixed(1)} s after the load; processing ${(counts.processed / counts.span).toFixed(0)} events/s overall`);
 
     // --- the floor: the SDK's middleware and one INSERT per event.
-    const pool = new pg.Pool({ connectionString: database.url, max: POOL_SIZE });
+    const pool = new pg.Pool({ connectionString: database.url, max: db.$client.options.max });
     stops.unshift(() => pool.end());
     await pool.query(`CREATE TABLE floor_events (id bigserial PRIMARY KEY, event_key text NOT NULL UNIQUE, event jsonb NOT NULL,
       received_at timestamptz NOT NULL DEFAULT now())`);

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
-import { couponState, launchBrowser, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, phone, sentCoupon } from '../support/browser.ts';
+import {
+  couponState, launchBrowser, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, phone, sentCoupon, twoSentCoupons,
+} from '../support/browser.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
@@ -130,13 +132,9 @@ describe('coupon page in a browser', () => {
   });
 
   it('lists my coupons with their statuses and links to each coupon page', async () => {
-    const c1 = await makeCampaign(svc, { slug: 'e2e-me-1', name: 'Coffee 20% off', reward: { type: 'percent', value: 20 } });
-    const c2 = await makeCampaign(svc, { slug: 'e2e-me-2', name: 'Free cookie', reward: { type: 'gift', text: 'Free cookie' } });
-    await loadSerials(svc, c1.id, ['ME-A']);
-    await loadSerials(svc, c2.id, ['ME-B']);
-    const first = await sentCoupon(svc, c1.id, 'U-me-e2e');
-    const second = await sentCoupon(svc, c2.id, 'U-me-e2e');
-    await svc.ctx.db.execute(sql`UPDATE coupons SET issued_at = issued_at - interval '1 hour' WHERE token = ${first.token}`);
+    const { first, second } = await twoSentCoupons(svc, 'U-me-e2e',
+      { campaign: { slug: 'e2e-me-1', name: 'Coffee 20% off', reward: { type: 'percent', value: 20 } }, serial: 'ME-A' },
+      { campaign: { slug: 'e2e-me-2', name: 'Free cookie', reward: { type: 'gift', text: 'Free cookie' } }, serial: 'ME-B' });
     await svc.ctx.db.execute(sql`UPDATE coupons SET status = 'redeemed', serial_code = 'ME-A', redeemed_at = now() WHERE token = ${first.token}`);
 
     const page = await newPage();

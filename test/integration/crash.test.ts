@@ -3,12 +3,9 @@
  * killed with SIGKILL at the worst moments: after acknowledging webhooks it had not processed,
  * after LINE accepted a push whose answer it never recorded, and in the middle of processing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
@@ -17,25 +14,17 @@ import {
 } from '../../scripts/support/line-webhook.ts';
 import { createDb, type Db } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
+import { startChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'crash-test-line-secret';
 const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-
-interface Child {
-  url: string;
-  process: ChildProcess;
-  exited: Promise<number | null>;
-  output: string[];
-}
 
 let database: TestDatabase;
 let db: Db;
 let standin: LineStandin;
 let dataDir: string;
-const children = new Set<Child>();
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -46,62 +35,30 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) {
-    child.process.kill('SIGKILL');
-    await child.exited;
-  }
+  await stopChildServices('SIGKILL');
   await db?.$client.end();
   await database?.drop();
   await standin?.close();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Starts `node src/main.ts` and resolves with the URL it prints once it listens. */
-async function startChild(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, ['src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      PORT: '0',
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      FLOWS_DIR: path.join(dataDir, 'flows'),
-      ADMIN_TOKEN,
-      PUBLIC_BASE_URL: 'http://coupons.test',
-      LINE_CHANNEL_SECRET: SECRET,
-      LINE_CHANNEL_ACCESS_TOKEN: 'crash-line-token',
-      LINE_API_BASE_URL: standin.url,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts `node src/main.ts` on the test database and resolves once it listens. */
+async function startChild(env: Record<string, string>): Promise<ChildService & { url: string }> {
+  return await startChildService({
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    FLOWS_DIR: path.join(dataDir, 'flows'),
+    ADMIN_TOKEN,
+    PUBLIC_BASE_URL: 'http://coupons.test',
+    LINE_CHANNEL_SECRET: SECRET,
+    LINE_CHANNEL_ACCESS_TOKEN: 'crash-line-token',
+    LINE_API_BASE_URL: standin.url,
+    LOG_LEVEL: 'warn',
+    ...env,
   });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const child: Child = { url: '', process: proc, exited, output };
-  children.add(child);
-  void exited.then(() => children.delete(child));
-  readline.createInterface({ input: proc.stderr! }).on('line', (line) => output.push(line));
-  child.url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start:\n${output.join('\n')}`)), 30_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the service exited with ${code}:\n${output.join('\n')}`));
-    });
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      output.push(line);
-      const m = /chatcoupon is running at (http:\/\/\S+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  return child;
 }
 
-async function kill(child: Child): Promise<void> {
+async function kill(child: ChildService): Promise<void> {
   child.process.kill('SIGKILL');
   await child.exited;
 }

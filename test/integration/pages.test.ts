@@ -4,7 +4,7 @@ import request from 'supertest';
 import { ensureContact } from '../../src/contacts/contacts.ts';
 import { listContactCoupons } from '../../src/coupons/contact-coupons.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
-import { couponState, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, sentCoupon } from '../support/browser.ts';
+import { couponState, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, sentCoupon, twoSentCoupons } from '../support/browser.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
@@ -258,15 +258,46 @@ describe('staff verify', () => {
   });
 });
 
+describe('broken links', () => {
+  it('answers a link whose token cannot be decoded with a page, not JSON', async () => {
+    for (const path of ['/c/%ZZ', '/me/%ZZ', '/c/%ZZ/verify']) {
+      const res = await request(svc.url).get(path);
+      expect(res.status).toBe(400);
+      expect(res.type).toBe('text/html');
+      expect(res.text).toContain('That did not work');
+    }
+    const json = await request(svc.url).post('/c/%ZZ/redeem').set('Accept', 'application/json');
+    expect(json.status).toBe(400);
+    expect(json.body.error.code).toBe('bad_request');
+  });
+});
+
+describe('staff verify refusals', () => {
+  it('tells staff why a coupon cannot be verified: expired after redeeming, or not redeemed yet', async () => {
+    const campaign = await makeCampaign(svc, { slug: 'verify-refusals', verification: true });
+    await loadSerials(svc, campaign.id, ['VR-1']);
+    const waiting = await sentCoupon(svc, campaign.id, 'U-vr-wait');
+    const notYet = await request(svc.url).get(`/c/${waiting.token}/verify`);
+    expect(notYet.status).toBe(200);
+    expect(notYet.text).toContain('Not redeemed yet');
+    expect(notYet.text).toContain('the customer has to press Redeem first');
+
+    const late = await sentCoupon(svc, campaign.id, 'U-vr-late');
+    await request(svc.url).post(`/c/${late.token}/redeem`).set('Accept', 'application/json').expect(200);
+    await svc.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${late.token}`);
+    const expired = await request(svc.url).get(`/c/${late.token}/verify`);
+    expect(expired.status).toBe(200);
+    expect(expired.text).toContain('This coupon has expired');
+    expect(expired.text).not.toContain('Confirm verification?');
+    expect(expired.text).not.toContain('press Redeem first');
+  });
+});
+
 describe('GET /me/:token', () => {
   it('lists the contact\'s coupons newest first with effective statuses', async () => {
-    const c1 = await makeCampaign(svc, { slug: 'me-one', name: 'Me One' });
-    const c2 = await makeCampaign(svc, { slug: 'me-two', name: 'Me Two', reward: { type: 'gift', text: 'Free <cookie>' } });
-    await loadSerials(svc, c1.id, ['ME-1']);
-    await loadSerials(svc, c2.id, ['ME-2']);
-    const first = await sentCoupon(svc, c1.id, 'U-me');
-    const second = await sentCoupon(svc, c2.id, 'U-me');
-    await svc.ctx.db.execute(sql`UPDATE coupons SET issued_at = issued_at - interval '1 hour' WHERE token = ${first.token}`);
+    const { first, second } = await twoSentCoupons(svc, 'U-me',
+      { campaign: { slug: 'me-one', name: 'Me One' }, serial: 'ME-1' },
+      { campaign: { slug: 'me-two', name: 'Me Two', reward: { type: 'gift', text: 'Free <cookie>' } }, serial: 'ME-2' });
     await request(svc.url).post(`/c/${first.token}/redeem`).set('Accept', 'application/json').expect(200);
     await svc.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${second.token}`);
 

@@ -3,28 +3,15 @@
  * value stops start-up with one line; the embedded PostgreSQL under DATA_DIR is locked against a
  * second process, stopped cleanly on SIGTERM after in-flight requests finish, and reused after.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { campaignBody } from '../support/campaigns.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Child {
-  process: ChildProcess;
-  exited: Promise<number | null>;
-  lines: string[];
-  /** Resolves with the first output line matching `re`, or rejects when the process exits first. */
-  waitForLine(re: RegExp): Promise<RegExpExecArray>;
-}
+import { runChildServiceToExit, spawnChildService, stopChildServices } from '../support/child-service.ts';
 
 let tmp: string;
-const children = new Set<Child>();
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-process-'));
@@ -34,13 +21,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  // SIGTERM first: a SIGKILLed service would leave its PostgreSQL running.
-  for (const child of children) {
-    child.process.kill('SIGTERM');
-    const timer = setTimeout(() => child.process.kill('SIGKILL'), 20_000);
-    await child.exited;
-    clearTimeout(timer);
-  }
+  await stopChildServices('SIGTERM');
   const pidFile = path.join(tmp, 'data', 'pg', 'postmaster.pid');
   if (fs.existsSync(pidFile)) {
     const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
@@ -51,67 +32,12 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function spawnService(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      PORT: '0',
-      FLOWS_DIR: path.join(tmp, 'flows'),
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const waiters: Array<{ re: RegExp; resolve: (m: RegExpExecArray) => void }> = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const child: Child = {
-    process: proc,
-    exited,
-    lines,
-    waitForLine(re) {
-      for (const line of lines) {
-        const m = re.exec(line);
-        if (m) return Promise.resolve(m);
-      }
-      return new Promise((resolve, reject) => {
-        waiters.push({ re, resolve });
-        void exited.then((code) => reject(new Error(`the service exited with ${code} before printing ${re}:\n${lines.join('\n')}`)));
-      });
-    },
-  };
-  children.add(child);
-  void exited.then(() => children.delete(child));
-  const onLine = (line: string) => {
-    lines.push(line);
-    for (const w of [...waiters]) {
-      const m = w.re.exec(line);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  readline.createInterface({ input: proc.stdout! }).on('line', onLine);
-  readline.createInterface({ input: proc.stderr! }).on('line', onLine);
-  return child;
+function spawnService(env: Record<string, string>) {
+  return spawnChildService({ FLOWS_DIR: path.join(tmp, 'flows'), LOG_LEVEL: 'info', ...env });
 }
 
-/** Runs the service to its exit and answers its exit code and output, split by stream. */
-async function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, ['src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), PORT: '0', FLOWS_DIR: path.join(tmp, 'flows'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => proc.once('close', (c) => resolve(c)));
-  return { code, stdout, stderr };
+function runToExit(env: Record<string, string>) {
+  return runChildServiceToExit({ FLOWS_DIR: path.join(tmp, 'flows'), ...env });
 }
 
 describe('start-up with a bad environment value', () => {

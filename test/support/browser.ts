@@ -4,6 +4,7 @@ import type { ChannelName } from '../../adapters/types.ts';
 import { createCampaign, type CampaignRow } from '../../src/coupons/campaigns.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
+import { loadFixed, loadSerials as loadSerialsInto } from './campaigns.ts';
 import type { TestService } from './service.ts';
 
 /** Headless Chromium for page tests; close it in afterAll. */
@@ -33,12 +34,11 @@ export async function makeCampaign(svc: TestService, overrides: Record<string, u
 }
 
 export async function loadSerials(svc: TestService, campaignId: string, codes: string[]): Promise<void> {
-  const values = sql.join(codes.map((c) => sql`(${campaignId}, ${c})`), sql`, `);
-  await svc.ctx.db.execute(sql`INSERT INTO serials (campaign_id, code) VALUES ${values}`);
+  await loadSerialsInto(svc.ctx, campaignId, codes);
 }
 
 export async function loadFixedSerial(svc: TestService, campaignId: string, code: string, quantity: number): Promise<void> {
-  await svc.ctx.db.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaignId}, ${code}, ${quantity})`);
+  await loadFixed(svc.ctx, campaignId, code, quantity);
 }
 
 /** Issues a coupon to a user and confirms its delivery, as the delivery worker would: it is `sent`. */
@@ -47,6 +47,27 @@ export async function sentCoupon(svc: TestService, campaignId: string, userId: s
   if (!issued.ok) throw new Error(`issue refused: ${issued.code} ${issued.message}`);
   await deliverDue(svc.ctx, async () => ({ outcome: 'sent' }));
   return issued.coupon;
+}
+
+/**
+ * One contact holding a sent coupon from each of two new campaigns (one serial each), the first
+ * issued an hour before the second: a "my coupons" list in a known order.
+ */
+export async function twoSentCoupons(svc: TestService, userId: string, older: CouponSeed, newer: CouponSeed) {
+  const c1 = await makeCampaign(svc, older.campaign);
+  const c2 = await makeCampaign(svc, newer.campaign);
+  await loadSerials(svc, c1.id, [older.serial]);
+  await loadSerials(svc, c2.id, [newer.serial]);
+  const first = await sentCoupon(svc, c1.id, userId);
+  const second = await sentCoupon(svc, c2.id, userId);
+  await svc.ctx.db.execute(sql`UPDATE coupons SET issued_at = issued_at - interval '1 hour' WHERE token = ${first.token}`);
+  return { first, second };
+}
+
+export interface CouponSeed {
+  /** The campaign's fields, over makeCampaign's defaults. */
+  campaign: Record<string, unknown>;
+  serial: string;
 }
 
 export interface CouponState {

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { createDb, type Db } from '../../src/db/client.ts';
-
-const TEMPLATE_DB = 'chatcoupon_test_template';
+import { TEMPLATE_DB, withDatabase } from './global-setup.ts';
 
 function adminUrl(): string {
   const url = process.env.CHATCOUPON_TEST_ADMIN_URL;
@@ -26,10 +25,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
-  const u = new URL(adminUrl());
-  u.pathname = `/${name}`;
   return {
-    url: u.toString(),
+    url: withDatabase(adminUrl(), name),
     name,
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl() });

@@ -1,0 +1,140 @@
+/**
+ * What the benchmarks share: the service in this process on a temporary DATA_DIR, the load in a
+ * worker thread (so client and server do not share one event loop), keep-alive HTTP posts and
+ * latency percentiles.
+ *
+ * A bench script is also its own worker's entry point, so this module loads nothing heavy at the
+ * top: the service's modules are imported inside the functions that need them, on the main thread.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../../src/config.ts';
+import type { CampaignRow } from '../../src/coupons/campaigns.ts';
+import type { AppContext } from '../../src/context.ts';
+import type { Service } from '../../src/service.ts';
+import { lineSignature } from './line-webhook.ts';
+
+/**
+ * A whole-number knob above 0 from the environment (or `raw`), `fallback` when unset. Anything
+ * else stops the bench with one line before it starts anything.
+ */
+export function knob(name: string, fallback: number, raw: string | undefined = process.env[name]): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    console.error(`${name} must be a whole number above 0, not "${raw}"`);
+    process.exit(1);
+  }
+  return n;
+}
+
+export interface BenchDir {
+  /** The run's DATA_DIR; the embedded PostgreSQL, when there is one, lives under it. */
+  dir: string;
+  /** An empty FLOWS_DIR inside `dir`, unless the bench copies flows into it. */
+  flowsDir: string;
+  remove(): void;
+}
+
+/** A temporary directory for one run, removed by `remove()` once everything using it stopped. */
+export function benchDir(name: string): BenchDir {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chatcoupon-bench-${name}-`));
+  fs.chmodSync(dir, 0o755); // the embedded server may run as another user
+  const flowsDir = path.join(dir, 'flows');
+  fs.mkdirSync(flowsDir);
+  return { dir, flowsDir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface BenchService extends Service {
+  config: Config;
+  /** Bearer header for the admin API (a random token: the service listens on every interface). */
+  admin: { Authorization: string };
+}
+
+/**
+ * The whole service in this process, on `dir` (embedded PostgreSQL unless `env` names a
+ * DATABASE_URL), listening on a free port. Channels stay off unless `env` sets them.
+ */
+export async function startBenchService(dir: BenchDir, opts: {
+  env?: Record<string, string | undefined>;
+  workers: boolean;
+  logLevel?: string;
+}): Promise<BenchService> {
+  const { pino } = await import('pino');
+  const { loadConfig } = await import('../../src/config.ts');
+  const { startService } = await import('../../src/service.ts');
+  const adminToken = crypto.randomBytes(24).toString('base64url');
+  const config = loadConfig({
+    PORT: '0', DATA_DIR: dir.dir, FLOWS_DIR: dir.flowsDir, ADMIN_TOKEN: adminToken, ...opts.env,
+  });
+  const service = await startService(config, { log: pino({ level: opts.logLevel ?? 'silent' }), workers: opts.workers });
+  return { ...service, config, admin: { Authorization: `Bearer ${adminToken}` } };
+}
+
+/** A campaign sending from an hour ago for a day: 10% off, coupons valid 30 days from sending. */
+export async function benchCampaign(ctx: AppContext, fields: Record<string, unknown> & { name: string; slug: string }): Promise<CampaignRow> {
+  const { createCampaign } = await import('../../src/coupons/campaigns.ts');
+  return await createCampaign(ctx, {
+    sendStart: new Date(Date.now() - 3600_000).toISOString(),
+    sendEnd: new Date(Date.now() + 86_400_000).toISOString(),
+    expiry: { mode: 'fromSend', days: 30 },
+    reward: { type: 'percent', value: 10 },
+    ...fields,
+  });
+}
+
+/** Runs `script` (a bench's own file) as a worker thread on `input` and resolves with its one message. */
+export function runWorker<I, O>(script: URL, input: I): Promise<O> {
+  return new Promise<O>((resolve, reject) => {
+    const worker = new Worker(script, { workerData: input });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+export interface Poster {
+  /** POSTs `body` to `path` and resolves with the status code, 0 when the connection failed. */
+  post(path: string, headers: Record<string, string>, body?: string): Promise<number>;
+  close(): void;
+}
+
+/** Keep-alive POSTs to one server from up to `clients` connections. */
+export function keepAlivePoster(baseUrl: string, clients: number): Poster {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const target = new URL(baseUrl);
+  return {
+    post: (requestPath, headers, body = '') => new Promise<number>((resolve) => {
+      const req = http.request({
+        host: target.hostname, port: target.port, path: requestPath, method: 'POST', agent,
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+      req.end(body);
+    }),
+    close: () => agent.destroy(),
+  };
+}
+
+/** Signed LINE webhook bodies POSTed to `url`, as LINE's platform sends them. */
+export function lineWebhookPoster(url: string, secret: string, clients: number): { post(body: string): Promise<number>; close(): void } {
+  const poster = keepAlivePoster(url, clients);
+  const webhookPath = new URL(url).pathname;
+  return {
+    post: (body) => poster.post(webhookPath, { 'content-type': 'application/json', 'x-line-signature': lineSignature(secret, body) }, body),
+    close: poster.close,
+  };
+}
+
+/** The p50 and p99 of `latencies` in ms (sorts it in place; NaN when empty). */
+export function latencyPercentiles(latencies: number[]): { p50: number; p99: number } {
+  const sorted = latencies.sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+  return { p50: pct(0.5), p99: pct(0.99) };
+}
