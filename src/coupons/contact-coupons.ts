@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
+import { isShownToCustomerSql } from './rules-sql.ts';
 import { describeReward, effectiveStatus, type CouponStatus, type RewardFields } from './rules.ts';
 
 export interface ContactCoupon {
@@ -49,7 +50,7 @@ export async function listContactCoupons(ctx: AppContext, meToken: string): Prom
       cm.reward_currency AS "rewardCurrency", cm.reward_text AS "rewardText", cm.min_spend AS "minSpend"
     FROM contacts ct
     LEFT JOIN LATERAL (
-      SELECT * FROM coupons WHERE contact_id = ct.id AND status NOT IN ('pending', 'void')
+      SELECT * FROM coupons WHERE contact_id = ct.id AND ${isShownToCustomerSql()}
       ORDER BY issued_at DESC, id DESC LIMIT ${MAX_COUPONS}
     ) c ON true
     LEFT JOIN campaigns cm ON cm.id = c.campaign_id

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { onCouponsExpired } from '../flows/coupon-events.ts';
 import { defineJob, minuteSweepPolicy } from '../jobs/define.ts';
+import { isPastDeadlineSql } from './rules-sql.ts';
 
 const SWEEP_BATCH = 5000;
 
@@ -19,7 +20,7 @@ export async function sweepExpired(ctx: AppContext): Promise<number> {
         UPDATE coupons SET status = 'expired', expired_at = expires_at
         WHERE id IN (
           SELECT id FROM coupons
-          WHERE status IN ('pending', 'sent', 'opened', 'redeemed') AND expires_at <= ${now}
+          WHERE ${isPastDeadlineSql(now)}
           LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED)
         RETURNING id, campaign_id AS "campaignId", contact_id AS "contactId"`);
       const rows = r.rows as Array<{ id: string; campaignId: string; contactId: string }>;

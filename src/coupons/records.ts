@@ -6,6 +6,7 @@ import { parseOrThrow } from '../lib/errors.ts';
 import { getCampaign, stockOf } from './campaigns.ts';
 import type { CouponRow } from './coupon-row.ts';
 import { couponPageUrl } from './issue.ts';
+import { effectiveStatusSql } from './rules-sql.ts';
 import { couponStatuses, effectiveStatus, type CouponStatus } from './rules.ts';
 
 /** The coupon as the API shows it; the status is the effective one (past the deadline = expired). */
@@ -46,9 +47,6 @@ export function parseRecordsQuery(query: unknown): RecordsQuery {
   return parseOrThrow(recordsQuery, query, 'query');
 }
 
-/** The effective status in SQL, the same rule as `effectiveStatus`. */
-const effectiveStatusSql = (now: Date) => sql`CASE WHEN c.status IN ('pending', 'sent', 'opened', 'redeemed')
-  AND c.expires_at <= ${now} THEN 'expired' ELSE c.status END`;
 
 /** A record: the coupon's own columns, with its contact's channel and name, and the effective status. */
 export interface RedemptionRecord extends Pick<CouponRow, 'contactId' | 'deliveryStatus' | 'deliveryError' | 'source' | 'issuedAt'
@@ -64,14 +62,14 @@ export interface RedemptionRecord extends Pick<CouponRow, 'contactId' | 'deliver
 /** One page of a campaign's records, oldest issue first; `after` is the previous page's last coupon id. */
 export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, now: Date, after?: string): Promise<RedemptionRecord[]> {
   const where: SQL[] = [sql`c.campaign_id = ${campaignId}`];
-  if (q.status) where.push(sql`${effectiveStatusSql(now)} = ${q.status}`);
+  if (q.status) where.push(sql`${effectiveStatusSql(now, 'c')} = ${q.status}`);
   if (q.from) where.push(sql`c.issued_at >= ${q.from}`);
   if (q.to) where.push(sql`c.issued_at < ${q.to}`);
   // Keyset on (issued_at, id), the cursor being the last record's id: exact whatever the timestamps' precision.
   if (after) where.push(sql`(c.issued_at, c.id) > (SELECT issued_at, id FROM coupons WHERE id = ${after} AND campaign_id = ${campaignId})`);
   const r = await tx.execute(sql`
     SELECT c.id AS "couponId", c.contact_id AS "contactId", ct.channel, ct.platform_user_id AS "userId", ct.display_name AS "displayName",
-      ${effectiveStatusSql(now)} AS status, c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError", c.source,
+      ${effectiveStatusSql(now, 'c')} AS status, c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError", c.source,
       c.issued_at AS "issuedAt", c.sent_at AS "sentAt", c.opened_at AS "openedAt", c.redeemed_at AS "redeemedAt",
       c.verified_at AS "verifiedAt", c.expires_at AS "expiresAt", c.serial_code AS serial
     FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
@@ -115,7 +113,7 @@ export async function campaignStats(ctx: AppContext, campaignId: string) {
       count(*) FILTER (WHERE c.opened_at IS NOT NULL)::int AS opened,
       count(*) FILTER (WHERE c.redeemed_at IS NOT NULL)::int AS redeemed,
       count(*) FILTER (WHERE c.verified_at IS NOT NULL)::int AS verified,
-      count(*) FILTER (WHERE ${effectiveStatusSql(now)} = 'expired')::int AS expired,
+      count(*) FILTER (WHERE ${effectiveStatusSql(now, 'c')} = 'expired')::int AS expired,
       count(*) FILTER (WHERE c.delivery_status = 'failed')::int AS "deliveryFailed",
       count(*) FILTER (WHERE c.delivery_status = 'pending' AND c.status <> 'void')::int AS "deliveryPending"
     FROM coupons c WHERE c.campaign_id = ${campaignId}`);

@@ -5,7 +5,9 @@ import { hasCouponFlow, onCouponRedeemed } from '../flows/coupon-events.ts';
 import { refuse, type Refusal } from '../lib/errors.ts';
 import { getCampaign } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
+import { isOpenableSql } from './rules-sql.ts';
 import { deadlineAtRedeem, redeemGate } from './rules.ts';
+import { redeemRulesJson } from './statuses.ts';
 
 export type RedeemRefusalCode = 'not_found' | 'not_yet' | 'expired' | 'void' | 'sold_out' | 'limit_reached';
 /** A refusal changes nothing: it carries the coupon as it stands (none when the token is unknown). */
@@ -28,7 +30,7 @@ function gateRefusal(gate: 'not_yet' | 'expired' | 'void') {
 
 /**
  * Per campaign, the highest serial id this process has taken: claims start their index scan
- * above it (see drizzle/0001_redeem_function.sql). Only a hint; correctness never depends on it.
+ * above it (see drizzle/0002_redeem_rules_from_caller.sql). Only a hint; correctness never depends on it.
  */
 const serialHints = new Map<string, number>();
 const MAX_HINTS = 1000;
@@ -50,13 +52,14 @@ const limitReached = (limit: number) =>
  *
  * Two equivalent paths: when a loaded flow listens to `coupon: redeemed`, the statements run here
  * in one transaction with the flow's effects; otherwise the database function
- * `chatcoupon_redeem` (drizzle/0001_redeem_function.sql) does the same in one round trip.
+ * `chatcoupon_redeem` (drizzle/0002_redeem_rules_from_caller.sql) does the same in one round trip, from the same
+ * status sets (statuses.ts, handed to it as `redeemRulesJson`).
  */
 export async function redeemCoupon(ctx: AppContext, token: string, opts: { statements?: boolean } = {}): Promise<RedeemResult> {
   if (opts.statements || hasCouponFlow(ctx, 'redeemed')) return await redeemWithFlows(ctx, token);
   const r = await ctx.db.execute(sql`
     SELECT r.outcome, r.code, r.campaign_name AS "campaignName", r.per_contact_limit AS "perContactLimit", r.serial_id AS "serialId", x.*
-    FROM chatcoupon_redeem(${token}, ${ctx.clock()}, ${JSON.stringify(Object.fromEntries(serialHints))}::jsonb) r
+    FROM chatcoupon_redeem(${token}, ${ctx.clock()}, ${JSON.stringify(Object.fromEntries(serialHints))}::jsonb, ${redeemRulesJson}::jsonb) r
     LEFT JOIN LATERAL (SELECT ${couponColumns} FROM (SELECT (r.c).*) s WHERE (r.c).id IS NOT NULL) x ON true`);
   const row = r.rows[0] as unknown as CouponRow & { outcome: string; code: string | null; campaignName: string; perContactLimit: number; serialId: number | null };
   const { outcome, code, campaignName, perContactLimit, serialId, ...coupon } = row;
@@ -134,5 +137,5 @@ async function takeSerial(tx: Tx, campaignId: string, couponId: string): Promise
 export async function recordOpen(ctx: AppContext, token: string): Promise<void> {
   await ctx.db.execute(sql`
     UPDATE coupons SET opened_at = ${ctx.clock()}, status = CASE WHEN status = 'sent' THEN 'opened' ELSE status END
-    WHERE token = ${token} AND opened_at IS NULL AND status IN ('sent', 'opened', 'redeemed', 'verified')`);
+    WHERE token = ${token} AND opened_at IS NULL AND ${isOpenableSql()}`);
 }

@@ -2,8 +2,11 @@
  * The coupon rules as plain functions of their inputs and the time: deadlines, effective
  * status, sendability, the reward's wording. No I/O here; services call these.
  */
-export const couponStatuses = ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired', 'void'] as const;
-export type CouponStatus = typeof couponStatuses[number];
+import {
+  codeShownStatuses, expirableStatuses, redeemRefusalByStatus, verifiableStatus, verifyRefusalByStatus, type CouponStatus,
+} from './statuses.ts';
+
+export { couponStatuses, expirableStatuses, type CouponStatus } from './statuses.ts';
 export type ExpiryMode = 'fromSend' | 'fromRedeem';
 
 export interface ExpiryRule {
@@ -41,12 +44,13 @@ export function deadlineAtRedeem(rule: ExpiryRule, current: Date | null, redeeme
   return rule.expiryMode === 'fromRedeem' ? addMinutes(redeemedAt, rule.expiryMinutes) : current;
 }
 
-/** Statuses a deadline applies to: a coupon in one of these past its deadline is expired. */
-export const expirableStatuses: readonly CouponStatus[] = ['pending', 'sent', 'opened', 'redeemed'];
+const isIn = (set: readonly CouponStatus[], status: CouponStatus) => set.includes(status);
+const lookUp = <T extends string>(map: Partial<Record<CouponStatus, T>>, status: CouponStatus): T | undefined =>
+  Object.hasOwn(map, status) ? map[status] : undefined;
 
 /** The status a reader must see: past its deadline a coupon is expired, whether or not the sweep ran. */
 export function effectiveStatus(c: { status: CouponStatus; expiresAt: Date | null }, now: Date): CouponStatus {
-  if (c.expiresAt && c.expiresAt <= now && expirableStatuses.includes(c.status)) return 'expired';
+  if (c.expiresAt && c.expiresAt <= now && isIn(expirableStatuses, c.status)) return 'expired';
   return c.status;
 }
 
@@ -97,32 +101,29 @@ export function unencodableReason(format: BarcodeFormat, code: string): string |
   }
 }
 
-/** What pressing Redeem does to a coupon in this state (the database function applies the same rule). */
-export type RedeemGate = 'show_code' | 'take_serial' | 'not_yet' | 'expired' | 'void';
+/**
+ * What pressing Redeem does to a coupon in this state. The database function `chatcoupon_redeem`
+ * applies the same rule from the same sets (statuses.ts), handed to it on every call.
+ */
+export type RedeemGate = 'show_code' | 'take_serial' | typeof redeemRefusalByStatus[keyof typeof redeemRefusalByStatus];
 
 export function redeemGate(c: { status: CouponStatus; expiresAt: Date | null; serialCode: string | null }, now: Date): RedeemGate {
   // Pressing again shows the code taken the first time.
-  if ((c.status === 'redeemed' || c.status === 'verified') && c.serialCode) return 'show_code';
-  switch (effectiveStatus(c, now)) {
-    case 'pending': return 'not_yet';
-    case 'expired': return 'expired';
-    case 'void': return 'void';
-    default: return 'take_serial';
-  }
+  if (isIn(codeShownStatuses, c.status) && c.serialCode) return 'show_code';
+  return lookUp(redeemRefusalByStatus, effectiveStatus(c, now)) ?? 'take_serial';
 }
 
 /** Whether staff (or a POS) may verify a coupon at `at`, the time the POS says it verified. */
-export type VerifyGate = 'verify' | 'verification_disabled' | 'already_verified' | 'expired' | 'void' | 'not_redeemed';
+export type VerifyGate = 'verify' | 'verification_disabled' | 'not_redeemed'
+  | typeof verifyRefusalByStatus[keyof typeof verifyRefusalByStatus];
 
 export function verifyGate(
   c: { status: CouponStatus; expiresAt: Date | null; redeemedAt: Date | null }, verification: boolean, at: Date,
 ): VerifyGate {
   if (!verification) return 'verification_disabled';
-  if (c.status === 'verified') return 'already_verified';
   // The sweep may already have marked it expired; a redemption verified before its deadline still counts.
   const sweptInTime = c.status === 'expired' && c.redeemedAt !== null && c.expiresAt !== null && at < c.expiresAt;
-  const status = effectiveStatus({ status: sweptInTime ? 'redeemed' : c.status, expiresAt: c.expiresAt }, at);
-  if (status === 'expired') return 'expired';
-  if (status === 'void') return 'void';
-  return status === 'redeemed' ? 'verify' : 'not_redeemed';
+  const status = effectiveStatus({ status: sweptInTime ? verifiableStatus : c.status, expiresAt: c.expiresAt }, at);
+  if (status === verifiableStatus) return 'verify';
+  return lookUp(verifyRefusalByStatus, status) ?? 'not_redeemed';
 }

@@ -3,6 +3,8 @@ import {
   bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
+import { couponStatuses, expirableStatuses, statusListSql } from '../coupons/statuses.ts';
+
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 /** Key/value settings the service keeps for itself (e.g. the generated admin token's hash). */
@@ -122,7 +124,7 @@ export const coupons = pgTable('coupons', {
   conversationId: text('conversation_id'),
   /** Random page token; never a database id. */
   token: text('token').notNull(),
-  status: text('status', { enum: ['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired', 'void'] }).notNull(),
+  status: text('status', { enum: couponStatuses }).notNull(),
   deliveryStatus: text('delivery_status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
   deliveryError: text('delivery_error'),
   source: text('source', { enum: ['api', 'agent', 'flow'] }).notNull(),
@@ -144,7 +146,8 @@ export const coupons = pgTable('coupons', {
   index('coupons_campaign_idx').on(t.campaignId, t.issuedAt),
   index('coupons_contact_idx').on(t.contactId, t.issuedAt),
   index('coupons_serial_code_idx').on(t.serialCode),
-  index('coupons_expiry_idx').on(t.expiresAt).where(sql`status IN ('pending', 'sent', 'opened', 'redeemed')`),
+  // Built from the rule's own set: changing the set makes db:generate write the index's migration.
+  index('coupons_expiry_idx').on(t.expiresAt).where(sql.raw(`status IN (${statusListSql(expirableStatuses)})`)),
 ]);
 
 /** Per (campaign, contact) counters, so the per-contact limit is one SQL statement. */

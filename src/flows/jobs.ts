@@ -4,6 +4,7 @@ import type { ChannelName } from '../../adapters/types.ts';
 import { getConversation, type ContactRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
+import { isRemindableSql } from '../coupons/rules-sql.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import type { Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
@@ -141,7 +142,7 @@ export async function remindExpiring(ctx: AppContext): Promise<number> {
       const r = await tx.execute(sql`
         WITH due AS (
           SELECT c2.id FROM coupons c2 JOIN campaigns cm2 ON cm2.id = c2.campaign_id
-          WHERE c2.status IN ('sent', 'opened', 'redeemed') AND c2.reminded_at IS NULL AND cm2.remind_before_hours IS NOT NULL
+          WHERE ${isRemindableSql('c2')} AND c2.reminded_at IS NULL AND cm2.remind_before_hours IS NOT NULL
             AND c2.expires_at > ${now} AND c2.expires_at <= ${now}::timestamptz + make_interval(hours => cm2.remind_before_hours)
           ORDER BY c2.expires_at LIMIT ${REMIND_BATCH} FOR UPDATE OF c2 SKIP LOCKED)
         UPDATE coupons c SET reminded_at = ${now} FROM due, campaigns cm, contacts ct
