@@ -1,7 +1,7 @@
 import type { ChannelAdapter, ChannelName } from '../adapters/types.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
-import type { JobSender } from './jobs/runner.ts';
+import type { DeadLetterLister, JobSender } from './jobs/runner.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/logger.ts';
 
@@ -11,7 +11,8 @@ export interface AppContext {
   db: Db;
   log: Logger;
   clock: Clock;
-  jobs: JobSender;
+  /** Sends jobs (payloads checked against their schema) and lists the dead-letter queue. */
+  jobs: JobSender & DeadLetterLister;
   /** The enabled channels; a channel missing here is off. */
   channels: Partial<Record<ChannelName, ChannelAdapter>>;
   /** Wakes the delivery worker after outbox rows were committed (no-op when none runs). */

@@ -3,6 +3,7 @@ import { campaignRoutes } from './campaign-routes.ts';
 import { couponRoutes } from './coupon-routes.ts';
 import { flowsRoutes } from './flows-routes.ts';
 import { imageRoutes } from './image-routes.ts';
+import { jobsRoutes } from './jobs-routes.ts';
 import { serialsRoutes } from './serials-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { workbenchRoutes } from './workbench-routes.ts';
@@ -17,5 +18,6 @@ export const routes: RouteModule[] = [
   imageRoutes,
   workbenchRoutes,
   flowsRoutes,
+  jobsRoutes,
   pageRoutes,
 ];
