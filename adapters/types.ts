@@ -98,6 +98,6 @@ export interface ChannelAdapter {
   /** The platform's request body for a message (exposed for tests and the simulator). */
   render(message: OutboundMessage, to: Recipient): unknown;
   send(delivery: Delivery): Promise<DeliveryResult>;
-  /** The contact's display name from the platform's profile API, when it has one. */
-  fetchProfile?(userId: string): Promise<{ displayName: string } | null>;
+  /** The contact's display name (and language, BCP 47, when the platform says) from its profile API. */
+  fetchProfile?(userId: string): Promise<{ displayName: string; language?: string } | null>;
 }

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { locales } from './i18n/locales.ts';
+import { isTimeZone } from './lib/time-zone.ts';
 
 /** Every environment variable the service reads, parsed once at start-up. */
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -26,20 +28,13 @@ export const configSchema = z.object({
   INBOX_CALLBACK_URL: opt(url),
   FLOWS_DIR: z.preprocess(emptyToUndefined, z.string().default('./flows')),
   TZ_DEFAULT: z.preprocess(emptyToUndefined, z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Asia/Taipei')),
+  DEFAULT_LOCALE: z.preprocess(emptyToUndefined, z.enum(locales, { error: `must be one of ${locales.join(', ')}` }).default('en')),
   ACTIVE_CHAT_HOURS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of hours' }).positive('must be more than 0').default(24)),
   MY_COUPONS_KEYWORDS: z.preprocess(emptyToUndefined, z.string().default('my coupons,我的優惠券')),
   INBOUND_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export type Config = Omit<z.infer<typeof configSchema>, 'PUBLIC_BASE_URL' | 'MY_COUPONS_KEYWORDS'> & {
   PUBLIC_BASE_URL: string;

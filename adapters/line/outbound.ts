@@ -156,7 +156,8 @@ export async function sendLine(opts: LineSendOptions, delivery: Delivery): Promi
   return { outcome: 'failed', error };
 }
 
-export async function fetchLineProfile(opts: LineSendOptions, userId: string): Promise<{ displayName: string } | null> {
+/** The profile's `language` is the user's LINE language setting (absent when they did not allow it). */
+export async function fetchLineProfile(opts: LineSendOptions, userId: string): Promise<{ displayName: string; language?: string } | null> {
   try {
     const res = await fetch(`${opts.apiBaseUrl.replace(/\/+$/, '')}/v2/bot/profile/${encodeURIComponent(userId)}`, {
       headers: { Authorization: `Bearer ${opts.accessToken}` },
@@ -166,8 +167,10 @@ export async function fetchLineProfile(opts: LineSendOptions, userId: string): P
       await res.body?.cancel();
       return null;
     }
-    const json = (await res.json()) as { displayName?: unknown };
-    return typeof json.displayName === 'string' ? { displayName: json.displayName } : null;
+    const json = (await res.json()) as { displayName?: unknown; language?: unknown };
+    if (typeof json.displayName !== 'string') return null;
+    const language = typeof json.language === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(json.language) ? json.language : undefined;
+    return { displayName: json.displayName, ...(language ? { language } : {}) };
   } catch {
     return null;
   }

@@ -57,6 +57,8 @@ export interface LineStandinOptions {
   accessToken?: string;
   /** Display name the profile API returns for a user id. */
   displayName?: (userId: string) => string;
+  /** The profile's `language` for a user id (LINE's default answer: en). */
+  language?: (userId: string) => string;
 }
 
 export async function startLineStandin(opts: LineStandinOptions = {}): Promise<LineStandin> {
@@ -98,7 +100,7 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
       if (req.method === 'GET' && profile) {
         const userId = decodeURIComponent(profile[1]!);
         profileRequests.push(userId);
-        send(res, 200, { userId, displayName: opts.displayName?.(userId) ?? `User ${userId.slice(-4)}`, language: 'en' });
+        send(res, 200, { userId, displayName: opts.displayName?.(userId) ?? `User ${userId.slice(-4)}`, language: opts.language?.(userId) ?? 'en' });
         return;
       }
       const kind = path === '/v2/bot/message/reply' ? 'reply' : path === '/v2/bot/message/push' ? 'push' : 'other';

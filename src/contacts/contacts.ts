@@ -8,6 +8,8 @@ export interface ContactRow {
   channel: ChannelName;
   platformUserId: string;
   displayName: string | null;
+  /** BCP 47 language from the platform profile, an import or PATCH; null when unknown. */
+  language: string | null;
   meToken: string;
   tags: string[];
   attributes: Record<string, unknown>;
@@ -23,30 +25,38 @@ export interface ConversationRow {
   handoffAt: Date | null;
 }
 
-export const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName",
+export const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName", language,
   me_token AS "meToken", tags, attributes, unreachable_at AS "unreachableAt"`;
 
 /**
  * Finds or creates the contact for a platform user in one statement; refreshes last seen.
  * `profileFetchedAt` records a profile lookup; `unreachableAt` sets (a date) or clears (null)
- * the unfollow mark, and leaves it as it is when absent.
+ * the unfollow mark, and leaves it as it is when absent. A profile's `language` refreshes the
+ * contact's.
  */
 export async function ensureContact(
   tx: Tx, channel: ChannelName, platformUserId: string,
-  opts: { displayName?: string; at?: Date; profileFetchedAt?: Date; unreachableAt?: Date | null } = {},
+  opts: { displayName?: string; language?: string; at?: Date; profileFetchedAt?: Date; unreachableAt?: Date | null } = {},
 ): Promise<ContactRow> {
   const at = opts.at ?? new Date();
   const result = await tx.execute(sql`
-    INSERT INTO contacts (id, channel, platform_user_id, display_name, me_token, first_seen_at, last_seen_at, profile_fetched_at, unreachable_at)
-    VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${newToken()}, ${at}, ${at},
+    INSERT INTO contacts (id, channel, platform_user_id, display_name, language, me_token, first_seen_at, last_seen_at, profile_fetched_at, unreachable_at)
+    VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${opts.language ?? null}, ${newToken()}, ${at}, ${at},
       ${opts.profileFetchedAt ?? null}, ${opts.unreachableAt ?? null})
     ON CONFLICT (channel, platform_user_id) DO UPDATE SET
       last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
       display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
+      language = COALESCE(EXCLUDED.language, contacts.language),
       profile_fetched_at = COALESCE(EXCLUDED.profile_fetched_at, contacts.profile_fetched_at),
       unreachable_at = ${opts.unreachableAt === undefined ? sql`contacts.unreachable_at` : sql`EXCLUDED.unreachable_at`}
     RETURNING ${contactColumns}`);
   return result.rows[0] as unknown as ContactRow;
+}
+
+/** The contact's stored language (BCP 47 as given), or null. */
+export async function contactLanguage(tx: Tx, id: string): Promise<string | null> {
+  const result = await tx.execute(sql`SELECT language FROM contacts WHERE id = ${id}`);
+  return (result.rows[0] as { language: string | null } | undefined)?.language ?? null;
 }
 
 export async function getContact(tx: Tx, id: string): Promise<ContactRow | null> {

@@ -22,7 +22,7 @@ interface StoredEvent {
   attempts: number;
 }
 
-type Profile = { displayName: string } | null;
+type Profile = { displayName: string; language?: string } | null;
 type Outcome = 'done' | 'skipped' | 'failed' | 'set-aside';
 
 export interface InboundRound {
@@ -148,6 +148,7 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
       const contact = await ensureContact(tx, row.channel, event.userId, {
         at,
         ...(displayName ? { displayName } : {}),
+        ...(profile?.language ? { language: profile.language } : {}),
         ...(profile !== undefined ? { profileFetchedAt: now } : {}),
         ...(unreachableAt !== undefined ? { unreachableAt } : {}),
       });

@@ -3,8 +3,10 @@ import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
 import { campaigns } from '../db/schema.ts';
+import { locales, type Locale } from '../i18n/locales.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
+import { canonicalTimeZone, isTimeZone } from '../lib/time-zone.ts';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -56,6 +58,8 @@ const campaignFields = z.object({
   verification: z.boolean(),
   refusalText: z.string().trim().min(1).max(500, 'must be at most 500 characters').nullable(),
   remindBeforeHours: z.number().int('must be a whole number').min(1).max(720).nullable(),
+  locale: z.enum(locales, { error: `must be one of ${locales.join(', ')}` }),
+  timeZone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Asia/Taipei').transform(canonicalTimeZone),
 });
 
 const defaults = {
@@ -87,7 +91,7 @@ function crossFieldRules(c: CampaignFields, ctx: z.RefinementCtx): void {
 
 const createSchema = campaignFields.partial({
   slug: true, instructions: true, redeemBy: true, perContactLimit: true, barcode: true, colors: true,
-  visibility: true, verification: true, refusalText: true, remindBeforeHours: true,
+  visibility: true, verification: true, refusalText: true, remindBeforeHours: true, locale: true, timeZone: true,
 }).strict();
 const patchSchema = campaignFields.partial().strict();
 
@@ -121,10 +125,21 @@ function toColumns(c: CampaignFields) {
     verification: c.verification,
     refusalText: c.refusalText,
     remindBeforeHours: c.remindBeforeHours,
+    locale: c.locale,
+    timeZone: c.timeZone,
   };
 }
 
-function toFields(row: CampaignRow): CampaignFields {
+/** Where the campaign leaves language and zone unset, the service's defaults apply. */
+export function campaignLocale(ctx: AppContext, row: Pick<CampaignRow, 'locale'>): Locale {
+  return (locales as readonly string[]).includes(row.locale ?? '') ? row.locale as Locale : ctx.config.DEFAULT_LOCALE;
+}
+
+export function campaignTimeZone(ctx: AppContext, row: Pick<CampaignRow, 'timeZone'>): string {
+  return row.timeZone ?? ctx.config.TZ_DEFAULT;
+}
+
+function toFields(ctx: AppContext, row: CampaignRow): CampaignFields {
   const currency = row.rewardCurrency ?? undefined;
   const minSpend = row.minSpend ?? undefined;
   const extra = { ...(minSpend !== undefined ? { minSpend } : {}), ...(currency ? { currency } : {}) };
@@ -150,6 +165,8 @@ function toFields(row: CampaignRow): CampaignFields {
     verification: row.verification,
     refusalText: row.refusalText,
     remindBeforeHours: row.remindBeforeHours,
+    locale: campaignLocale(ctx, row),
+    timeZone: campaignTimeZone(ctx, row),
   };
 }
 
@@ -178,7 +195,7 @@ export async function createCampaign(ctx: AppContext, body: unknown): Promise<Ca
   const input = parseOrThrow(createSchema, body);
   const slug = input.slug ?? slugify(input.name);
   if (!slug) throw new AppError('validation_error', 'slug: is required when the name has no latin letters or digits', { fields: [{ field: 'slug', message: 'is required when the name has no latin letters or digits' }] });
-  const whole = validateWhole({ ...defaults, ...input, slug } as CampaignFields);
+  const whole = validateWhole({ ...defaults, locale: ctx.config.DEFAULT_LOCALE, timeZone: ctx.config.TZ_DEFAULT, ...input, slug } as CampaignFields);
   const now = ctx.clock();
   const [row] = await withFreeSlug(whole.slug, () =>
     ctx.db.insert(campaigns).values({ id: newId('cmp'), ...toColumns(whole), createdAt: now, updatedAt: now }).returning());
@@ -190,7 +207,7 @@ export async function updateCampaign(ctx: AppContext, id: string, body: unknown)
   const patch = parseOrThrow(patchSchema, body);
   return await ctx.db.transaction(async (tx) => {
     const current = await getCampaignForUpdate(tx, id);
-    const whole = validateWhole({ ...toFields(current), ...patch } as CampaignFields);
+    const whole = validateWhole({ ...toFields(ctx, current), ...patch } as CampaignFields);
     if (whole.barcode !== current.barcode && await hasPool(tx, id)) {
       throw new AppError('conflict', 'barcode: cannot change once serials are loaded (they were checked against the current format)');
     }
@@ -263,7 +280,7 @@ export function campaignImageUrl(ctx: AppContext, row: CampaignRow): string | nu
 
 /** The campaign as the API shows it (contract field names). */
 export function campaignToJson(ctx: AppContext, row: CampaignRow, stock?: Stock) {
-  const f = toFields(row);
+  const f = toFields(ctx, row);
   return {
     id: row.id,
     ...f,

@@ -1,12 +1,16 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import { isShownToCustomerSql } from './rules-sql.ts';
-import { describeReward, effectiveStatus, type CouponStatus, type RewardFields } from './rules.ts';
+import { effectiveStatus, type CouponStatus, type RewardFields } from './rules.ts';
 
 export interface ContactCoupon {
   token: string;
   campaignName: string;
-  rewardText: string;
+  reward: RewardFields;
+  /** The campaign's time zone. */
+  timeZone: string;
+  /** The campaign's locale, for a page that has nothing better to go by. */
+  campaignLocale: string | null;
   /** The status a reader sees now (past its deadline: expired). */
   status: CouponStatus;
   expiresAt: Date | null;
@@ -18,6 +22,8 @@ export interface ContactCoupon {
 export interface ContactCoupons {
   contactId: string;
   displayName: string | null;
+  /** The contact's language (platform profile, import or PATCH), as stored. */
+  language: string | null;
   coupons: ContactCoupon[];
 }
 
@@ -27,6 +33,9 @@ const MAX_COUPONS = 200;
 interface Row extends RewardFields {
   contactId: string;
   displayName: string | null;
+  language: string | null;
+  timeZone: string | null;
+  locale: string | null;
   token: string | null;
   status: CouponStatus | null;
   expiresAt: Date | null;
@@ -43,11 +52,12 @@ interface Row extends RewardFields {
  */
 export async function listContactCoupons(ctx: AppContext, meToken: string): Promise<ContactCoupons | null> {
   const r = await ctx.db.execute(sql`
-    SELECT ct.id AS "contactId", ct.display_name AS "displayName",
+    SELECT ct.id AS "contactId", ct.display_name AS "displayName", ct.language,
       c.token, c.status, c.expires_at AS "expiresAt", c.issued_at AS "issuedAt",
       c.redeemed_at AS "redeemedAt", c.verified_at AS "verifiedAt",
       cm.name AS "campaignName", cm.reward_type AS "rewardType", cm.reward_value AS "rewardValue",
-      cm.reward_currency AS "rewardCurrency", cm.reward_text AS "rewardText", cm.min_spend AS "minSpend"
+      cm.reward_currency AS "rewardCurrency", cm.reward_text AS "rewardText", cm.min_spend AS "minSpend",
+      cm.time_zone AS "timeZone", cm.locale
     FROM contacts ct
     LEFT JOIN LATERAL (
       SELECT * FROM coupons WHERE contact_id = ct.id AND ${isShownToCustomerSql()}
@@ -62,17 +72,20 @@ export async function listContactCoupons(ctx: AppContext, meToken: string): Prom
   return {
     contactId: rows[0]!.contactId,
     displayName: rows[0]!.displayName,
+    language: rows[0]!.language,
     coupons: rows.filter((row) => row.token !== null).map((row) => ({
       token: row.token!,
       campaignName: row.campaignName ?? '',
       // numeric columns arrive as strings from raw SQL
-      rewardText: describeReward({
+      reward: {
         rewardType: row.rewardType,
         rewardValue: row.rewardValue === null ? null : Number(row.rewardValue),
         rewardCurrency: row.rewardCurrency,
         rewardText: row.rewardText,
         minSpend: row.minSpend === null ? null : Number(row.minSpend),
-      }),
+      },
+      timeZone: row.timeZone ?? ctx.config.TZ_DEFAULT,
+      campaignLocale: row.locale,
       status: effectiveStatus({ status: row.status!, expiresAt: row.expiresAt }, now),
       expiresAt: row.expiresAt,
       issuedAt: row.issuedAt!,

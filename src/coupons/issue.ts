@@ -6,8 +6,11 @@ import type { Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
 import { refuse, type Refusal, type Result } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
-import { campaignImageUrl, findCampaign, findCampaignBySlug, type CampaignRow } from './campaigns.ts';
-import { deadlineAtSend, describeReward, formatDeadline, sendingState } from './rules.ts';
+import { describeRewardIn, formatDateTime } from '../i18n/format.ts';
+import { chooseLocale } from '../i18n/locales.ts';
+import { messages } from '../i18n/messages.ts';
+import { campaignImageUrl, campaignTimeZone, findCampaign, findCampaignBySlug, type CampaignRow } from './campaigns.ts';
+import { deadlineAtSend, sendingState } from './rules.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
 
 export type IssueRefusalCode =
@@ -96,7 +99,7 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
     contactId: req.contact.id,
     conversationId: req.conversation.id,
     couponId: coupon.id,
-    message: { type: 'coupon', card: couponCard(ctx, campaign, coupon), ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}) },
+    message: { type: 'coupon', card: couponCard(ctx, campaign, coupon, req.contact), ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}) },
     replyToken: req.replyToken ?? null,
     replyTokenExpiresAt: req.replyTokenExpiresAt ?? null,
   });
@@ -107,10 +110,14 @@ export function couponPageUrl(ctx: AppContext, token: string): string {
   return `${ctx.config.PUBLIC_BASE_URL}/c/${token}`;
 }
 
-/** The card every channel renders in its own way. */
-function couponCard(ctx: AppContext, campaign: CampaignRow, coupon: Pick<CouponRow, 'id' | 'token' | 'expiresAt'>): CouponCard {
-  const reward = describeReward(campaign);
-  const deadline = coupon.expiresAt ? `Use by ${formatDeadline(coupon.expiresAt, ctx.config.TZ_DEFAULT)}` : undefined;
+/** The card every channel renders in its own way, in the contact's language (else the campaign's). */
+export function couponCard(
+  ctx: AppContext, campaign: CampaignRow, coupon: Pick<CouponRow, 'id' | 'token' | 'expiresAt'>, contact: Pick<ContactRow, 'language'>,
+): CouponCard {
+  const locale = chooseLocale({ contact: contact.language, campaign: campaign.locale, fallback: ctx.config.DEFAULT_LOCALE });
+  const m = messages(locale);
+  const reward = describeRewardIn(locale, campaign);
+  const deadline = coupon.expiresAt ? m.useBy({ date: formatDateTime(locale, coupon.expiresAt, campaignTimeZone(ctx, campaign)) }) : undefined;
   const imageUrl = campaignImageUrl(ctx, campaign);
   return {
     couponId: coupon.id,
@@ -120,8 +127,8 @@ function couponCard(ctx: AppContext, campaign: CampaignRow, coupon: Pick<CouponR
     pageUrl: couponPageUrl(ctx, coupon.token),
     ...(imageUrl ? { imageUrl } : {}),
     colors: { background: campaign.colorBackground, button: campaign.colorButton, buttonText: campaign.colorButtonText },
-    buttonLabel: 'Open coupon',
-    altText: `Coupon: ${campaign.name} - ${reward}${deadline ? ` (${deadline})` : ''}`.slice(0, 400),
+    buttonLabel: m.cardButton,
+    altText: m.cardAltText({ name: campaign.name, reward, deadline: deadline ?? null }),
   };
 }
 

@@ -43,6 +43,10 @@ export const campaigns = pgTable('campaigns', {
   remindBeforeHours: integer('remind_before_hours'),
   imageFile: text('image_file'),
   imageType: text('image_type'),
+  /** Language of customer texts when neither the contact nor the browser says (null: DEFAULT_LOCALE). */
+  locale: text('locale'),
+  /** IANA zone every date shown to customers is written in (null: TZ_DEFAULT). */
+  timeZone: text('time_zone'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('campaigns_slug_key').on(t.slug)]);
@@ -88,6 +92,8 @@ export const contacts = pgTable('contacts', {
   channel: text('channel').notNull(),
   platformUserId: text('platform_user_id').notNull(),
   displayName: text('display_name'),
+  /** BCP 47 language from the platform profile (LINE `language`), an import or PATCH. */
+  language: text('language'),
   /** Token of the contact's "my coupons" page. */
   meToken: text('me_token').notNull(),
   tags: text('tags').array().notNull().default(sql`'{}'::text[]`),

@@ -23,11 +23,14 @@ export interface EventCoupon {
   /** The campaign's slug and name. */
   slug: string;
   name: string;
+  /** The campaign's zone and locale (null: the service defaults). */
+  timeZone?: string | null;
+  campaignLocale?: string | null;
 }
 
 /** The columns of an EventCoupon, from `coupons c JOIN campaigns cm`. */
 export const eventCouponColumns = sql`c.id, c.token, c.contact_id AS "contactId", c.conversation_id AS "conversationId",
-  c.expires_at AS "expiresAt", cm.slug, cm.name`;
+  c.expires_at AS "expiresAt", cm.slug, cm.name, cm.time_zone AS "timeZone", cm.locale AS "campaignLocale"`;
 
 /** started: a flow runs; none: no flow for it; dropped: another flow was running; skipped: an agent has the chat. */
 export type CouponEventOutcome = 'started' | 'none' | 'dropped' | 'skipped' | 'duplicate' | 'deferred';
@@ -76,7 +79,7 @@ export async function runCouponEvent(
   }
   const state = { vars: {}, coupon: {
     name: coupon.name, pageUrl: couponPageUrl(ctx, coupon.token),
-    deadline: coupon.expiresAt ? formatDeadline(coupon.expiresAt, ctx.config.TZ_DEFAULT) : '',
+    deadline: coupon.expiresAt ? formatDeadline(coupon.expiresAt, coupon.timeZone ?? ctx.config.TZ_DEFAULT) : '',
   } };
   await startRun(session, flow, { triggerKey, state });
   await session.flush();

@@ -2,6 +2,8 @@ import type { ChannelEvent } from '../../adapters/types.ts';
 import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
+import { chooseLocale } from '../i18n/locales.ts';
+import { messages } from '../i18n/messages.ts';
 import { normaliseText } from './normalise.ts';
 import { flowRegistry } from './registry.ts';
 import { continueRun, endStale, interruptRun, isStale, lockContactRun, recordDropped, RunSession, startRun } from './runner.ts';
@@ -90,5 +92,6 @@ export async function dispatchEvent(
 }
 
 async function answerMyCoupons(ctx: AppContext, session: RunSession): Promise<void> {
-  await session.send({ type: 'text', text: `Your coupons: ${myCouponsUrl(ctx, session.contact)}` });
+  const locale = chooseLocale({ contact: session.contact.language, fallback: ctx.config.DEFAULT_LOCALE });
+  await session.send({ type: 'text', text: messages(locale).myCouponsReply({ url: myCouponsUrl(ctx, session.contact) }) });
 }

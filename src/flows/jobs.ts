@@ -5,7 +5,9 @@ import { getConversation, type ContactRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
 import { isRemindableSql } from '../coupons/rules-sql.ts';
-import { formatDeadline } from '../coupons/rules.ts';
+import { formatDateTime } from '../i18n/format.ts';
+import { chooseLocale } from '../i18n/locales.ts';
+import { messages } from '../i18n/messages.ts';
 import type { Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
 import { defineJob, itemJobPolicy, minuteSweepPolicy } from '../jobs/define.ts';
@@ -92,13 +94,16 @@ export const flowsResumeDueJob = defineJob({
   },
 });
 
-/** A coupon to remind of, with its contact's channel (the default reminder needs no contact lookup). */
-type CouponInfo = EventCoupon & { channel: ChannelName };
+/** A coupon to remind of, with its contact's channel and language (the default reminder needs no contact lookup). */
+type CouponInfo = EventCoupon & { channel: ChannelName; contactLanguage: string | null };
 
-/** The default reminder, when no `coupon: {event: expiring}` flow speaks for the campaign. */
-export function reminderText(ctx: AppContext, c: Pick<CouponInfo, 'name' | 'token' | 'expiresAt'>): string {
-  const deadline = c.expiresAt ? formatDeadline(c.expiresAt, ctx.config.TZ_DEFAULT) : 'soon';
-  return `Your coupon "${c.name}" expires on ${deadline}. ${couponPageUrl(ctx, c.token)}`;
+/** The default reminder, when no `coupon: {event: expiring}` flow speaks for the campaign: in the contact's language. */
+export function reminderText(
+  ctx: AppContext, c: Pick<CouponInfo, 'name' | 'token' | 'expiresAt' | 'timeZone' | 'campaignLocale'> & { contactLanguage?: string | null },
+): string {
+  const locale = chooseLocale({ contact: c.contactLanguage, campaign: c.campaignLocale, fallback: ctx.config.DEFAULT_LOCALE });
+  const date = c.expiresAt ? formatDateTime(locale, c.expiresAt, c.timeZone ?? ctx.config.TZ_DEFAULT) : null;
+  return messages(locale).reminder({ name: c.name, date, url: couponPageUrl(ctx, c.token) });
 }
 
 async function sendReminder(ctx: AppContext, tx: Tx, c: CouponInfo): Promise<void> {
@@ -116,7 +121,7 @@ export const flowsCouponEventJob = defineJob({
   ...itemJobPolicy,
   handler: async (p, ctx) => {
     await ctx.db.transaction(async (tx) => {
-      const r = await tx.execute(sql`SELECT ${eventCouponColumns}, ct.channel FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id
+      const r = await tx.execute(sql`SELECT ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage" FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id
         JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ${p.couponId}`);
       const c = r.rows[0] as unknown as CouponInfo | undefined;
       if (!c) return;
@@ -147,7 +152,7 @@ export async function remindExpiring(ctx: AppContext): Promise<number> {
           ORDER BY c2.expires_at LIMIT ${REMIND_BATCH} FOR UPDATE OF c2 SKIP LOCKED)
         UPDATE coupons c SET reminded_at = ${now} FROM due, campaigns cm, contacts ct
         WHERE c.id = due.id AND cm.id = c.campaign_id AND ct.id = c.contact_id
-        RETURNING ${eventCouponColumns}, ct.channel`);
+        RETURNING ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage"`);
       const rows = (r.rows as unknown as CouponInfo[]).sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
       for (const c of rows) {
         const outcome = await runCouponEvent(ctx, tx, 'expiring', c, { defer: true, fallbackReminder: true });

@@ -2,11 +2,12 @@ import { sql } from 'drizzle-orm';
 import type { OutboundMessage } from '../../adapters/types.ts';
 import { contactColumns, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
-import { findCampaignBySlug } from '../coupons/campaigns.ts';
+import { campaignTimeZone, findCampaignBySlug } from '../coupons/campaigns.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import type { Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
+import { chooseLocale } from '../i18n/locales.ts';
 import { newId } from '../lib/ids.ts';
 import { flowsResumeJob } from './jobs.ts';
 import { branchPath, nextPath, stepAt } from './paths.ts';
@@ -121,7 +122,8 @@ export class RunSession {
       now: this.now,
       timeZone: this.ctx.config.TZ_DEFAULT,
       channel: this.contact.channel,
-      contact: { displayName: this.contact.displayName, tags: this.contact.tags, attributes: this.contact.attributes },
+      locale: chooseLocale({ contact: this.contact.language, fallback: this.ctx.config.DEFAULT_LOCALE }),
+      contact: { displayName: this.contact.displayName, language: this.contact.language, tags: this.contact.tags, attributes: this.contact.attributes },
     };
   }
 
@@ -149,7 +151,8 @@ export class RunSession {
     });
     if (!result.ok) {
       const campaign = result.code === 'not_found' ? null : await findCampaignBySlug(this.tx, slug);
-      return { ok: false, code: result.code, message: result.message, refusalText: campaign?.refusalText ?? null };
+      const locale = chooseLocale({ contact: this.contact.language, campaign: campaign?.locale, fallback: this.ctx.config.DEFAULT_LOCALE });
+      return { ok: false, code: result.code, message: result.message, refusalText: campaign?.refusalText ?? null, locale };
     }
     this.takeReply();
     this.wroteOutbox = true;
@@ -157,7 +160,7 @@ export class RunSession {
       ok: true,
       name: result.campaign.name,
       pageUrl: couponPageUrl(this.ctx, result.coupon.token),
-      deadline: result.coupon.expiresAt ? formatDeadline(result.coupon.expiresAt, this.ctx.config.TZ_DEFAULT) : '',
+      deadline: result.coupon.expiresAt ? formatDeadline(result.coupon.expiresAt, campaignTimeZone(this.ctx, result.campaign)) : '',
     };
   }
 

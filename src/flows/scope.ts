@@ -1,4 +1,6 @@
 import type { ChannelName } from '../../adapters/types.ts';
+import type { Locale } from '../i18n/locales.ts';
+import { matchLocale } from '../i18n/locales.ts';
 import type { Value } from './expression.ts';
 
 /** What a step can see of the world; steps are pure functions of this, their state and input. */
@@ -6,7 +8,9 @@ export interface StepEnv {
   now: Date;
   timeZone: string;
   channel: ChannelName;
-  contact: { displayName: string | null; tags: string[]; attributes: Record<string, unknown> };
+  /** The language of our own texts to this contact (its language, else DEFAULT_LOCALE). */
+  locale: Locale;
+  contact: { displayName: string | null; language: string | null; tags: string[]; attributes: Record<string, unknown> };
 }
 
 /** A run's own state, stored as jsonb on flow_runs. */
@@ -41,7 +45,8 @@ function clockParts(now: Date, timeZone: string): Record<string, number> {
 
 /**
  * Resolves a name used in `if:` or `{{…}}`: `tags`/`contact.tags`, `contact.displayName`,
- * `channel`, `now.year|month|day|hour|weekday` (in TZ_DEFAULT), `coupon.name|pageUrl|deadline`,
+ * `contact.language` (`en`, `ja`, `zh-TW` or `th` when the contact's language is one of ours, else
+ * its tag as stored, "" when unknown), `channel`, `now.year|month|day|hour|weekday` (in TZ_DEFAULT), `coupon.name|pageUrl|deadline`,
  * `contact.<saved>`, or a saved name (run value first, then the contact's attribute). Unknown: null.
  */
 export function resolveName(name: string, env: StepEnv, state: RunState): Value {
@@ -49,6 +54,7 @@ export function resolveName(name: string, env: StepEnv, state: RunState): Value 
     case 'tags':
     case 'contact.tags': return [...env.contact.tags];
     case 'contact.displayName': return env.contact.displayName ?? '';
+    case 'contact.language': return matchLocale(env.contact.language) ?? env.contact.language ?? '';
     case 'channel':
     case 'contact.channel': return env.channel;
   }

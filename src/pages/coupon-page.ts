@@ -1,18 +1,11 @@
 import type { CampaignRow } from '../coupons/campaigns.ts';
 import type { CouponRow } from '../coupons/coupon-row.ts';
-import { describeReward, formatDeadline, type CouponStatus } from '../coupons/rules.ts';
-import { html, jsonForScript, renderPage, trusted, type SafeHtml } from './html.ts';
+import type { CouponStatus } from '../coupons/rules.ts';
+import { describeDuration, describeRewardIn, formatDateTime } from '../i18n/format.ts';
+import type { Locale } from '../i18n/locales.ts';
+import { messages, type Messages } from '../i18n/messages.ts';
+import { html, htmlMessage, jsonForScript, renderPage, trusted, type SafeHtml } from './html.ts';
 import { richText } from './rich-text.ts';
-
-export const statusLabel: Record<CouponStatus, string> = {
-  pending: 'On its way',
-  sent: 'Ready to use',
-  opened: 'Ready to use',
-  redeemed: 'Redeemed',
-  verified: 'Used',
-  expired: 'Expired',
-  void: 'Withdrawn',
-};
 
 export interface Notice {
   kind: 'ok' | 'warn';
@@ -20,22 +13,28 @@ export interface Notice {
   message: string;
 }
 
-/** What a person reads when an action is refused: a title for each refusal code. */
-const refusalTitles: Record<string, string> = {
-  sold_out: 'Sold out',
-  limit_reached: 'Limit reached',
-  expired: 'This coupon has expired',
-  not_yet: 'Not ready yet',
-  void: 'This coupon was withdrawn',
-  already_verified: 'Already verified',
-  not_redeemed: 'Not redeemed yet',
-  verification_disabled: 'No verification needed',
-  not_found: 'Coupon not found',
-};
+export type RefusalCode = 'sold_out' | 'limit_reached' | 'expired' | 'not_yet' | 'void' | 'already_verified' | 'not_redeemed'
+  | 'verification_disabled' | 'not_found';
 
-export function refusalNotice(code: string, message: string): Notice {
-  const text = message.charAt(0).toUpperCase() + message.slice(1);
-  return { kind: 'warn', title: refusalTitles[code] ?? 'Sorry', message: text.endsWith('.') ? text : `${text}.` };
+/** What a customer (or staff) reads when an action is refused, in their language. */
+export function refusalNotice(
+  m: Messages, code: string, facts: { campaignName: string; limit: number; verifiedAt: string | null },
+): Notice {
+  const r = (() => {
+    switch (code as RefusalCode) {
+      case 'sold_out': return m.soldOut({ name: facts.campaignName });
+      case 'limit_reached': return m.limitReached({ limit: facts.limit });
+      case 'expired': return m.expired;
+      case 'not_yet': return m.notYet;
+      case 'void': return m.withdrawn;
+      case 'already_verified': return m.alreadyVerified({ date: facts.verifiedAt });
+      case 'not_redeemed': return m.notRedeemed;
+      case 'verification_disabled': return m.verificationDisabled({ name: facts.campaignName });
+      case 'not_found': return m.couponNotFound;
+      default: return m.otherRefusal;
+    }
+  })();
+  return { kind: 'warn', title: r.title, message: r.text };
 }
 
 export interface CouponPageView {
@@ -45,6 +44,8 @@ export interface CouponPageView {
   /** Effective status (past its deadline: expired). */
   status: CouponStatus;
   imageUrl: string | null;
+  locale: Locale;
+  /** The campaign's time zone: every date on the page is shown in it. */
   timeZone: string;
   /** The inline barcode SVG, when the code is shown and could be drawn. */
   barcode: SafeHtml | null;
@@ -53,15 +54,15 @@ export interface CouponPageView {
   hideRedeem?: boolean;
 }
 
-function duration(minutes: number, unit: 'days' | 'hours'): string {
-  const n = unit === 'days' ? minutes / 1440 : minutes / 60;
-  return `${n} ${unit === 'days' ? (n === 1 ? 'day' : 'days') : (n === 1 ? 'hour' : 'hours')}`;
-}
-
 function noticeBlock(n: Notice | undefined): SafeHtml {
   if (!n) return html``;
   return html`<section class="notice${n.kind === 'ok' ? ' notice-ok' : ''}" role="status" data-notice="${n.kind}">
 <h2>${n.title}</h2><p>${n.message}</p></section>`;
+}
+
+/** A date inside a sentence, kept machine-readable. */
+function timeTag(d: Date, text: string, field?: string): SafeHtml {
+  return html`<time${field ? html` data-field="${field}"` : ''} datetime="${d.toISOString()}">${text}</time>`;
 }
 
 /** A form marked data-once shows its busy label and cannot be sent twice. */
@@ -70,7 +71,10 @@ const onceForms = trusted(`document.querySelectorAll('form[data-once]').forEach(
 const showsCode = (s: CouponStatus) => s === 'redeemed' || s === 'verified';
 
 export function couponPage(v: CouponPageView, nonce: string): string {
-  const { campaign, coupon, status, timeZone: tz } = v;
+  const { campaign, coupon, status, timeZone: tz, locale } = v;
+  const m = messages(locale);
+  const date = (d: Date) => formatDateTime(locale, d, tz);
+  const reward = describeRewardIn(locale, campaign);
   const base = `/c/${encodeURIComponent(v.token)}`;
   const code = showsCode(status) ? coupon.serialCode : null;
   const canRedeem = (status === 'sent' || status === 'opened') && !v.hideRedeem;
@@ -79,12 +83,12 @@ export function couponPage(v: CouponPageView, nonce: string): string {
 
   const deadline: SafeHtml[] = [];
   if (campaign.expiryMode === 'fromRedeem' && notRedeemedYet) {
-    deadline.push(html`<li>Valid for ${duration(campaign.expiryMinutes, campaign.expiryUnit)} after you redeem</li>`);
-    if (coupon.expiresAt) deadline.push(html`<li>Redeem by <time datetime="${coupon.expiresAt.toISOString()}">${formatDeadline(coupon.expiresAt, tz)}</time></li>`);
+    deadline.push(html`<li>${m.validAfterRedeem({ duration: describeDuration(locale, campaign.expiryMinutes, campaign.expiryUnit) })}</li>`);
+    if (coupon.expiresAt) deadline.push(html`<li>${htmlMessage(m.redeemBy, { date: timeTag(coupon.expiresAt, date(coupon.expiresAt)) })}</li>`);
   } else if (coupon.expiresAt) {
-    deadline.push(html`<li>Use by <time data-field="deadline" datetime="${coupon.expiresAt.toISOString()}">${formatDeadline(coupon.expiresAt, tz)}</time></li>`);
+    deadline.push(html`<li>${htmlMessage(m.useBy, { date: timeTag(coupon.expiresAt, date(coupon.expiresAt), 'deadline') })}</li>`);
   } else {
-    deadline.push(html`<li>No deadline</li>`);
+    deadline.push(html`<li>${m.noDeadline}</li>`);
   }
 
   const body = html`<main>
@@ -93,28 +97,28 @@ ${noticeBlock(v.notice)}
 ${v.imageUrl ? html`<img class="hero" src="${v.imageUrl}" alt="" width="640" height="640">` : ''}
 <div class="card-body">
 <h1>${campaign.name}</h1>
-<p class="reward" data-field="reward">${describeReward(campaign)}</p>
+<p class="reward" data-field="reward">${reward}</p>
 <ul class="meta">
-<li>Status: <span class="status status-${status}" data-field="status" data-status="${status}">${statusLabel[status]}</span></li>
+<li><span class="status status-${status}" data-field="status" data-status="${status}">${m.status[status]}</span></li>
 ${deadline}
-${coupon.redeemedAt && showsCode(status) ? html`<li>Redeemed ${formatDeadline(coupon.redeemedAt, tz)}</li>` : ''}
-${coupon.verifiedAt && status === 'verified' ? html`<li data-field="verified-at">Verified at ${formatDeadline(coupon.verifiedAt, tz)}</li>` : ''}
+${coupon.redeemedAt && showsCode(status) ? html`<li>${htmlMessage(m.redeemedAt, { date: timeTag(coupon.redeemedAt, date(coupon.redeemedAt)) })}</li>` : ''}
+${coupon.verifiedAt && status === 'verified' ? html`<li data-field="verified-at">${htmlMessage(m.verifiedAt, { date: timeTag(coupon.verifiedAt, date(coupon.verifiedAt)) })}</li>` : ''}
 </ul>
 ${code ? html`<div class="code-box">
-<p class="muted">Your code</p>
+<p class="muted">${m.yourCode}</p>
 <div class="code" id="code" data-field="code">${code}</div>
-${v.barcode ? html`<div class="barcode" id="barcode" role="img" aria-label="Barcode of ${code}">${v.barcode}</div>` : ''}
-<p class="muted">${status === 'verified' ? 'This coupon has been used.' : 'Show this code to the staff.'}</p>
+${v.barcode ? html`<div class="barcode" id="barcode" role="img" aria-label="${m.barcodeOf({ code })}">${v.barcode}</div>` : ''}
+<p class="muted">${status === 'verified' ? m.couponUsed : m.showCodeToStaff}</p>
 </div>` : ''}
 ${canRedeem ? html`<form method="post" action="${base}/redeem" data-once>
-<button class="btn" type="submit" id="redeem" data-busy="Redeeming…">Redeem</button>
-<p class="muted">Press Redeem at the till: your code will be shown.</p>
+<button class="btn" type="submit" id="redeem" data-busy="${m.redeemBusy}">${m.redeemButton}</button>
+<p class="muted">${m.redeemHint}</p>
 </form>` : ''}
-${status === 'pending' ? html`<p class="muted">This coupon is still on its way to your chat. Try again in a moment.</p>` : ''}
-${canVerify ? html`<a class="btn btn-secondary" id="verify" href="${base}/verify">Staff: verify</a>` : ''}
+${status === 'pending' ? html`<p class="muted">${m.pendingHint}</p>` : ''}
+${canVerify ? html`<a class="btn btn-secondary" id="verify" href="${base}/verify">${m.staffVerifyLink}</a>` : ''}
 </div>
 </article>
-${campaign.instructions.trim() ? html`<section class="card"><div class="card-body instructions"><h2>How to use</h2>${richText(campaign.instructions)}</div></section>` : ''}
+${campaign.instructions.trim() ? html`<section class="card"><div class="card-body instructions"><h2>${m.howToUse}</h2>${richText(campaign.instructions)}</div></section>` : ''}
 </main>`;
 
   // Opens are recorded by the script: link-preview crawlers do not run it.
@@ -125,7 +129,9 @@ if(${jsonForScript(recordOpen)}){try{fetch(openUrl,{method:'POST',keepalive:true
 ${onceForms}
 })();`;
   return renderPage({
-    title: `${campaign.name} – ${describeReward(campaign)}`,
+    title: m.pageTitle({ name: campaign.name, reward }),
+    lang: locale,
+    languageSwitch: m.languageLabel,
     nonce,
     body,
     theme: { background: campaign.colorBackground, button: campaign.colorButton, buttonText: campaign.colorButtonText },
@@ -134,37 +140,41 @@ ${onceForms}
 }
 
 export function verifyConfirmPage(v: Omit<CouponPageView, 'notice' | 'hideRedeem'>, nonce: string): string {
+  const m = messages(v.locale);
   const base = `/c/${encodeURIComponent(v.token)}`;
   const body = html`<main>
 <article class="card"><div class="card-body">
-<h1>Confirm verification?</h1>
-<p>${v.campaign.name} – ${describeReward(v.campaign)}</p>
-${v.coupon.serialCode ? html`<p>Code: <span class="code" data-field="code">${v.coupon.serialCode}</span></p>` : ''}
-<p class="muted">Staff only. Once verified, the coupon is used and cannot be verified again.</p>
+<h1>${m.verifyTitle}</h1>
+<p>${m.pageTitle({ name: v.campaign.name, reward: describeRewardIn(v.locale, v.campaign) })}</p>
+${v.coupon.serialCode ? html`<p>${htmlMessage(m.codeLine, { code: html`<span class="code" data-field="code">${v.coupon.serialCode}</span>` })}</p>` : ''}
+<p class="muted">${m.verifyStaffOnly}</p>
 <form method="post" action="${base}/verify" data-once>
 <input type="hidden" name="confirm" value="yes">
 <div class="actions">
-<a class="btn btn-secondary" id="cancel" href="${base}">Cancel</a>
-<button class="btn" type="submit" id="confirm" data-busy="Verifying…">Confirm</button>
+<a class="btn btn-secondary" id="cancel" href="${base}">${m.cancel}</a>
+<button class="btn" type="submit" id="confirm" data-busy="${m.verifyBusy}">${m.confirm}</button>
 </div>
 </form>
 </div></article>
 </main>`;
-  const script = onceForms;
   return renderPage({
-    title: 'Confirm verification?',
+    title: m.verifyTitle,
+    lang: v.locale,
+    languageSwitch: m.languageLabel,
     nonce,
     body,
     theme: { background: v.campaign.colorBackground, button: v.campaign.colorButton, buttonText: v.campaign.colorButtonText },
-    script,
+    script: onceForms,
   });
 }
 
 /** A friendly page for unknown links and other dead ends. */
-export function messagePage(title: string, message: string, nonce: string): string {
+export function messagePage(locale: Locale, text: { title: string; text: string }, nonce: string): string {
   return renderPage({
-    title,
+    title: text.title,
+    lang: locale,
+    languageSwitch: messages(locale).languageLabel,
     nonce,
-    body: html`<main><article class="card"><div class="card-body"><h1>${title}</h1><p>${message}</p></div></article></main>`,
+    body: html`<main><article class="card"><div class="card-body"><h1>${text.title}</h1><p>${text.text}</p></div></article></main>`,
   });
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Response } from 'express';
+import { localeNames, locales, type Locale } from '../i18n/locales.ts';
 
 /** Markup that is already safe: built by `html`, or trusted output of our own renderers. */
 export class SafeHtml {
@@ -32,6 +33,18 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   let out = strings[0]!;
   for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
   return new SafeHtml(out);
+}
+
+/**
+ * A catalogue message with markup in its variables (a <time>, a highlighted code): the
+ * message is called with placeholders, its text escaped, then the placeholders replaced by
+ * the variables' markup. The sentence stays whole in the catalogue.
+ */
+export function htmlMessage<P extends Record<string, string>>(message: (p: P) => string, vars: { [K in keyof P]: SafeHtml | string }): SafeHtml {
+  const keys = Object.keys(vars);
+  const placeholders = Object.fromEntries(keys.map((k, i) => [k, `\uE000${i}\uE001`])) as P;
+  const text = escapeHtml(message(placeholders));
+  return new SafeHtml(text.replace(/\uE000(\d+)\uE001/g, (_m, i: string) => render(vars[keys[Number(i)]!]!)));
 }
 
 /** Marks trusted markup (our own SVG renderers) as safe. Never pass user input. */
@@ -73,7 +86,14 @@ function textOn(background: string): string {
 const baseCss = `
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans TC",sans-serif;background:var(--bg);color:var(--fg)}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;background:var(--bg);color:var(--fg);overflow-wrap:anywhere;line-break:strict}
+body:lang(ja){font-family:system-ui,-apple-system,"Hiragino Sans","Hiragino Kaku Gothic ProN","Yu Gothic UI","Meiryo","Noto Sans CJK JP","Noto Sans JP",sans-serif}
+body:lang(zh-TW){font-family:system-ui,-apple-system,"PingFang TC","Microsoft JhengHei","Noto Sans CJK TC","Noto Sans TC",sans-serif}
+body:lang(th){font-family:system-ui,-apple-system,"Thonburi","Leelawadee UI","Noto Sans Thai","Noto Sans Thai UI","Sarabun","Loma",sans-serif;line-height:1.7}
+img,svg{max-width:100%}
+.langs{max-width:480px;margin:0 auto;padding:10px 16px 0;display:flex;flex-wrap:wrap;justify-content:flex-end;gap:4px 12px;font-size:.85rem}
+.langs a{color:var(--fg);opacity:.8;text-decoration:none;padding:4px 2px}
+.langs a[aria-current]{opacity:1;font-weight:700;text-decoration:underline}
 main{max-width:480px;margin:0 auto;padding:16px 16px 40px}
 .card{background:#fff;color:#1a1a1a;border-radius:16px;overflow:hidden;box-shadow:0 2px 12px rgba(0,0,0,.12);margin-bottom:16px}
 .card-body{padding:16px 20px 20px}
@@ -83,6 +103,7 @@ h2{font-size:1.05rem;margin:20px 0 6px}
 .reward{font-size:1.2rem;font-weight:700;margin:0 0 12px}
 .meta{margin:0;padding:0;list-style:none;font-size:.95rem;color:#444}
 .meta li{margin:2px 0}
+.deadline{margin-left:.5em}
 .status{display:inline-block;padding:2px 10px;border-radius:999px;font-size:.85rem;font-weight:600;background:#eef;color:#224}
 .status-redeemed,.status-verified{background:#e6f6ea;color:#125b2a}
 .status-expired,.status-void{background:#fde8e8;color:#8a1c1c}
@@ -111,6 +132,10 @@ a{color:#0b63c5}
 
 export interface PageOptions {
   title: string;
+  /** The page's language (`<html lang>`); English when absent. */
+  lang?: Locale;
+  /** With a label: links to the page in every language (`?lang=…`, remembered by a cookie). */
+  languageSwitch?: string;
   nonce: string;
   body: SafeHtml;
   theme?: Theme;
@@ -124,7 +149,7 @@ export function renderPage(p: PageOptions): string {
   const t = safeTheme(p.theme);
   const vars = `:root{--bg:${t.background};--fg:${textOn(t.background)};--btn:${t.button};--btn-text:${t.buttonText}}`;
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="${p.lang ?? 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
 <meta name="robots" content="noindex,nofollow">
 <meta name="referrer" content="no-referrer">
@@ -132,9 +157,14 @@ export function renderPage(p: PageOptions): string {
 <title>${p.title}</title>
 <style nonce="${p.nonce}">${trusted(vars + baseCss + (p.css ?? ''))}</style>
 </head><body>
+${p.languageSwitch ? languageSwitch(p.languageSwitch, p.lang ?? 'en') : ''}
 ${p.body}
 ${p.script ? html`<script nonce="${p.nonce}">${p.script}</script>` : ''}
 </body></html>`.value;
+}
+
+function languageSwitch(label: string, current: Locale): SafeHtml {
+  return html`<nav class="langs" id="langs" aria-label="${label}">${locales.map((l) => html`<a href="?lang=${encodeURIComponent(l)}" lang="${l}" hreflang="${l}" data-lang="${l}"${l === current ? html` aria-current="true"` : ''}>${localeNames[l]}</a>`)}</nav>`;
 }
 
 export function newNonce(): string {

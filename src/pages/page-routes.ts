@@ -2,12 +2,16 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { barcodeSvg } from '../coupons/barcode.ts';
-import { campaignImageUrl, getCampaign, type CampaignRow } from '../coupons/campaigns.ts';
+import { campaignImageUrl, campaignTimeZone, getCampaign, type CampaignRow } from '../coupons/campaigns.ts';
 import type { CouponRow } from '../coupons/coupon-row.ts';
 import { listContactCoupons } from '../coupons/contact-coupons.ts';
 import { findCouponByToken, recordOpen, redeemCoupon } from '../coupons/redeem.ts';
-import { effectiveStatus, formatDeadline, verifyGate } from '../coupons/rules.ts';
-import { verifyCoupon, verifyRefusal } from '../coupons/verify.ts';
+import { effectiveStatus, verifyGate } from '../coupons/rules.ts';
+import { verifyCoupon } from '../coupons/verify.ts';
+import { contactLanguage } from '../contacts/contacts.ts';
+import { formatDateTime } from '../i18n/format.ts';
+import { chooseLocale, isLocale, type Locale } from '../i18n/locales.ts';
+import { messages } from '../i18n/messages.ts';
 import type { RouteModule } from '../http/app.ts';
 import { callerError, sendError } from '../http/errors.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
@@ -41,14 +45,40 @@ function imageOrigins(ctx: AppContext): string[] {
   }
 }
 
-const notFoundTitle = 'Coupon not found';
-const notFoundText = 'This link does not lead to a coupon. Check that you opened the whole link from your chat.';
+/** The browser's own language choice, made with the switch on our pages. */
+export const LANGUAGE_COOKIE = 'cc_lang';
+const LANGUAGE_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
+
+function cookieValue(req: Request, name: string): string | null {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
 
 /** Customer pages (coupon page, redeem, staff verify, my coupons) and the agents' workbench page. */
 export const pageRoutes: RouteModule = ({ ctx }) => {
   const router = Router();
   const bodies = [express.urlencoded({ extended: false, limit: '2kb' }), express.json({ limit: '2kb' })];
   const images = imageOrigins(ctx);
+  const secureCookie = ctx.config.PUBLIC_BASE_URL.startsWith('https://');
+
+  /**
+   * The page's language: a choice made now with the switch (`?lang=`, remembered for this
+   * browser), the one made before (cookie), the contact's, the browser's, the campaign's, ours.
+   */
+  function pageLocale(req: Request, res: Response, facts: { contact?: string | null; campaign?: string | null } = {}): Locale {
+    const asked = req.method === 'GET' ? req.query.lang : undefined;
+    let cookie = cookieValue(req, LANGUAGE_COOKIE);
+    if (isLocale(asked)) {
+      cookie = asked;
+      res.append('Set-Cookie', `${LANGUAGE_COOKIE}=${asked}; Path=/; Max-Age=${LANGUAGE_COOKIE_MAX_AGE_S}; SameSite=Lax; HttpOnly${secureCookie ? '; Secure' : ''}`);
+    }
+    return chooseLocale({
+      cookie, contact: facts.contact, acceptLanguage: req.get('accept-language'), campaign: facts.campaign, fallback: ctx.config.DEFAULT_LOCALE,
+    });
+  }
 
   async function load(token: string): Promise<{ coupon: CouponRow; campaign: CampaignRow } | null> {
     if (!pageToken.safeParse(token).success) return null;
@@ -57,7 +87,20 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     return { coupon, campaign: await getCampaign(ctx.db, coupon.campaignId) };
   }
 
-  async function view(token: string, coupon: CouponRow, campaign: CampaignRow, extra: { notice?: Notice; hideRedeem?: boolean } = {}): Promise<CouponPageView> {
+  async function localeFor(req: Request, res: Response, coupon: CouponRow, campaign: CampaignRow): Promise<Locale> {
+    return pageLocale(req, res, { contact: await contactLanguage(ctx.db, coupon.contactId), campaign: campaign.locale });
+  }
+
+  /** The words of a refusal, with the facts they name. */
+  function refusal(locale: Locale, code: string, coupon: CouponRow, campaign: CampaignRow): Notice {
+    return refusalNotice(messages(locale), code, {
+      campaignName: campaign.name,
+      limit: campaign.perContactLimit,
+      verifiedAt: coupon.verifiedAt ? formatDateTime(locale, coupon.verifiedAt, campaignTimeZone(ctx, campaign)) : null,
+    });
+  }
+
+  async function view(token: string, locale: Locale, coupon: CouponRow, campaign: CampaignRow, extra: { notice?: Notice; hideRedeem?: boolean } = {}): Promise<CouponPageView> {
     const status = effectiveStatus(coupon, ctx.clock());
     let barcode: SafeHtml | null = null;
     if ((status === 'redeemed' || status === 'verified') && coupon.serialCode) {
@@ -68,16 +111,20 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
         ctx.log.warn({ err, campaignId: campaign.id }, 'barcode could not be drawn');
       }
     }
-    return { token, coupon, campaign, status, imageUrl: campaignImageUrl(ctx, campaign), timeZone: ctx.config.TZ_DEFAULT, barcode, ...extra };
+    return { token, coupon, campaign, status, imageUrl: campaignImageUrl(ctx, campaign), locale, timeZone: campaignTimeZone(ctx, campaign), barcode, ...extra };
   }
 
   const showCoupon = (res: Response, v: CouponPageView) => sendPage(res, 200, (nonce) => couponPage(v, nonce), { imgOrigins: images });
-  const showNotFound = (res: Response) => sendPage(res, 404, (nonce) => messagePage(notFoundTitle, notFoundText, nonce));
+  const showNotFound = (req: Request, res: Response) => {
+    const locale = pageLocale(req, res);
+    sendPage(res, 404, (nonce) => messagePage(locale, messages(locale).couponNotFound, nonce));
+  };
 
   router.get('/c/:token', async (req, res) => {
     const found = await load(req.params.token);
-    if (!found) return showNotFound(res);
-    showCoupon(res, await view(req.params.token, found.coupon, found.campaign));
+    if (!found) return showNotFound(req, res);
+    const locale = await localeFor(req, res, found.coupon, found.campaign);
+    showCoupon(res, await view(req.params.token, locale, found.coupon, found.campaign));
   });
 
   // The page's script calls this after load; crawlers run no scripts, and the few that do are dropped here.
@@ -94,7 +141,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     const token = req.params.token as string;
     if (!pageToken.safeParse(token).success) {
       if (json) return sendError(res.set('Cache-Control', 'no-store'), new AppError('not_found', 'this coupon does not exist'));
-      return showNotFound(res);
+      return showNotFound(req, res);
     }
     const result = await redeemCoupon(ctx, token);
     if (json) {
@@ -109,25 +156,24 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
         expiresAt: result.coupon.expiresAt?.toISOString() ?? null,
       });
     }
-    if (!result.coupon) return showNotFound(res);
+    if (!result.coupon) return showNotFound(req, res);
     const campaign = await getCampaign(ctx.db, result.coupon.campaignId);
-    if (result.ok) return showCoupon(res, await view(token, result.coupon, campaign));
+    const locale = await localeFor(req, res, result.coupon, campaign);
+    if (result.ok) return showCoupon(res, await view(token, locale, result.coupon, campaign));
     // A refusal is an answer for a person, not an error page: the coupon page with the reason.
-    showCoupon(res, await view(token, result.coupon, campaign, {
-      notice: refusalNotice(result.code, result.message),
+    showCoupon(res, await view(token, locale, result.coupon, campaign, {
+      notice: refusal(locale, result.code, result.coupon, campaign),
       hideRedeem: result.code === 'sold_out' || result.code === 'limit_reached',
     }));
   });
 
   router.get('/c/:token/verify', async (req, res) => {
     const found = await load(req.params.token);
-    if (!found) return showNotFound(res);
-    const v = await view(req.params.token, found.coupon, found.campaign);
+    if (!found) return showNotFound(req, res);
+    const locale = await localeFor(req, res, found.coupon, found.campaign);
+    const v = await view(req.params.token, locale, found.coupon, found.campaign);
     const gate = verifyGate(found.coupon, found.campaign.verification, ctx.clock());
-    if (gate !== 'verify') {
-      const refusal = verifyRefusal(gate, found.campaign, found.coupon, ctx.config.TZ_DEFAULT);
-      return showCoupon(res, { ...v, notice: refusalNotice(refusal.code, refusal.message) });
-    }
+    if (gate !== 'verify') return showCoupon(res, { ...v, notice: refusal(locale, gate, found.coupon, found.campaign) });
     sendPage(res, 200, (nonce) => verifyConfirmPage(v, nonce), { imgOrigins: images });
   });
 
@@ -138,28 +184,38 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     const found = await load(token);
     if (!found) {
       if (json) return sendError(res, new AppError('not_found', 'this coupon does not exist'));
-      return showNotFound(res);
+      return showNotFound(req, res);
     }
+    const locale = json ? ctx.config.DEFAULT_LOCALE : await localeFor(req, res, found.coupon, found.campaign);
     if (json) parseOrThrow(verifyBody, req.body ?? {});
     else if (!verifyBody.safeParse(req.body ?? {}).success) {
-      return sendPage(res, 200, (nonce) => verifyConfirmPage({ ...found, token, status: effectiveStatus(found.coupon, ctx.clock()), imageUrl: null, timeZone: ctx.config.TZ_DEFAULT, barcode: null }, nonce));
+      return sendPage(res, 200, (nonce) => verifyConfirmPage({
+        ...found, token, status: effectiveStatus(found.coupon, ctx.clock()), imageUrl: null, locale, timeZone: campaignTimeZone(ctx, found.campaign), barcode: null,
+      }, nonce));
     }
     const result = await verifyCoupon(ctx, { token }, { verifiedBy: 'staff' });
     if (json) {
       if (!result.ok) return sendError(res, new AppError(result.code, result.message));
       return res.json({ status: 'verified', verifiedAt: result.coupon.verifiedAt?.toISOString() ?? null });
     }
-    if (!result.ok) return showCoupon(res, await view(token, found.coupon, found.campaign, { notice: refusalNotice(result.code, result.message) }));
+    if (!result.ok) {
+      const latest = (await load(token))?.coupon ?? found.coupon;
+      return showCoupon(res, await view(token, locale, latest, found.campaign, { notice: refusal(locale, result.code, latest, found.campaign) }));
+    }
     const at = result.coupon.verifiedAt ?? ctx.clock();
-    showCoupon(res, await view(token, result.coupon, found.campaign, {
-      notice: { kind: 'ok', title: 'Verified', message: `Verified at ${formatDeadline(at, ctx.config.TZ_DEFAULT)}.` },
-    }));
+    const done = messages(locale).verifiedNotice({ date: formatDateTime(locale, at, campaignTimeZone(ctx, found.campaign)) });
+    showCoupon(res, await view(token, locale, result.coupon, found.campaign, { notice: { kind: 'ok', title: done.title, message: done.text } }));
   });
 
   router.get('/me/:token', async (req, res) => {
     const list = pageToken.safeParse(req.params.token).success ? await listContactCoupons(ctx, req.params.token) : null;
-    if (!list) return sendPage(res, 404, (nonce) => messagePage('Page not found', 'This link does not lead to a coupon list. Ask the chat for "my coupons" to get a fresh link.', nonce));
-    sendPage(res, 200, (nonce) => mePage(list, ctx.config.TZ_DEFAULT, nonce));
+    if (!list) {
+      const locale = pageLocale(req, res);
+      const keyword = ctx.config.MY_COUPONS_KEYWORDS[0] ?? 'my coupons';
+      return sendPage(res, 404, (nonce) => messagePage(locale, messages(locale).listNotFound({ keyword }), nonce));
+    }
+    const locale = pageLocale(req, res, { contact: list.language, campaign: list.coupons[0]?.campaignLocale ?? null });
+    sendPage(res, 200, (nonce) => mePage(list, locale, nonce));
   });
 
   router.get('/workbench', (req, res) => {
@@ -177,9 +233,9 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     if (wantsJson(req) || res.headersSent) return next(err);
     const status = callerError(err)?.status ?? 500;
     if (status >= 500) ctx.log.error({ err, method: req.method }, 'page failed');
-    sendPage(res, status, (nonce) => status >= 500
-      ? messagePage('Something went wrong', 'Sorry, something went wrong on our side. Please try again in a moment.', nonce)
-      : messagePage('That did not work', 'Please go back and try again.', nonce));
+    const locale = pageLocale(req, res);
+    const m = messages(locale);
+    sendPage(res, status, (nonce) => messagePage(locale, status >= 500 ? m.serverError : m.badRequest, nonce));
   });
 
   return router;

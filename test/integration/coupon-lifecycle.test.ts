@@ -36,7 +36,7 @@ describe('issuing', () => {
     expect(msg.type).toBe('coupon');
     expect(msg.card.pageUrl).toBe(res.body.coupon.pageUrl);
     expect(msg.card.rewardText).toBe('10% off');
-    expect(msg.card.deadlineText).toBe('Use by 2026-11-27 10:00 UTC');
+    expect(msg.card.deadlineText).toBe('Use by Nov 27, 2026, 10:00 UTC');
 
     now = new Date('2026-11-20T10:05:00Z');
     expect(await deliverAll(svc.ctx)).toBe(1);

@@ -8,6 +8,7 @@ import { formatDeadline } from '../../src/coupons/rules.ts';
 import { recordOutcome } from '../../src/delivery/delivery-worker.ts';
 import { flowsCouponEventJob, remindExpiring, resendReleased } from '../../src/flows/jobs.ts';
 import { deliverAll } from '../support/campaigns.ts';
+import { formatDateTime } from '../../src/i18n/format.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 const files = {
@@ -94,7 +95,8 @@ describe('coupon events', () => {
     expect(await remindExpiring(svc.ctx)).toBe(2);
     const deadline = formatDeadline(hours(48), 'UTC');
     expect(await textsOf(svc.ctx, 'line', 'U-rem')).toEqual(['[coupon Campaign ev-remind]', `Reminder: Campaign ev-remind until ${deadline} http://coupons.test/c/${remind!.token}`]);
-    expect(await textsOf(svc.ctx, 'line', 'U-plain')).toEqual(['[coupon Campaign ev-plain]', `Your coupon "Campaign ev-plain" expires on ${deadline}. http://coupons.test/c/${plain!.token}`]);
+    // The default reminder is ours: in the contact's language (here the default, English), dates in the campaign's zone.
+    expect(await textsOf(svc.ctx, 'line', 'U-plain')).toEqual(['[coupon Campaign ev-plain]', `Your coupon "Campaign ev-plain" expires on ${formatDateTime('en', hours(48), 'UTC')}. http://coupons.test/c/${plain!.token}`]);
     expect((await couponOf('U-rem', 'ev-remind'))[0]!.remindedAt).toEqual(hours(25));
 
     now = hours(26);

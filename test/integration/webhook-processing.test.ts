@@ -30,7 +30,7 @@ let graph: http.Server;
 const graphRequests: Array<{ path: string; fields: string | null; token: string | null }> = [];
 
 beforeAll(async () => {
-  standin = await startLineStandin({ accessToken: 'line-token', displayName: (id) => `Ada ${id.slice(1, 5)}` });
+  standin = await startLineStandin({ accessToken: 'line-token', displayName: (id) => `Ada ${id.slice(1, 5)}`, language: () => 'zh-Hant' });
   graph = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://graph.local');
     graphRequests.push({ path: url.pathname, fields: url.searchParams.get('fields'), token: url.searchParams.get('access_token') });
@@ -79,6 +79,7 @@ async function send(events: LineWebhookEvent[]): Promise<void> {
 interface ContactState {
   id: string;
   display_name: string | null;
+  language: string | null;
   profile_fetched_at: Date | null;
   unreachable_at: Date | null;
   last_seen_at: Date;
@@ -88,7 +89,7 @@ interface ContactState {
 
 async function contactState(userId: string, channel = 'line'): Promise<ContactState | undefined> {
   const r = await svc.ctx.db.execute(sql`
-    SELECT ct.id, ct.display_name, ct.profile_fetched_at, ct.unreachable_at, ct.last_seen_at,
+    SELECT ct.id, ct.display_name, ct.language, ct.profile_fetched_at, ct.unreachable_at, ct.last_seen_at,
       max(cv.last_inbound_at) AS last_inbound_at, count(cv.id)::int AS conversations
     FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id
     WHERE ct.channel = ${channel} AND ct.platform_user_id = ${userId}
@@ -100,7 +101,7 @@ async function contactState(userId: string, channel = 'line'): Promise<ContactSt
 }
 
 describe('the inbound worker', () => {
-  it('creates the contact and conversation, fetches the profile once, and records the last inbound time', async () => {
+  it('creates the contact and conversation, fetches the profile (name and language) once, and records the last inbound time', async () => {
     const user = newLineUserId();
     const followAt = Date.now() - 120_000;
     const textAt = Date.now() - 60_000;
@@ -110,6 +111,8 @@ describe('the inbound worker', () => {
 
     const afterFollow = (await contactState(user))!;
     expect(afterFollow.display_name).toBe(`Ada ${user.slice(1, 5)}`);
+    // The profile's language is kept on the contact, as LINE gives it.
+    expect(afterFollow.language).toBe('zh-Hant');
     expect(afterFollow.profile_fetched_at).toBeInstanceOf(Date);
     expect(afterFollow.conversations).toBe(1);
     expect(afterFollow.last_inbound_at?.getTime()).toBe(followAt);

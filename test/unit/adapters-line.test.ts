@@ -361,10 +361,10 @@ describe('LINE send', () => {
 });
 
 describe('LINE profile', () => {
-  it('returns the display name, or null when LINE does not know the user or errs', async () => {
+  it('returns the display name and language, or null when LINE does not know the user or errs', async () => {
     nock(API).get(`/v2/bot/profile/${USER}`).matchHeader('authorization', `Bearer ${TOKEN}`)
       .reply(200, { displayName: 'LINE taro', userId: USER, language: 'en', pictureUrl: 'https://profile.line-scdn.net/x' });
-    expect(await line.fetchProfile!(USER)).toEqual({ displayName: 'LINE taro' });
+    expect(await line.fetchProfile!(USER)).toEqual({ displayName: 'LINE taro', language: 'en' });
     nock(API).get('/v2/bot/profile/Unobody').reply(404, { message: 'Not found' });
     expect(await line.fetchProfile!('Unobody')).toBeNull();
     nock(API).get('/v2/bot/profile/Uerr').replyWithError('boom');

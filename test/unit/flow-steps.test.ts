@@ -16,8 +16,8 @@ import type { Step } from '../../src/flows/types.ts';
 
 const now = new Date('2026-07-15T10:00:00Z');
 const env = (over: Partial<StepEnv> = {}): StepEnv => ({
-  now, timeZone: 'Asia/Taipei', channel: 'line',
-  contact: { displayName: 'Mei', tags: ['vip'], attributes: { city: 'Taipei' } },
+  now, timeZone: 'Asia/Taipei', channel: 'line', locale: 'en',
+  contact: { displayName: 'Mei', language: null, tags: ['vip'], attributes: { city: 'Taipei' } },
   ...over,
 });
 const state = (over: Partial<RunState> = {}): RunState => ({ vars: {}, ...over });
@@ -36,7 +36,7 @@ describe('say', () => {
   });
 
   it('strips control characters from values but keeps the text around them', () => {
-    const out = say({ type: 'say', text: 'Hi {{contact.displayName}}\nbye' }, state(), enter, env({ contact: { displayName: 'M\u0000e\u001bi\u0007', tags: [], attributes: {} } }));
+    const out = say({ type: 'say', text: 'Hi {{contact.displayName}}\nbye' }, state(), enter, env({ contact: { displayName: 'M\u0000e\u001bi\u0007', language: null, tags: [], attributes: {} } }));
     expect(out.effects[0]).toEqual({ type: 'send', message: { type: 'text', text: 'Hi Mei\nbye' } });
   });
 

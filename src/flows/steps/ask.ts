@@ -1,3 +1,5 @@
+import type { Locale } from '../../i18n/locales.ts';
+import { messages } from '../../i18n/messages.ts';
 import type { AskExpect, Step } from '../types.ts';
 import type { Value } from '../expression.ts';
 import { normaliseText } from '../normalise.ts';
@@ -6,13 +8,17 @@ import { done, render, textMessage, UnexpectedInput, type StepInput, type StepOu
 
 type AskStep = Extract<Step, { type: 'ask' }>;
 
-const defaultRetry: Record<AskExpect, string> = {
-  text: 'Please answer with a short text.',
-  number: 'Please answer with a number.',
-  email: 'Please answer with an email address, e.g. name@example.com.',
-  phone: 'Please answer with a phone number.',
-  choice: 'Please choose one of the options.',
-};
+/** Our retry question when the flow has none, in the contact's language. */
+function defaultRetry(locale: Locale, expect: AskExpect): string {
+  const m = messages(locale);
+  switch (expect) {
+    case 'text': return m.askRetryText;
+    case 'number': return m.askRetryNumber;
+    case 'email': return m.askRetryEmail;
+    case 'phone': return m.askRetryPhone;
+    case 'choice': return m.askRetryChoice;
+  }
+}
 
 /** Checks an answer against `expect`; the value to save, or null when it does not fit. */
 export function validateAnswer(step: Pick<AskStep, 'expect' | 'choices' | 'min' | 'max'>, raw: string | null): Value {
@@ -69,7 +75,7 @@ export function ask(step: AskStep, state: RunState, input: StepInput, env: StepE
   if (tries <= step.retries) {
     return {
       next: { kind: 'await', for: 'answer' }, state: { ...state, askTries: tries },
-      effects: [{ type: 'send', message: question(step, env, state, step.retry ?? defaultRetry[step.expect]) }], outcome: 'retry',
+      effects: [{ type: 'send', message: question(step, env, state, step.retry ?? defaultRetry(env.locale, step.expect)) }], outcome: 'retry',
     };
   }
   const next = step.else && step.else.length > 0 ? { kind: 'branch' as const, branch: 'else' as const } : { kind: 'advance' as const };

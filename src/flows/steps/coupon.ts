@@ -1,3 +1,5 @@
+import type { Locale } from '../../i18n/locales.ts';
+import { messages } from '../../i18n/messages.ts';
 import type { Step } from '../types.ts';
 import type { RunState, StepEnv } from '../scope.ts';
 import { done, render, textMessage, UnexpectedInput, type StepInput, type StepOutput } from './step.ts';
@@ -5,12 +7,15 @@ import { done, render, textMessage, UnexpectedInput, type StepInput, type StepOu
 type CouponStep = Extract<Step, { type: 'coupon' }>;
 
 /** What a contact reads when a coupon is refused and neither the flow nor the campaign says more. */
-export const defaultRefusalText: Record<string, string> = {
-  sold_out: 'Sorry, this coupon is all gone.',
-  limit_reached: 'You already have this coupon.',
-  outside_sending_period: 'Sorry, this offer is not available right now.',
-};
-const fallbackRefusal = 'Sorry, we could not send you this coupon.';
+export function defaultRefusalText(locale: Locale, code: string): string {
+  const m = messages(locale);
+  switch (code) {
+    case 'sold_out': return m.refusedSoldOut;
+    case 'limit_reached': return m.refusedLimitReached;
+    case 'outside_sending_period': return m.refusedOutsidePeriod;
+    default: return m.refusedOther;
+  }
+}
 
 /**
  * Enter: ask the runner to issue the coupon (its card goes out with it). Then, with the outcome:
@@ -24,7 +29,8 @@ export function coupon(step: CouponStep, state: RunState, input: StepInput, env:
   const r = input.result;
   if (r.ok) return done({ ...state, coupon: { name: r.name, pageUrl: r.pageUrl, deadline: r.deadline } });
   if (step.else && step.else.length > 0) return { next: { kind: 'branch', branch: 'else' }, state, effects: [], outcome: 'refused' };
-  const text = r.refusalText ?? defaultRefusalText[r.code] ?? fallbackRefusal;
+  // The campaign's own text is the marketer's and shown as written; ours is in the contact's language.
+  const text = r.refusalText ?? defaultRefusalText(r.locale ?? env.locale, r.code);
   // A contact who cannot be reached (or is outside Messenger's window) cannot be told either.
   const reachable = r.code !== 'contact_unreachable' && r.code !== 'chat_inactive';
   return {

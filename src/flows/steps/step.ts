@@ -1,4 +1,5 @@
 import type { OutboundMessage, QuickReply } from '../../../adapters/types.ts';
+import type { Locale } from '../../i18n/locales.ts';
 import type { Value } from '../expression.ts';
 import type { RunState, StepEnv } from '../scope.ts';
 import { resolveName } from '../scope.ts';
@@ -13,7 +14,7 @@ export type StepInput =
 
 export type CouponOutcome =
   | { ok: true; name: string; pageUrl: string; deadline: string }
-  | { ok: false; code: string; message: string; refusalText: string | null };
+  | { ok: false; code: string; message: string; refusalText: string | null; /** The language of our default refusal. */ locale?: Locale };
 
 export type Next =
   | { kind: 'advance' }
