@@ -32,7 +32,7 @@ const en = {
   useBy: (p: { date: string }) => `Use by ${p.date}`,
   noDeadline: 'No deadline',
   redeemedAt: (p: { date: string }) => `Redeemed ${p.date}`,
-  verifiedAt: (p: { date: string }) => `Used ${p.date}`,
+  verifiedAt: (p: { date: string }) => `Verified at ${p.date}`,
   yourCode: 'Your code',
   barcodeOf: (p: { code: string }) => `Barcode of ${p.code}`,
   couponUsed: 'This coupon has been used.',
@@ -70,7 +70,7 @@ const en = {
   cancel: 'Cancel',
   confirm: 'Confirm',
   verifyBusy: 'Verifying…',
-  verifiedNotice: (p: { date: string }): Refusal => ({ title: 'Verified', text: `Verified on ${p.date}.` }),
+  verifiedNotice: (p: { date: string }): Refusal => ({ title: 'Verified', text: `Verified at ${p.date}.` }),
   // Other pages
   listNotFound: (p: { keyword: string }): Refusal => ({
     title: 'Page not found', text: `This link does not lead to a coupon list. Send "${p.keyword}" in the chat to get a fresh link.`,
