@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
@@ -191,15 +192,37 @@ async function withFreeSlug<T>(slug: string, write: () => Promise<T>): Promise<T
   }
 }
 
+/** A short random slug part: 6 characters of a-z and 0-9. */
+function randomSlugPart(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(crypto.randomBytes(6), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * Creates a campaign. Without a slug it gets one whatever the script of its name: the name's
+ * latin letters and digits when it has some (with a short random suffix when that slug is
+ * taken), else a short unique one (`c-x7k2qa`).
+ */
 export async function createCampaign(ctx: AppContext, body: unknown): Promise<CampaignRow> {
   const input = parseOrThrow(createSchema, body);
-  const slug = input.slug ?? slugify(input.name);
-  if (!slug) throw new AppError('validation_error', 'slug: is required when the name has no latin letters or digits', { fields: [{ field: 'slug', message: 'is required when the name has no latin letters or digits' }] });
-  const whole = validateWhole({ ...defaults, locale: ctx.config.DEFAULT_LOCALE, timeZone: ctx.config.TZ_DEFAULT, ...input, slug } as CampaignFields);
+  const fromName = slugify(input.name);
+  const whole = validateWhole({
+    ...defaults, locale: ctx.config.DEFAULT_LOCALE, timeZone: ctx.config.TZ_DEFAULT, ...input,
+    slug: input.slug ?? (fromName || `c-${randomSlugPart()}`),
+  } as CampaignFields);
   const now = ctx.clock();
-  const [row] = await withFreeSlug(whole.slug, () =>
-    ctx.db.insert(campaigns).values({ id: newId('cmp'), ...toColumns(whole), createdAt: now, updatedAt: now }).returning());
-  return row!;
+  const insert = (slug: string) =>
+    withFreeSlug(slug, () => ctx.db.insert(campaigns).values({ id: newId('cmp'), ...toColumns({ ...whole, slug }), createdAt: now, updatedAt: now }).returning());
+  if (input.slug !== undefined) return (await insert(whole.slug))[0]!;
+  // A slug we chose: try another one when it is taken.
+  for (let attempt = 0; ; attempt++) {
+    const slug = attempt === 0 ? whole.slug : fromName ? `${fromName.slice(0, 56).replace(/-+$/, '')}-${randomSlugPart()}` : `c-${randomSlugPart()}`;
+    try {
+      return (await insert(slug))[0]!;
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'slug_taken') || attempt >= 5) throw err;
+    }
+  }
 }
 
 /** Applies a patch; `slugChanged` tells the caller that flows naming the old or new slug need a reload. */
@@ -237,6 +260,11 @@ export async function findCampaign(tx: Tx, id: string): Promise<CampaignRow | nu
 export async function findCampaignBySlug(tx: Tx, slug: string): Promise<CampaignRow | null> {
   const rows = await tx.select().from(campaigns).where(sql`slug = ${slug}`);
   return rows[0] ?? null;
+}
+
+export async function findCampaignIdBySlug(tx: Tx, slug: string): Promise<string | null> {
+  const r = await tx.execute(sql`SELECT id FROM campaigns WHERE slug = ${slug}`);
+  return (r.rows[0] as { id: string } | undefined)?.id ?? null;
 }
 
 export async function getCampaign(tx: Tx, id: string): Promise<CampaignRow> {

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from '../context.ts';
 import type { Auth } from './auth.ts';
+import { findCampaignIdBySlug } from '../coupons/campaigns.ts';
 import { errorHandler, notFound, redactUrl } from './errors.ts';
 
 export interface HttpDeps {
@@ -36,9 +37,43 @@ export function createApp(deps: HttpDeps, routes: RouteModule[]): Express {
     }
   });
 
+  // The address `npm start` prints leads to the admin console.
+  app.get('/', (_req, res) => res.redirect(302, '/admin'));
+
+  app.use(campaignSlugsAsIds(ctx));
   for (const route of routes) app.use(route(deps));
 
   app.use(notFound);
   app.use(errorHandler(ctx.log));
   return app;
+}
+
+const campaignPath = /^\/api\/v1\/campaigns\/([^/?#]+)(.*)$/s;
+/** Slugs are lowercase letters, digits and dashes; ids are `cmp_…`, never a slug. */
+const slugShape = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Every `/api/v1/campaigns/:id…` route takes the campaign's slug in place of its id: the path is
+ * rewritten to the id before any route sees it. An unknown slug is left as it is, so the route
+ * answers that the campaign does not exist.
+ */
+function campaignSlugsAsIds(ctx: AppContext) {
+  return async (req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    const m = campaignPath.exec(req.url);
+    if (!m) return next();
+    let ref: string;
+    try {
+      ref = decodeURIComponent(m[1]!);
+    } catch {
+      return next();
+    }
+    if (!slugShape.test(ref)) return next();
+    try {
+      const id = await findCampaignIdBySlug(ctx.db, ref);
+      if (id) req.url = `/api/v1/campaigns/${encodeURIComponent(id)}${m[2]}`;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
 }

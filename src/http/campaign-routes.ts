@@ -68,7 +68,8 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
     // CSV: streamed page by page (keyset), never the whole campaign in memory.
     res.status(200).type('text/csv; charset=utf-8')
       .attachment(`${campaign.slug}-records.csv`);
-    res.write(`${csvColumns.join(',')}\r\n`);
+    // UTF-8 with a byte-order mark: Excel then reads Japanese, Chinese and Thai names correctly.
+    res.write(`\uFEFF${csvColumns.join(',')}\r\n`);
     let after: string | undefined;
     const page = { ...q, limit: 2000 };
     for (;;) {
