@@ -17,7 +17,14 @@ try {
 const log = createLogger(config.LOG_LEVEL);
 
 try {
-  const service = await startService(config, { log });
+  const service = await startService(config, {
+    log,
+    // Exit non-zero so the process supervisor (systemd, Docker, …) starts us afresh.
+    onDatabaseLost: () => {
+      console.error('The embedded PostgreSQL stopped and could not be restarted; exiting.');
+      process.exit(1);
+    },
+  });
   const url = config.PUBLIC_BASE_URL;
   log.info({ url }, 'chatcoupon is running');
   console.log(`chatcoupon is running at ${service.url} (public base URL ${url})`);

@@ -4,7 +4,7 @@ import { createAdapters } from '../adapters/index.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createDb, migrateDb, type Db } from './db/client.ts';
-import { startEmbedded, type EmbeddedDatabase } from './db/embedded.ts';
+import { startEmbedded, type EmbeddedDatabase, type SuperviseOptions } from './db/embedded.ts';
 import { InboundWorker } from './contacts/inbound-worker.ts';
 import { DeliveryWorker, type SendFn } from './delivery/delivery-worker.ts';
 import { startFlows } from './flows/registry.ts';
@@ -14,7 +14,7 @@ import { routes } from './http/routes.ts';
 import { jobCatalog } from './jobs/catalog.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
-import type { Logger } from './lib/logger.ts';
+import { withSafeErrors, type Logger } from './lib/logger.ts';
 
 export interface ServiceOptions {
   log: Logger;
@@ -23,6 +23,13 @@ export interface ServiceOptions {
   workers?: boolean;
   /** Replaces the channel adapters' send (tests). */
   send?: SendFn;
+  /** How the embedded PostgreSQL is restarted after it died (tests hold the pause). */
+  supervise?: Partial<SuperviseOptions>;
+  /**
+   * The embedded PostgreSQL died and could not be restarted: main.ts exits non-zero so a process
+   * supervisor takes over. Without it the service keeps answering 503.
+   */
+  onDatabaseLost?: () => void;
 }
 
 export interface Service {
@@ -33,12 +40,14 @@ export interface Service {
   delivery: DeliveryWorker;
   inbound: InboundWorker;
   server: http.Server;
+  /** The embedded PostgreSQL when no DATABASE_URL was given. */
+  database: EmbeddedDatabase | null;
   stop(): Promise<void>;
 }
 
 /** Config → database → services → HTTP + workers. Used by main.ts and by tests. */
 export async function startService(config: Config, opts: ServiceOptions): Promise<Service> {
-  const log = opts.log;
+  const log = withSafeErrors(opts.log);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
@@ -51,11 +60,23 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
   };
   try {
     let url = config.DATABASE_URL;
+    let embedded: EmbeddedDatabase | null = null;
     if (!url) {
-      const embedded: EmbeddedDatabase = await startEmbedded({ dataDir: config.dataDir, log: (l) => log.debug({ pg: l }, 'postgres') });
-      stops.push(() => embedded.stop());
+      embedded = await startEmbedded({
+        dataDir: config.dataDir,
+        log: (l) => log.debug({ pg: l }, 'postgres'),
+        ...(opts.supervise ? { supervise: opts.supervise } : {}),
+      });
+      const db = embedded;
+      stops.push(() => db.stop());
       url = embedded.url;
       log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
+      embedded.on('down', (e: { code: number | null; signal: string | null }) => log.error(e, 'embedded PostgreSQL stopped unexpectedly; restarting it (answering 503 meanwhile)'));
+      embedded.on('up', (e: { attempt: number }) => log.warn(e, 'embedded PostgreSQL restarted'));
+      embedded.on('gave-up', (e: { attempts: number }) => {
+        log.fatal(e, 'embedded PostgreSQL could not be restarted');
+        opts.onDatabaseLost?.();
+      });
     }
     const db: Db = createDb(url, 20);
     stops.push(() => db.$client.end());
@@ -110,7 +131,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     if (config.PORT === 0 && config.PUBLIC_BASE_URL === 'http://localhost:0') config.PUBLIC_BASE_URL = `http://localhost:${port}`;
     return {
       url: `http://localhost:${port}`,
-      ctx, auth, jobs, delivery, inbound, server,
+      ctx, auth, jobs, delivery, inbound, server, database: embedded,
       stop: stopAll,
     };
   } catch (err) {

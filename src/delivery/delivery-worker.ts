@@ -4,6 +4,7 @@ import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { onCouponReleased } from '../flows/jobs.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
+import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 
 export interface OutboxRow {
@@ -96,7 +97,7 @@ async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promis
     try {
       result = await send(delivery, row);
     } catch (err) {
-      result = { outcome: 'retry', error: err instanceof Error ? err.message : String(err) };
+      result = { outcome: 'retry', error: safeErrorMessage(err) };
     }
   }
   if (result.outcome === 'retry' && row.attempts >= MAX_ATTEMPTS) {

@@ -2,6 +2,8 @@ import express, { type Express, type Router } from 'express';
 import { sql } from 'drizzle-orm';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from '../context.ts';
+import { RETRY_AFTER_SECONDS } from '../db/availability.ts';
+import { safeError } from '../lib/logger.ts';
 import type { Auth } from './auth.ts';
 import { findCampaignIdBySlug } from '../coupons/campaigns.ts';
 import { errorHandler, notFound, redactUrl } from './errors.ts';
@@ -25,15 +27,24 @@ export function createApp(deps: HttpDeps, routes: RouteModule[]): Express {
     serializers: {
       req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      err: (err: unknown) => safeError(err),
     },
   }));
+
+  app.use((req, res, next) => {
+    // Records and settings hold personal data: no admin answer is kept by a browser or a proxy.
+    if (req.path.startsWith('/api/')) res.set('Cache-Control', 'no-store');
+    // Pages carry tokens in their links and the console keeps one: over https, stay on https.
+    if (req.secure) res.set('Strict-Transport-Security', 'max-age=31536000');
+    next();
+  });
 
   app.get('/healthz', async (_req, res) => {
     try {
       await ctx.db.execute(sql`SELECT 1`);
       res.json({ status: 'ok' });
     } catch {
-      res.status(503).json({ status: 'unavailable' });
+      res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({ status: 'unavailable' });
     }
   });
 

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../lib/logger.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/availability.ts';
 import { AppError, validationError } from '../lib/errors.ts';
 
 export function sendError(res: Response, err: AppError): void {
@@ -42,12 +43,23 @@ export function errorHandler(log: Logger) {
       return;
     }
     let appError = callerError(err);
+    if (!appError && isDatabaseUnavailable(err)) {
+      // Never a 500 while the database is away: the caller (a platform retrying a webhook, a
+      // browser) is told to come back. Nothing was acknowledged, so nothing is lost.
+      log.warn({ err, method: req.method, url: redactUrl(req.originalUrl) }, 'database unavailable');
+      res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      appError = unavailable();
+    }
     if (!appError) {
       log.error({ err, method: req.method, url: redactUrl(req.originalUrl) }, 'unhandled error');
       appError = new AppError('internal_error', 'something went wrong on our side');
     }
     sendError(res, appError);
   };
+}
+
+export function unavailable(): AppError {
+  return new AppError('unavailable', 'the service is briefly unavailable; try again in a few seconds');
 }
 
 export function notFound(req: Request, res: Response): void {

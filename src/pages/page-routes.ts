@@ -12,6 +12,7 @@ import { contactLanguage } from '../contacts/contacts.ts';
 import { formatDateTime } from '../i18n/format.ts';
 import { chooseLocale, isLocale, type Locale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/availability.ts';
 import type { RouteModule } from '../http/app.ts';
 import { callerError, sendError } from '../http/errors.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
@@ -231,8 +232,10 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
   // A failure on a page is shown as a page; JSON callers get the contract's error shape.
   router.use(['/c', '/me', '/workbench'], (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (wantsJson(req) || res.headersSent) return next(err);
-    const status = callerError(err)?.status ?? 500;
-    if (status >= 500) ctx.log.error({ err, method: req.method }, 'page failed');
+    const down = isDatabaseUnavailable(err);
+    const status = callerError(err)?.status ?? (down ? 503 : 500);
+    if (down) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (status >= 500) ctx.log[down ? 'warn' : 'error']({ err, method: req.method }, down ? 'page unavailable: database away' : 'page failed');
     const locale = pageLocale(req, res);
     const m = messages(locale);
     sendPage(res, status, (nonce) => messagePage(locale, status >= 500 ? m.serverError : m.badRequest, nonce));

@@ -97,3 +97,23 @@ describe('links with PORT=0 and no PUBLIC_BASE_URL', () => {
     }
   });
 });
+
+describe('caching and transport headers', () => {
+  it('admin JSON answers are never stored by a browser or a proxy', async () => {
+    const ok = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
+    expect(ok.status).toBe(200);
+    expect(ok.headers['cache-control']).toBe('no-store');
+    const refused = await request(svc.url).get('/api/v1/campaigns');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['cache-control']).toBe('no-store');
+  });
+
+  it('pages holding a token send HSTS over https, and not over plain http', async () => {
+    for (const path of ['/c/AbCdEfGh12345678', '/me/AbCdEfGh12345678', '/admin']) {
+      const https = await request(svc.url).get(path).set('X-Forwarded-Proto', 'https');
+      expect(https.headers['strict-transport-security']).toBe('max-age=31536000');
+      const plain = await request(svc.url).get(path);
+      expect(plain.headers['strict-transport-security']).toBeUndefined();
+    }
+  });
+});
