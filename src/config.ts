@@ -7,6 +7,15 @@ import { isTimeZone } from './lib/time-zone.ts';
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const opt = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
 
+/**
+ * A bearer token is one word: `Authorization: Bearer <token>` cannot carry spaces, so a token with
+ * any (or made only of them) could never match. Only an empty value means "not set".
+ */
+const bearerSecret = z.preprocess((v) => (v === '' ? undefined : v), z.string()
+  .refine((s) => !/\s/.test(s), 'must not contain spaces or other whitespace (a bearer token is one word)')
+  .refine((s) => s.length >= 16, 'must be at least 16 characters')
+  .optional());
+
 const url = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 export const configSchema = z.object({
@@ -15,8 +24,8 @@ export const configSchema = z.object({
   DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./.data')),
   PUBLIC_BASE_URL: opt(url),
-  ADMIN_TOKEN: opt(z.string().min(16, 'must be at least 16 characters')),
-  POS_TOKEN: opt(z.string().min(16, 'must be at least 16 characters')),
+  ADMIN_TOKEN: bearerSecret,
+  POS_TOKEN: bearerSecret,
   LINE_CHANNEL_SECRET: opt(z.string()),
   LINE_CHANNEL_ACCESS_TOKEN: opt(z.string()),
   LINE_API_BASE_URL: z.preprocess(emptyToUndefined, url.default('https://api.line.me')),

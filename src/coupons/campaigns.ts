@@ -12,8 +12,11 @@ import { canonicalTimeZone, isTimeZone } from '../lib/time-zone.ts';
 export type CampaignRow = typeof campaigns.$inferSelect;
 
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour written as #rrggbb');
+/** Campaign dates outside these years are typing mistakes (and year 0000 is not a date PostgreSQL stores). */
+export const DATE_RANGE = { from: new Date('2000-01-01T00:00:00Z'), to: new Date('2200-01-01T00:00:00Z') };
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-12-01T00:00:00Z' })
-  .transform((s) => new Date(s));
+  .transform((s) => new Date(s))
+  .refine((d) => d >= DATE_RANGE.from && d < DATE_RANGE.to, 'must be a date from the year 2000 to 2199');
 
 const reward = z.discriminatedUnion('type', [
   z.object({
@@ -140,6 +143,32 @@ export function campaignTimeZone(ctx: AppContext, row: Pick<CampaignRow, 'timeZo
   return row.timeZone ?? ctx.config.TZ_DEFAULT;
 }
 
+/** The columns each API field is stored in. */
+const fieldColumns: Record<keyof CampaignFields, Array<keyof ReturnType<typeof toColumns>>> = {
+  name: ['name'],
+  slug: ['slug'],
+  instructions: ['instructions'],
+  sendStart: ['sendStart'],
+  sendEnd: ['sendEnd'],
+  expiry: ['expiryMode', 'expiryMinutes', 'expiryUnit'],
+  redeemBy: ['redeemBy'],
+  perContactLimit: ['perContactLimit'],
+  barcode: ['barcode'],
+  colors: ['colorBackground', 'colorButton', 'colorButtonText'],
+  reward: ['rewardType', 'rewardValue', 'rewardCurrency', 'rewardText', 'minSpend'],
+  visibility: ['visibility'],
+  verification: ['verification'],
+  refusalText: ['refusalText'],
+  remindBeforeHours: ['remindBeforeHours'],
+  locale: ['locale'],
+  timeZone: ['timeZone'],
+};
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  return a === b;
+}
+
 function toFields(ctx: AppContext, row: CampaignRow): CampaignFields {
   const currency = row.rewardCurrency ?? undefined;
   const minSpend = row.minSpend ?? undefined;
@@ -234,8 +263,14 @@ export async function updateCampaign(ctx: AppContext, id: string, body: unknown)
     if (whole.barcode !== current.barcode && await hasPool(tx, id)) {
       throw new AppError('conflict', 'barcode: cannot change once serials are loaded (they were checked against the current format)');
     }
+    // Only the columns of the fields the patch names, and only those that change: a value the
+    // patch does not touch is never written back (whatever a read of it turned it into).
+    const next = toColumns(whole) as Record<string, unknown>;
+    const columns = Object.keys(patch).flatMap((field) => fieldColumns[field as keyof CampaignFields] ?? []);
+    const changes = Object.fromEntries(columns.filter((col) => !sameValue(next[col], (current as Record<string, unknown>)[col]))
+      .map((col) => [col, next[col]]));
     const [row] = await withFreeSlug(whole.slug, () =>
-      tx.update(campaigns).set({ ...toColumns(whole), updatedAt: ctx.clock() }).where(sql`id = ${id}`).returning());
+      tx.update(campaigns).set({ ...changes, updatedAt: ctx.clock() }).where(sql`id = ${id}`).returning());
     return { campaign: row!, slugChanged: row!.slug !== current.slug };
   });
 }

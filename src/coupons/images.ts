@@ -10,6 +10,8 @@ import { campaignImageUrl, type CampaignRow } from './campaigns.ts';
 /** A campaign image must be under 1 MiB: busboy reports the limit once a file reaches this size. */
 export const MAX_IMAGE_BYTES = 1024 * 1024;
 export const RECOMMENDED_IMAGE_SIZE = 640;
+/** LINE draws a card's image (a flex image) up to 1024×1024 pixels; bigger ones are refused there. */
+export const MAX_IMAGE_SIDE = 1024;
 /** Stored image names: random, so a URL never changes meaning and can be cached for good. */
 export const IMAGE_FILE_PATTERN = /^[0-9a-f]{32}\.(jpg|png)$/;
 
@@ -73,6 +75,10 @@ export function inspectImage(buf: Buffer): ImageInfo {
   const size = kind === 'png' ? pngSize(buf) : jpegSize(buf);
   if (!size || size.width === 0 || size.height === 0) {
     throw new AppError('unsupported_media_type', `the file starts like a ${kind === 'png' ? 'PNG' : 'JPEG'} but its size cannot be read: it looks damaged`);
+  }
+  if (size.width > MAX_IMAGE_SIDE || size.height > MAX_IMAGE_SIDE) {
+    const message = `the image is ${size.width}×${size.height} pixels; chat cards show images up to ${MAX_IMAGE_SIDE}×${MAX_IMAGE_SIDE}: resize it (${RECOMMENDED_IMAGE_SIZE}×${RECOMMENDED_IMAGE_SIZE} is recommended)`;
+    throw new AppError('validation_error', `file: ${message}`, { fields: [{ field: 'file', message }] });
   }
   return { kind, ...size };
 }

@@ -91,12 +91,16 @@ export function recordToJson(r: RedemptionRecord) {
 export const csvColumns = ['couponId', 'contactId', 'channel', 'userId', 'displayName', 'status', 'deliveryStatus', 'deliveryError',
   'source', 'issuedAt', 'sentAt', 'openedAt', 'redeemedAt', 'verifiedAt', 'expiresAt', 'serial'] as const;
 
-/** One CSV field; cells that a spreadsheet would run as a formula are prefixed with a quote. */
+/**
+ * One CSV field, always quoted: a spreadsheet that splits on `;` (or tabs) would otherwise cut an
+ * unquoted `;=1+1` into a cell starting with `=`. A value that starts a formula, at its start or
+ * after any separator a spreadsheet might split on, is prefixed with a quote so it stays text.
+ */
 export function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
+  if (v === null || v === undefined) return '""';
   let s = v instanceof Date ? v.toISOString() : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (/(^|[,;\t|])\s*[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return `"${s.replace(/"/g, '""')}"`;
 }
 
 export function csvLine(r: RedemptionRecord): string {

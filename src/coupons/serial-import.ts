@@ -171,10 +171,15 @@ class StagingRows extends Transform {
   /** Data rows (the header excluded) and how many of them were refused here, before SQL. */
   dataRows = 0;
   refused = 0;
+  /** Whether the file had any row at all (its header). */
+  sawHeader = false;
   constructor(format: BarcodeFormat, onRows: (rows: number) => void) {
     super({ decodeStrings: false, writableObjectMode: false, readableHighWaterMark: 1 << 16 });
     this.parser = new OneColumnCsvParser((row, value) => {
-      if (row === 1) return;
+      if (row === 1) {
+        this.sawHeader = true;
+        return;
+      }
       this.dataRows++;
       const code = value.trim();
       const reason = serialRowReason(format, code);
@@ -342,6 +347,10 @@ async function loadPack(ctx: AppContext, importId: string): Promise<ImportView> 
     await pipeline(input, staging, client.query(copyFrom('COPY serial_stage (row_no, code, reason) FROM STDIN')));
     copying = false;
     await progress;
+    if (staging.dataRows === 0) {
+      const message = staging.sawHeader ? 'the file has only its header row: no serials to load' : 'the file is empty: no serials to load';
+      throw new AppError('validation_error', `file: ${message}`, { fields: [{ field: 'file', message }] });
+    }
     // Every row is read: say so while the insert, the longest step, runs.
     await ctx.db.execute(sql`UPDATE serial_imports SET read = ${staging.dataRows} WHERE id = ${importId} AND status = 'running'`);
 

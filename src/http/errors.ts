@@ -25,6 +25,8 @@ export function callerError(err: unknown): AppError | null {
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError('bad_request', e.message ?? 'bad request');
   // 22021: a NUL character, which only a request can bring in (a path segment, a query or a body).
   if (pgErrorCode(err) === '22021') return new AppError('bad_request', 'the request contains a NUL character (\\u0000), which is not allowed in text');
+  // 22008: a date or time PostgreSQL cannot hold; validation keeps dates in range, this is the backstop.
+  if (pgErrorCode(err) === '22008') return new AppError('bad_request', 'a date in the request is out of range');
   return null;
 }
 

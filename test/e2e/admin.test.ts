@@ -261,7 +261,7 @@ describe('admin page in a browser', () => {
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe('couponId,contactId,channel,userId,displayName,status,deliveryStatus,deliveryError,source,issuedAt,sentAt,openedAt,redeemedAt,verifiedAt,expiresAt,serial');
     expect(lines).toHaveLength(2);
-    const cells = lines[1]!.split(',');
+    const cells = lines[1]!.split(',').map((cell) => cell.replace(/^"(.*)"$/, '$1'));
     expect(cells[0]).toBe(issued.body.coupon.id);
     expect(cells.slice(2, 7)).toEqual(['line', 'U-admin-e2e', '', 'verified', 'sent']);
     expect(cells[15]).toBe('ADM-001');

@@ -200,7 +200,7 @@ describe('redeeming, verifying, expiring', () => {
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).toMatch(/^couponId,contactId,channel,userId/);
     expect(lines).toHaveLength(4);
-    expect(csv.text).toContain("'=cmd"); // formula injection neutralised
+    expect(csv.text).toContain('"\'=cmd"'); // formula injection neutralised, every field quoted
     const bad = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?status=lost`).set(svc.admin);
     expect(bad.status).toBe(400);
     const stats = await request(svc.url).get(`/api/v1/campaigns/${c.id}/stats`).set(svc.admin);
@@ -230,7 +230,7 @@ describe('redeeming, verifying, expiring', () => {
     expect(await users('from=2026-11-22T00:00:00Z')).toEqual([]);
     expect(await users('status=pending&from=2026-11-21T00:00:00Z')).toEqual(['U-d3']);
     const csv = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?format=csv&to=2026-11-21T00:00:00Z`).set(svc.admin);
-    expect(csv.text.trim().split('\r\n').slice(1).map((l) => l.split(',')[3])).toEqual(['U-d1', 'U-d2']);
+    expect(csv.text.trim().split('\r\n').slice(1).map((l) => l.split(',')[3])).toEqual(['"U-d1"', '"U-d2"']);
     const bad = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?from=yesterday`).set(svc.admin);
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/from/);
@@ -264,7 +264,7 @@ describe('redeeming, verifying, expiring', () => {
 
     const csv = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?format=csv`).set(svc.admin);
     const rows = csv.text.trim().split('\r\n').slice(1);
-    expect(rows.map((l) => l.split(',')[0])).toEqual(expected);
+    expect(rows.map((l) => l.split(',')[0])).toEqual(expected.map((id) => `"${id}"`));
   });
 
   it('a fixed serial is verified by couponId: by its shared code it is refused with the way to do it', async () => {
