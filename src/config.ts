@@ -41,6 +41,8 @@ export const configSchema = z.object({
   ACTIVE_CHAT_HOURS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of hours' }).positive('must be more than 0').default(24)),
   MY_COUPONS_KEYWORDS: z.preprocess(emptyToUndefined, z.string().default('my coupons,我的優惠券')),
   INBOUND_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
+  RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').default(30)),
+  RETENTION_FAILED_DAYS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').default(90)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 

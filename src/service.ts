@@ -13,6 +13,7 @@ import { loadAuth, type Auth } from './http/auth.ts';
 import { routes } from './http/routes.ts';
 import { jobCatalog } from './jobs/catalog.ts';
 import { JobRunner } from './jobs/runner.ts';
+import { RetentionWorker } from './maintenance/retention.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { withSafeErrors, type Logger } from './lib/logger.ts';
 
@@ -101,6 +102,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     delivery = new DeliveryWorker(ctx, opts.send ? { send: opts.send } : {});
     stops.push(() => delivery!.stop());
     if (workers) delivery.start();
+    const retention = new RetentionWorker(ctx);
+    stops.push(() => retention.stop());
+    if (workers) retention.start();
     const inbound = new InboundWorker(ctx);
     stops.push(() => inbound.stop());
     if (workers && config.INBOUND_WORKER === 'on') inbound.start();

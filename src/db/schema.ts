@@ -181,6 +181,8 @@ export const inboundEvents = pgTable('inbound_events', {
   index('inbound_events_unprocessed_idx').on(t.id).where(sql`processed_at IS NULL`),
   // One contact's events are processed in order: "is an earlier one still open?" walks this.
   index('inbound_events_contact_open_idx').on(t.channel, sql`(event->>'userId')`, t.id).where(sql`processed_at IS NULL`),
+  // Pruning finds processed events past their retention without scanning the table.
+  index('inbound_events_processed_idx').on(t.processedAt).where(sql`processed_at IS NOT NULL`),
 ]);
 
 /** Every message to a contact, written in the same transaction as the change it reports. */
@@ -212,6 +214,8 @@ export const outbox = pgTable('outbox', {
 }, (t) => [
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
   index('outbox_contact_idx').on(t.contactId, t.createdAt),
+  // Pruning finds finished messages past their retention without scanning the table.
+  index('outbox_finished_idx').on(t.status, t.createdAt).where(sql`status <> 'pending'`),
 ]);
 
 /**

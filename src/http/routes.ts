@@ -5,6 +5,7 @@ import { flowsRoutes } from './flows-routes.ts';
 import { imageRoutes } from './image-routes.ts';
 import { jobsRoutes } from './jobs-routes.ts';
 import { serialsRoutes } from './serials-routes.ts';
+import { statusRoutes } from './status-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { workbenchRoutes } from './workbench-routes.ts';
 import { pageRoutes } from '../pages/page-routes.ts';
@@ -19,5 +20,6 @@ export const routes: RouteModule[] = [
   workbenchRoutes,
   flowsRoutes,
   jobsRoutes,
+  statusRoutes,
   pageRoutes,
 ];

@@ -1,0 +1,2 @@
+CREATE INDEX "inbound_events_processed_idx" ON "inbound_events" USING btree ("processed_at") WHERE processed_at IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "outbox_finished_idx" ON "outbox" USING btree ("status","created_at") WHERE status <> 'pending';

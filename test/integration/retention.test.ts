@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import request from 'supertest';
+import { pruneFinished } from '../../src/maintenance/retention.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+const now = new Date('2026-06-01T00:00:00Z');
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService({ clock: () => now, env: { RETENTION_DAYS: '30', RETENTION_FAILED_DAYS: '90' } });
+});
+afterAll(async () => {
+  await svc.stop();
+});
+
+const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000);
+
+async function seed(): Promise<void> {
+  const events: Array<[string, Date | null, string | null]> = [
+    ['done-31', daysAgo(31), null], ['done-29', daysAgo(29), null],
+    ['failed-91', daysAgo(91), 'boom'], ['failed-89', daysAgo(89), 'boom'],
+    ['open-200', null, null],
+  ];
+  for (const [key, processed, error] of events) {
+    await svc.ctx.db.execute(sql`INSERT INTO inbound_events (channel, event_key, event, processed_at, last_error)
+      VALUES ('inbox', ${key}, '{}'::jsonb, ${processed}, ${error})`);
+  }
+  const messages: Array<[string, string, Date]> = [
+    ['sent-31', 'sent', daysAgo(31)], ['sent-29', 'sent', daysAgo(29)],
+    ['failed-91', 'failed', daysAgo(91)], ['failed-89', 'failed', daysAgo(89)],
+    ['pending-200', 'pending', daysAgo(200)],
+  ];
+  for (const [id, status, created] of messages) {
+    await svc.ctx.db.execute(sql`INSERT INTO outbox (id, channel, contact_id, message, retry_key, status, created_at)
+      VALUES (${id}, 'inbox', 'ctc_x', '{}'::jsonb, ${id}, ${status}, ${created})`);
+  }
+}
+
+describe('retention', () => {
+  it('prunes processed events and delivered messages after RETENTION_DAYS, failures after RETENTION_FAILED_DAYS, never open work', async () => {
+    await seed();
+    // Batches of 1 show the work is done in small statements until nothing is left.
+    const deleted = await pruneFinished(svc.ctx, { batch: 1 });
+    expect(deleted).toEqual({ inbound_events: 2, outbox: 2 });
+    const events = await svc.ctx.db.execute(sql`SELECT event_key FROM inbound_events ORDER BY event_key`);
+    expect(events.rows.map((r) => (r as { event_key: string }).event_key)).toEqual(['done-29', 'failed-89', 'open-200']);
+    const outbox = await svc.ctx.db.execute(sql`SELECT id FROM outbox ORDER BY id`);
+    expect(outbox.rows.map((r) => (r as { id: string }).id)).toEqual(['failed-89', 'pending-200', 'sent-29']);
+    expect(await pruneFinished(svc.ctx)).toEqual({ inbound_events: 0, outbox: 0 });
+  });
+
+  it('skips rows another transaction holds instead of waiting for them', async () => {
+    await svc.ctx.db.execute(sql`INSERT INTO outbox (id, channel, contact_id, message, retry_key, status, created_at)
+      VALUES ('held', 'inbox', 'ctc_x', '{}'::jsonb, 'held', 'sent', ${daysAgo(100)})`);
+    const client = await svc.ctx.db.$client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT id FROM outbox WHERE id = 'held' FOR UPDATE`);
+      expect(await pruneFinished(svc.ctx)).toMatchObject({ outbox: 0 });
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+    expect(await pruneFinished(svc.ctx)).toMatchObject({ outbox: 1 });
+  });
+
+  it('the status API shows table sizes and the retention settings to the operator', async () => {
+    await svc.ctx.db.execute(sql`ANALYZE inbound_events`);
+    const res = await request(svc.url).get('/api/v1/status').set(svc.admin);
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body.retention).toEqual({ days: 30, failedDays: 90 });
+    const names = res.body.tables.map((t: { table: string }) => t.table);
+    expect(names).toEqual(expect.arrayContaining(['inbound_events', 'outbox', 'coupons', 'pgboss.job']));
+    for (const t of res.body.tables) {
+      expect(Number.isInteger(t.rows)).toBe(true);
+      expect(t.bytes).toBeGreaterThanOrEqual(0);
+    }
+    const inbound = res.body.tables.find((t: { table: string }) => t.table === 'inbound_events');
+    expect(inbound.rows).toBe(3);
+    expect(inbound.bytes).toBeGreaterThan(0);
+    expect((await request(svc.url).get('/api/v1/status')).status).toBe(401);
+  });
+});
