@@ -1,3 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser } from 'playwright-core';
 import type { ChannelName } from '../../adapters/types.ts';
@@ -10,9 +17,48 @@ import type { TestService } from './service.ts';
 /** Headless Chromium for page tests; close it in afterAll. */
 export async function launchBrowser(): Promise<Browser> {
   return await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: await chromiumPath(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+/** Where a Chromium installed on the machine usually lives (Debian's package first). */
+const SYSTEM_CHROMIUMS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+let resolved: Promise<string> | undefined;
+
+/**
+ * The Chromium the browser tests drive: `CHROMIUM_PATH` when set (and present), else the
+ * machine's own Chromium, else the one shipped inside the `@sparticuz/chromium` devDependency,
+ * so a fresh `npm ci` is enough to run the browser tests.
+ */
+export function chromiumPath(): Promise<string> {
+  resolved ??= (async () => {
+    const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : SYSTEM_CHROMIUMS;
+    const found = candidates.find((file) => fs.existsSync(file));
+    return found ?? await bundledChromium();
+  })();
+  return resolved;
+}
+
+/**
+ * Inflates the package's brotli-compressed Chromium once into the temporary directory (keyed by
+ * the package version). Each process writes its own part file and renames it into place, so two
+ * test workers inflating at the same time never see a half-written browser.
+ */
+async function bundledChromium(): Promise<string> {
+  const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', 'bin');
+  const { version } = JSON.parse(fs.readFileSync(path.join(bin, '..', 'package.json'), 'utf8')) as { version: string };
+  const target = path.join(os.tmpdir(), `chatcoupon-chromium-${version}`);
+  if (fs.existsSync(target)) return target;
+  const part = `${target}.part-${process.pid}-${randomUUID()}`;
+  try {
+    await pipeline(fs.createReadStream(path.join(bin, 'chromium.br')), zlib.createBrotliDecompress(), fs.createWriteStream(part, { mode: 0o755 }));
+    fs.renameSync(part, target);
+  } finally {
+    fs.rmSync(part, { force: true });
+  }
+  return target;
 }
 
 /** A phone-sized page, as customers open coupons from a chat. */

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { createDb, migrateDb } from '../../src/db/client.ts';
 import { startEmbedded } from '../../src/db/embedded.ts';
+import { lineOpenApiAvailable, lineOpenApiFolder } from './line-schema.ts';
 
 export const TEMPLATE_DB = 'chatcoupon_test_template';
 
@@ -14,6 +15,9 @@ export const TEMPLATE_DB = 'chatcoupon_test_template';
  * pg-boss's), so each test file gets a fresh copy in milliseconds.
  */
 export default async function globalSetup(): Promise<void> {
+  if (!lineOpenApiAvailable()) {
+    console.log(`LINE's OpenAPI files are not in ${lineOpenApiFolder} (set LINE_OPENAPI_DIR): LINE bodies are checked against the project's own schema only.`);
+  }
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-test-'));

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import nock from 'nock';
 import { createLineAdapter, lineRequest, renderLine, signLineBody } from '../../adapters/line/index.ts';
 import type { ChannelAdapter, CouponCard, Delivery, OutboundMessage } from '../../adapters/types.ts';
-import { validateLineRequest, validateLineWebhook } from '../support/line-schema.ts';
+import { lineOpenApiAvailable, type LineSchemaSource, validateLineRequest, validateLineWebhook } from '../support/line-schema.ts';
 
 const SECRET = 'line-channel-secret';
 const TOKEN = 'line-access-token';
@@ -268,26 +268,50 @@ describe('LINE schema helper', () => {
     mutate(copy.messages[0].contents);
     return copy;
   };
+  // The project's own schema always; LINE's OpenAPI files too where they are at hand. Each
+  // description must reject every bad body on its own.
+  const sources: LineSchemaSource[] = lineOpenApiAvailable() ? ['own', 'openapi'] : ['own'];
 
-  it('rejects an unknown Flex component type', () => {
+  it.each(sources)('%s: accepts the coupon card we send', (source) => {
+    expect(validateLineRequest('PushMessageRequest', good, source).errors).toEqual([]);
+  });
+
+  it.each(sources)('%s: rejects an unknown Flex component type', (source) => {
     const bad = withBubble((b) => b.body.contents.push({ type: 'banner', text: 'x', contents: [] }));
-    const check = validateLineRequest('PushMessageRequest', bad);
+    const check = validateLineRequest('PushMessageRequest', bad, source);
     expect(check.valid).toBe(false);
     expect(check.errors.join('\n')).toMatch(/body\/contents\/3\/type/);
   });
 
-  it('rejects a box without a layout, a label over 20 characters and a bad colour', () => {
-    expect(validateLineRequest('PushMessageRequest', withBubble((b) => delete b.body.layout)).valid).toBe(false);
-    expect(validateLineRequest('PushMessageRequest', withBubble((b) => { b.footer.contents[0]!.action!.label = 'x'.repeat(21); })).valid).toBe(false);
-    expect(validateLineRequest('PushMessageRequest', withBubble((b) => { b.footer.contents[0]!.color = 'orange'; })).valid).toBe(false);
+  it.each(sources)('%s: rejects a box without a layout, a label over 20 characters and a bad colour', (source) => {
+    expect(validateLineRequest('PushMessageRequest', withBubble((b) => delete b.body.layout), source).valid).toBe(false);
+    expect(validateLineRequest('PushMessageRequest', withBubble((b) => { b.footer.contents[0]!.action!.label = 'x'.repeat(21); }), source).valid).toBe(false);
+    expect(validateLineRequest('PushMessageRequest', withBubble((b) => { b.footer.contents[0]!.color = 'orange'; }), source).valid).toBe(false);
   });
 
-  it('rejects an unknown message type, six messages, 14 quick replies and a push without `to`', () => {
-    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: [{ type: 'fancy', text: 'x' }] }).valid).toBe(false);
-    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: Array(6).fill({ type: 'text', text: 'x' }) }).valid).toBe(false);
+  it.each(sources)('%s: rejects an unknown message type, six messages, 14 quick replies and a push without `to`', (source) => {
+    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: [{ type: 'fancy', text: 'x' }] }, source).valid).toBe(false);
+    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: Array(6).fill({ type: 'text', text: 'x' }) }, source).valid).toBe(false);
     const items = Array(14).fill({ type: 'action', action: { type: 'message', label: 'a', text: 'a' } });
-    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: [{ type: 'text', text: 'x', quickReply: { items } }] }).valid).toBe(false);
-    expect(validateLineRequest('PushMessageRequest', { messages: [{ type: 'text', text: 'x' }] }).valid).toBe(false);
+    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: [{ type: 'text', text: 'x', quickReply: { items } }] }, source).valid).toBe(false);
+    expect(validateLineRequest('PushMessageRequest', { messages: [{ type: 'text', text: 'x' }] }, source).valid).toBe(false);
+  });
+
+  it('own: rejects a field we do not send (a misspelling), an http image and an over-long postback', () => {
+    expect(validateLineRequest('PushMessageRequest', withBubble((b) => { (b as unknown as Record<string, unknown>).colour = '#ffffff'; }), 'own').errors.join('\n'))
+      .toMatch(/additional properties/);
+    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: [{ type: 'image', originalContentUrl: 'http://x.example/a.png', previewImageUrl: 'https://x.example/a.png' }] }, 'own').valid).toBe(false);
+    const postback = { type: 'action', action: { type: 'postback', label: 'a', data: 'd'.repeat(301) } };
+    expect(validateLineRequest('PushMessageRequest', { to: USER, messages: [{ type: 'text', text: 'x', quickReply: { items: [postback] } }] }, 'own').valid).toBe(false);
+  });
+
+  it.each(sources)('%s: webhook bodies need what LINE always sends', (source) => {
+    const body = { destination: BOT, events: [event('follow', { replyToken: 'r', follow: { isUnblocked: false } })] };
+    expect(validateLineWebhook(body, source).errors).toEqual([]);
+    const { deliveryContext: _dropped, ...withoutContext } = body.events[0]!;
+    expect(validateLineWebhook({ destination: BOT, events: [withoutContext] }, source).valid).toBe(false);
+    expect(validateLineWebhook({ destination: BOT, events: [event('message', { message: { type: 'text', id: '1', text: 'hi' } })] }, source).valid).toBe(false);
+    expect(validateLineWebhook({ events: [] }, source).valid).toBe(false);
   });
 });
 
