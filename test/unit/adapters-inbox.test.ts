@@ -2,11 +2,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import nock from 'nock';
 import { createInboxAdapter, inboxSignatureMatches, renderInbox, signInboxBody } from '../../adapters/inbox/index.ts';
 import type { ChannelAdapter, CouponCard, Delivery, OutboundMessage } from '../../adapters/types.ts';
+import { neverAnswered } from '../support/nock.ts';
 
 const SECRET = 'inbox-webhook-secret';
 const CALLBACK = 'https://inbox.test/hooks/chatcoupon';
 
-const inbox: ChannelAdapter = createInboxAdapter({ secret: SECRET, callbackUrl: CALLBACK, timeoutMs: 500 });
+// A generous timeout: a loaded machine must not turn a stubbed answer into a timeout.
+const inbox: ChannelAdapter = createInboxAdapter({ secret: SECRET, callbackUrl: CALLBACK, timeoutMs: 10_000 });
 
 beforeAll(() => {
   nock.disableNetConnect();
@@ -125,8 +127,9 @@ describe('inbox send', () => {
     expect(await inbox.send(delivery(coupon))).toEqual({ outcome: 'retry', error: 'inbox 429: slow down', retryAfterMs: 5000 });
     nock('https://inbox.test').post('/hooks/chatcoupon').replyWithError('socket hang up');
     expect(await inbox.send(delivery(coupon))).toMatchObject({ outcome: 'retry', error: expect.stringContaining('unreachable') });
-    nock('https://inbox.test').post('/hooks/chatcoupon').delay(2000).reply(200);
-    expect(await inbox.send(delivery(coupon))).toEqual({ outcome: 'retry', error: 'the inbox did not answer in time' });
+    // Never answered (no timer left behind): an adapter with a short timeout gives up.
+    nock('https://inbox.test').post('/hooks/chatcoupon').reply(neverAnswered);
+    expect(await createInboxAdapter({ secret: SECRET, callbackUrl: CALLBACK, timeoutMs: 50 }).send(delivery(coupon))).toEqual({ outcome: 'retry', error: 'the inbox did not answer in time' });
   });
 
   it('fails for good on other 4xx and on a redirect', async () => {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import nock from 'nock';
 import { createLineAdapter, lineRequest, renderLine, signLineBody } from '../../adapters/line/index.ts';
 import type { ChannelAdapter, CouponCard, Delivery, OutboundMessage } from '../../adapters/types.ts';
+import { neverAnswered } from '../support/nock.ts';
 import { lineOpenApiAvailable, type LineSchemaSource, validateLineRequest, validateLineWebhook } from '../support/line-schema.ts';
 
 const SECRET = 'line-channel-secret';
@@ -22,13 +23,14 @@ interface LineMessage {
 interface LineBody { to?: string; replyToken?: string; messages: LineMessage[] }
 const asLine = (messages: unknown) => messages as LineMessage[];
 
-const line: ChannelAdapter = createLineAdapter({ channelSecret: SECRET, accessToken: TOKEN, apiBaseUrl: API, timeoutMs: 500 });
+// A generous timeout: a loaded machine must not turn a stubbed answer into a timeout. The
+// timeout test uses its own adapter with a short one, against an answer that never comes.
+const line: ChannelAdapter = createLineAdapter({ channelSecret: SECRET, accessToken: TOKEN, apiBaseUrl: API, timeoutMs: 10_000 });
 
 beforeAll(() => {
   nock.disableNetConnect();
 });
 afterEach(() => {
-  // Also drops the timer of a delayed reply, so nothing outlives the test.
   nock.abortPendingRequests();
   nock.cleanAll();
 });
@@ -361,8 +363,10 @@ describe('LINE send', () => {
     expect(await line.send(delivery(coupon))).toMatchObject({ outcome: 'retry', error: 'LINE 503: upstream down' });
     nock(API).post('/v2/bot/message/push').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
     expect(await line.send(delivery(coupon))).toMatchObject({ outcome: 'retry', error: expect.stringContaining('LINE unreachable') });
-    nock(API).post('/v2/bot/message/push').delay(2000).reply(200, {});
-    expect(await line.send(delivery(coupon))).toEqual({ outcome: 'retry', error: 'LINE did not answer in time' });
+    // Never answered (no timer left behind): the adapter's own timeout gives up.
+    nock(API).post('/v2/bot/message/push').reply(neverAnswered);
+    const impatient = createLineAdapter({ channelSecret: SECRET, accessToken: TOKEN, apiBaseUrl: API, timeoutMs: 50 });
+    expect(await impatient.send(delivery(coupon))).toEqual({ outcome: 'retry', error: 'LINE did not answer in time' });
   });
 
   it('retries a reply whose token went stale (the next attempt pushes)', async () => {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import nock from 'nock';
 import { createMessengerAdapter, messengerHandshake, renderMessenger, signHubBody } from '../../adapters/messenger/index.ts';
 import type { ChannelAdapter, CouponCard, Delivery, OutboundMessage } from '../../adapters/types.ts';
+import { neverAnswered } from '../support/nock.ts';
 
 const APP_SECRET = 'messenger-app-secret';
 const PAGE_TOKEN = 'EAAG-page-token-secret';
@@ -15,9 +16,9 @@ interface TemplateMessage {
   quick_replies?: unknown[];
 }
 
-const messenger: ChannelAdapter = createMessengerAdapter({
-  appSecret: APP_SECRET, pageAccessToken: PAGE_TOKEN, verifyToken: 'verify-me', graphBaseUrl: GRAPH, timeoutMs: 500,
-});
+// A generous timeout: a loaded machine must not turn a stubbed answer into a timeout.
+const messengerOptions = { appSecret: APP_SECRET, pageAccessToken: PAGE_TOKEN, verifyToken: 'verify-me', graphBaseUrl: GRAPH, timeoutMs: 10_000 };
+const messenger: ChannelAdapter = createMessengerAdapter(messengerOptions);
 
 beforeAll(() => {
   nock.disableNetConnect();
@@ -262,8 +263,9 @@ describe('Messenger send', () => {
     send().replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:443' });
     const down = await messenger.send(delivery(coupon));
     expect(down.outcome).toBe('retry');
-    send().delay(2000).reply(200, {});
-    const slow = await messenger.send(delivery(coupon));
+    // Never answered (no timer left behind): an adapter with a short timeout gives up.
+    send().reply(neverAnswered);
+    const slow = await createMessengerAdapter({ ...messengerOptions, timeoutMs: 50 }).send(delivery(coupon));
     expect(slow).toEqual({ outcome: 'retry', error: 'Graph API did not answer in time' });
     expect(JSON.stringify([down, slow])).not.toContain(PAGE_TOKEN);
   });
