@@ -40,7 +40,7 @@ describe('npm run flows:check', () => {
   it('passes the shipped examples offline, saying slugs were not checked', async () => {
     const r = await flowsCheck('flows', {});
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('campaign slugs not checked: no DATABASE_URL\n5 file(s), 5 flow(s) valid, 0 error(s)\n');
+    expect(r.stderr).toBe('campaign slugs not checked: no DATABASE_URL\n6 file(s), 6 flow(s) valid, 0 error(s)\n');
     expect(r.code).toBe(0);
   });
 
@@ -62,7 +62,7 @@ describe('npm run flows:check', () => {
     expect(r.stderr).toContain(`campaign slugs checked against ${masked.includes('***') ? masked : db.url}`);
     expect(r.stdout).toContain('flows/welcome.yaml:8:13: campaign "welcome-10" does not exist');
     for (const slug of ['welcome-10', 'birthday-gift', 'referral-50']) {
-      await flowCampaign({ db: db.db, clock: () => new Date(), config: {} } as unknown as AppContext, slug);
+      await flowCampaign({ db: db.db, clock: () => new Date(), config: { DEFAULT_LOCALE: 'en', TZ_DEFAULT: 'UTC' } } as unknown as AppContext, slug);
     }
     const ok = await flowsCheck('flows', { DATABASE_URL: db.url });
     expect(ok.stdout).toBe('');

@@ -61,6 +61,8 @@ async function startGraphStandin(): Promise<GraphStandin> {
   };
 }
 
+/** The language each LINE user's profile gives (LINE's app setting); English when not set here. */
+const lineLanguages = new Map<string, string>();
 let line: LineStandin;
 let graph: GraphStandin;
 let svc: TestService;
@@ -74,7 +76,7 @@ async function createCampaign(slug: string, overrides: Record<string, unknown> =
 }
 
 beforeAll(async () => {
-  line = await startLineStandin({ accessToken: LINE_TOKEN, displayName: () => 'Ada' });
+  line = await startLineStandin({ accessToken: LINE_TOKEN, displayName: () => 'Ada', language: (id) => lineLanguages.get(id) ?? 'en' });
   graph = await startGraphStandin();
   dir = flowsDir(shippedFlows());
   svc = await startTestService({
@@ -94,7 +96,7 @@ beforeAll(async () => {
   const after = await request(svc.url).post('/api/v1/flows/reload').set(svc.admin);
   expect(after.body.errors).toEqual([]);
   expect(after.body.flows.map((f: { id: string; loaded: boolean }) => `${f.id}:${f.loaded}`)).toEqual([
-    'agent:true', 'birthday:true', 'welcome-expiring:true', 'referral:true', 'welcome:true',
+    'agent:true', 'birthday:true', 'welcome-expiring:true', 'greeting:true', 'referral:true', 'welcome:true',
   ]);
 });
 afterAll(async () => {
@@ -267,5 +269,36 @@ describe('agent-handoff.yaml (handoff)', () => {
     await eventually(() => sentTo(psid).length === 2, 10_000, 'the bot to answer again');
     expect(sentTo(psid)[1]!.message).toEqual({ text: 'Which month is your birthday? Send a number from 1 to 12.' });
     expect((await contactOf(svc.ctx, 'messenger', psid)).tags).toEqual(['wants-agent']);
+  });
+});
+
+describe('greeting.yaml (keyword, if on contact.language)', () => {
+  it('greets each LINE user in the language of their LINE profile, English otherwise', async () => {
+    const cases: Array<[string | null, string, string]> = [
+      ['ja', 'こんにちは', 'こんにちは！ご来店ありがとうございます。「my coupons」と送っていただくと、お持ちのクーポンをご覧いただけます。'],
+      ['zh-Hant', '你好', '您好，歡迎光臨！輸入「我的優惠券」即可查看您的優惠券。'],
+      ['zh-TW', 'hello', '您好，歡迎光臨！輸入「我的優惠券」即可查看您的優惠券。'],
+      ['th', 'สวัสดี', 'สวัสดี ยินดีต้อนรับ พิมพ์ "my coupons" เพื่อดูคูปองของคุณ'],
+      ['ko', 'hi', 'Hello, and welcome! Send "my coupons" to see your coupons.'],
+      [null, 'Hello', 'Hello, and welcome! Send "my coupons" to see your coupons.'],
+    ];
+    for (const [i, [language, said, answer]] of cases.entries()) {
+      const user = newLineUserId();
+      if (language) lineLanguages.set(user, language);
+      await lineEvents([textEvent(user, said, { replyToken: `rt-greet-${i}` })]);
+      await line.waitFor(() => lineReceived(user, [`rt-greet-${i}`]).length === 1, 10_000, `the greeting for ${language}`);
+      expect(lineReceived(user, [`rt-greet-${i}`])[0]!.body).toEqual({ replyToken: `rt-greet-${i}`, messages: [{ type: 'text', text: answer }] });
+    }
+  });
+
+  it('answers "my coupons" in the contact\'s language, with the link', async () => {
+    const user = newLineUserId();
+    lineLanguages.set(user, 'ja-JP');
+    await lineEvents([textEvent(user, 'my coupons', { replyToken: 'rt-mine-ja' })]);
+    await line.waitFor(() => lineReceived(user, ['rt-mine-ja']).length === 1, 10_000, 'the my coupons answer');
+    const me = (await contactOf(svc.ctx, 'line', user)).meToken;
+    expect(lineReceived(user, ['rt-mine-ja'])[0]!.body).toEqual({
+      replyToken: 'rt-mine-ja', messages: [{ type: 'text', text: `お持ちのクーポンはこちらからご覧いただけます。\nhttp://coupons.test/me/${me}` }],
+    });
   });
 });
