@@ -143,6 +143,30 @@ describe('if', () => {
       .toEqual({ kind: 'branch', branch: 'else' }); // already August 1st in Taipei
     expect(ifStep(step("city == 'Taipei' and contact.city == 'Taipei'"), state(), enter, env()).next).toEqual({ kind: 'branch', branch: 'then' });
   });
+
+  it('branches on the contact\'s language, named as one of ours when it maps to one', () => {
+    const withLanguage = (language: string | null) => env({ contact: { displayName: 'Mei', language, tags: [], attributes: {} } });
+    const branch = (src: string, language: string | null) => ifStep(step(src), state(), enter, withLanguage(language)).next;
+    expect(branch('contact.language == "zh-TW"', 'zh-Hant')).toEqual({ kind: 'branch', branch: 'then' });
+    expect(branch('contact.language == "ja"', 'ja-JP')).toEqual({ kind: 'branch', branch: 'then' });
+    expect(branch('contact.language == "ja"', 'th')).toEqual({ kind: 'branch', branch: 'else' });
+    expect(branch('contact.language == "ko"', 'ko')).toEqual({ kind: 'branch', branch: 'then' });
+    expect(branch('contact.language == ""', null)).toEqual({ kind: 'branch', branch: 'then' });
+  });
+});
+
+describe('texts the service writes itself', () => {
+  it('speaks the contact\'s language in refusals and retries; the marketer\'s texts stay as written', () => {
+    const ja = env({ locale: 'ja' });
+    const refused = coupon({ type: 'coupon', campaign: 'x' }, state(), { phase: 'coupon', result: { ok: false, code: 'sold_out', message: 'sold out', refusalText: null } }, ja);
+    expect(refused.effects).toEqual([{ type: 'send', message: { type: 'text', text: '申し訳ございません。このクーポンの配布は終了しました。' } }]);
+    const byCampaign = coupon({ type: 'coupon', campaign: 'x' }, state(), { phase: 'coupon', result: { ok: false, code: 'limit_reached', message: 'x', refusalText: null, locale: 'th' } }, ja);
+    expect(byCampaign.effects).toEqual([{ type: 'send', message: { type: 'text', text: 'คุณได้รับคูปองนี้ไปแล้ว' } }]);
+    const own = coupon({ type: 'coupon', campaign: 'x' }, state(), { phase: 'coupon', result: { ok: false, code: 'sold_out', message: 'x', refusalText: 'All gone!' } }, ja);
+    expect(own.effects).toEqual([{ type: 'send', message: { type: 'text', text: 'All gone!' } }]);
+    const retry = ask({ type: 'ask', ask: '何月ですか？', expect: 'number', save: 'm', retries: 1 }, state(), { phase: 'answer', text: 'abc' }, env({ locale: 'zh-TW' }));
+    expect(retry.effects).toEqual([{ type: 'send', message: { type: 'text', text: '請輸入數字。' } }]);
+  });
 });
 
 describe('wait', () => {
