@@ -43,6 +43,9 @@ export const configSchema = z.object({
   INBOUND_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
   RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').default(30)),
   RETENTION_FAILED_DAYS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').default(90)),
+  SIGN_IN_MAX_FAILURES_ACCOUNT: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(5)),
+  SIGN_IN_MAX_FAILURES_ADDRESS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(30)),
+  SESSION_COOKIE_SAMESITE: z.preprocess(emptyToUndefined, z.enum(['lax', 'strict', 'none']).default('lax')),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 

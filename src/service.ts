@@ -8,6 +8,7 @@ import { startEmbedded, type EmbeddedDatabase, type SuperviseOptions } from './d
 import { InboundWorker } from './contacts/inbound-worker.ts';
 import { DeliveryWorker, type SendFn } from './delivery/delivery-worker.ts';
 import { startFlows } from './flows/registry.ts';
+import type { Express } from 'express';
 import { createApp } from './http/app.ts';
 import { loadAuth, type Auth } from './http/auth.ts';
 import { routes } from './http/routes.ts';
@@ -43,6 +44,8 @@ export interface Service {
   server: http.Server;
   /** The embedded PostgreSQL when no DATABASE_URL was given. */
   database: EmbeddedDatabase | null;
+  /** The express app (the route-roles test walks its router). */
+  app: Express;
   stop(): Promise<void>;
 }
 
@@ -109,7 +112,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     stops.push(() => inbound.stop());
     if (workers && config.INBOUND_WORKER === 'on') inbound.start();
 
-    const auth = await loadAuth(db, config);
+    const auth = await loadAuth(ctx);
     const app = createApp({ ctx, auth }, routes);
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -135,7 +138,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     if (config.PORT === 0 && config.PUBLIC_BASE_URL === 'http://localhost:0') config.PUBLIC_BASE_URL = `http://localhost:${port}`;
     return {
       url: `http://localhost:${port}`,
-      ctx, auth, jobs, delivery, inbound, server, database: embedded,
+      ctx, auth, jobs, delivery, inbound, server, app, database: embedded,
       stop: stopAll,
     };
   } catch (err) {

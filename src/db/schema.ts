@@ -269,3 +269,92 @@ export const couponResends = pgTable('coupon_resends', {
   outcome: text('outcome').notNull(),
   at: ts('at').notNull(),
 }, (t) => [uniqueIndex('coupon_resends_new_coupon_key').on(t.newCouponId)]);
+
+/**
+ * The shop's people. A removed person keeps its row (audit entries name it) but has no tokens,
+ * sessions or sign-in; `email` is stored lower-case and unique among people not removed.
+ */
+export const people = pgTable('people', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  email: text('email'),
+  role: text('role', { enum: ['owner', 'marketer', 'agent', 'staff'] }).notNull(),
+  /** scrypt hash (see src/people/passwords.ts); null until the person sets a password. */
+  passwordHash: text('password_hash'),
+  createdAt: ts('created_at').notNull(),
+  removedAt: ts('removed_at'),
+}, (t) => [
+  uniqueIndex('people_email_key').on(sql`lower(${t.email})`).where(sql`removed_at IS NULL AND email IS NOT NULL`),
+  uniqueIndex('people_name_key').on(sql`lower(${t.name})`).where(sql`removed_at IS NULL`),
+]);
+
+/** A person's API tokens: only the SHA-256 of the token is stored; it is shown once. */
+export const apiTokens = pgTable('api_tokens', {
+  id: text('id').primaryKey(),
+  personId: text('person_id').notNull().references(() => people.id),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull(),
+  createdAt: ts('created_at').notNull(),
+  lastUsedAt: ts('last_used_at'),
+  revokedAt: ts('revoked_at'),
+}, (t) => [
+  uniqueIndex('api_tokens_hash_key').on(t.tokenHash),
+  index('api_tokens_person_idx').on(t.personId),
+]);
+
+/**
+ * Browser sessions (httpOnly cookie holding a random token; only its SHA-256 is stored). A session
+ * opened with the ADMIN_TOKEN has no person: `admin_key` ties it to that token, so changing
+ * ADMIN_TOKEN ends it.
+ */
+export const sessions = pgTable('sessions', {
+  id: text('id').primaryKey(),
+  personId: text('person_id').references(() => people.id),
+  adminKey: text('admin_key'),
+  tokenHash: text('token_hash').notNull(),
+  /** The session's CSRF token, put in forms and sent back by page scripts. */
+  csrfToken: text('csrf_token').notNull(),
+  createdAt: ts('created_at').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  lastSeenAt: ts('last_seen_at').notNull(),
+  revokedAt: ts('revoked_at'),
+  address: text('address'),
+  userAgent: text('user_agent'),
+}, (t) => [
+  uniqueIndex('sessions_hash_key').on(t.tokenHash),
+  index('sessions_person_idx').on(t.personId),
+]);
+
+/** One-time sign-in links (`npm run user:invite`): only the SHA-256 of the link's token is stored. */
+export const signInLinks = pgTable('sign_in_links', {
+  tokenHash: text('token_hash').primaryKey(),
+  personId: text('person_id').notNull().references(() => people.id),
+  createdAt: ts('created_at').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+});
+
+/** Failed sign-ins, counted per account and per address to slow down guessing. */
+export const signInFailures = pgTable('sign_in_failures', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  /** `account:<lower-case identifier>` or `address:<ip>`. */
+  key: text('key').notNull(),
+  at: ts('at').notNull(),
+}, (t) => [index('sign_in_failures_key_idx').on(t.key, t.at)]);
+
+/** Who did what and when: written in the same transaction as the change it records. */
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: ts('at').notNull(),
+  actorId: text('actor_id').notNull(),
+  actorName: text('actor_name').notNull(),
+  actorRole: text('actor_role').notNull(),
+  action: text('action').notNull(),
+  targetType: text('target_type').notNull(),
+  targetId: text('target_id').notNull(),
+  targetName: text('target_name'),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+}, (t) => [
+  index('audit_log_actor_idx').on(t.actorId, t.id),
+  index('audit_log_action_idx').on(t.action, t.id),
+]);

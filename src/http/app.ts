@@ -4,7 +4,7 @@ import { pinoHttp } from 'pino-http';
 import type { AppContext } from '../context.ts';
 import { RETRY_AFTER_SECONDS } from '../db/availability.ts';
 import { safeError } from '../lib/logger.ts';
-import type { Auth } from './auth.ts';
+import { publicRoute, type Auth } from './auth.ts';
 import { findCampaignIdBySlug } from '../coupons/campaigns.ts';
 import { errorHandler, notFound, redactUrl } from './errors.ts';
 
@@ -39,7 +39,7 @@ export function createApp(deps: HttpDeps, routes: RouteModule[]): Express {
     next();
   });
 
-  app.get('/healthz', async (_req, res) => {
+  app.get('/healthz', publicRoute('load balancers and monitors'), async (_req, res) => {
     try {
       await ctx.db.execute(sql`SELECT 1`);
       res.json({ status: 'ok' });
@@ -49,7 +49,7 @@ export function createApp(deps: HttpDeps, routes: RouteModule[]): Express {
   });
 
   // The address `npm start` prints leads to the admin console.
-  app.get('/', (_req, res) => res.redirect(302, '/admin'));
+  app.get('/', publicRoute('leads to the admin console, which asks to sign in'), (_req, res) => res.redirect(302, '/admin'));
 
   app.use(campaignSlugsAsIds(ctx));
   for (const route of routes) app.use(route(deps));

@@ -17,14 +17,14 @@ const issueBody = z.object({
 /** Campaigns, issuing to a user, records and stats: the admin API. */
 export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
-  const admin = requireRole(auth, 'admin');
-  router.use('/api/v1/campaigns', admin, express.json({ limit: '100kb' }));
-
-  router.get('/api/v1/campaigns', async (_req, res) => {
+  // Agents read the list (the workbench names campaigns); everything else is the marketers'.
+  router.get('/api/v1/campaigns', requireRole(auth, 'marketer', 'agent'), async (_req, res) => {
     const rows = await listCampaigns(ctx.db);
     const stock = await stockOf(ctx.db, rows.map((r) => r.id));
     res.json({ campaigns: rows.map((r) => campaignToJson(ctx, r, stock.get(r.id))) });
   });
+
+  router.use('/api/v1/campaigns', requireRole(auth, 'marketer'), express.json({ limit: '100kb' }));
 
   router.post('/api/v1/campaigns', async (req, res) => {
     const row = await createCampaign(ctx, req.body);

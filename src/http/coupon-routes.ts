@@ -3,14 +3,14 @@ import { couponToJson } from '../coupons/records.ts';
 import { parseVerification, verifyCoupon } from '../coupons/verify.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
-import { requireRole } from './auth.ts';
+import { requireRole, verifierOf } from './auth.ts';
 
-/** POS verification: the POS token may call this and nothing else. */
+/** Verification at the till: the POS token, staff and the owner. */
 export const couponRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
-  router.post('/api/v1/verifications', requireRole(auth, 'pos', 'admin'), express.json({ limit: '10kb' }), async (req, res) => {
+  router.post('/api/v1/verifications', requireRole(auth, 'pos', 'staff'), express.json({ limit: '10kb' }), async (req, res) => {
     const { by, verifiedAt } = parseVerification(req.body);
-    const result = await verifyCoupon(ctx, by, { ...(verifiedAt ? { verifiedAt } : {}), verifiedBy: res.locals.role as string });
+    const result = await verifyCoupon(ctx, by, { ...(verifiedAt ? { verifiedAt } : {}), verifiedBy: verifierOf(res) });
     if (!result.ok) throw new AppError(result.code, result.message);
     res.status(200).json({ status: 'verified', coupon: couponToJson(ctx, result.coupon, ctx.clock()) });
   });

@@ -9,7 +9,9 @@ import { requireRole } from './auth.ts';
 /** Flows (listing with per-step counts, reload) and handed-off conversations (listing, release). */
 export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
-  const admin = requireRole(auth, 'admin');
+  const admin = requireRole(auth, 'marketer');
+  /** Handed-off chats are the agents' (and the marketers', who script the handoffs). */
+  const agents = requireRole(auth, 'agent', 'marketer');
 
   const registry = () => {
     const r = flowRegistry(ctx);
@@ -29,7 +31,7 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
   });
 
   /** Conversations a `handoff` step gave to an agent (the bot is silent there), oldest first. */
-  router.get('/api/v1/handoffs', admin, async (_req, res) => {
+  router.get('/api/v1/handoffs', agents, async (_req, res) => {
     const r = await ctx.db.execute(sql`
       SELECT cv.id, cv.channel, cv.external_id AS "externalId", cv.contact_id AS "contactId", ct.display_name AS "displayName",
         ct.tags, cv.handoff_at AS "handoffAt", cv.last_inbound_at AS "lastInboundAt"
@@ -39,7 +41,7 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
   });
 
   /** An agent is done: the bot answers the contact again. */
-  router.post('/api/v1/conversations/:id/release', admin, async (req, res) => {
+  router.post('/api/v1/conversations/:id/release', agents, async (req, res) => {
     const r = await ctx.db.execute(sql`
       WITH old AS (SELECT id, handoff_at FROM conversations WHERE id = ${req.params.id} FOR UPDATE)
       UPDATE conversations c SET handoff_at = NULL FROM old WHERE c.id = old.id

@@ -3,14 +3,14 @@ import { IMAGE_FILE_PATTERN, imageContentType, imagesDir, MAX_IMAGE_BYTES, setCa
 import { getCampaign } from '../coupons/campaigns.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
-import { requireRole } from './auth.ts';
+import { publicRoute, requireRole } from './auth.ts';
 import { receiveFile } from './serials-routes.ts';
 
 /** Campaign images: upload (admin) and serve (public: chat cards link to them). */
 export const imageRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
 
-  router.put('/api/v1/campaigns/:id/image', requireRole(auth, 'admin'), async (req, res) => {
+  router.put('/api/v1/campaigns/:id/image', requireRole(auth, 'marketer'), async (req, res) => {
     const campaignId = req.params.id as string;
     await getCampaign(ctx.db, campaignId);
     const upload = await receiveFile(req, MAX_IMAGE_BYTES, async (file) => {
@@ -24,7 +24,7 @@ export const imageRoutes: RouteModule = ({ ctx, auth }) => {
     res.json(await setCampaignImage(ctx, campaignId, upload.value));
   });
 
-  router.get('/images/:file', (req, res, next) => {
+  router.get('/images/:file', publicRoute('chat cards link to campaign images'), (req, res, next) => {
     const file = req.params.file;
     if (!IMAGE_FILE_PATTERN.test(file)) {
       next(new AppError('not_found', 'no such image'));

@@ -9,6 +9,8 @@ import { statusRoutes } from './status-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { workbenchRoutes } from './workbench-routes.ts';
 import { pageRoutes } from '../pages/page-routes.ts';
+import { signInRoutes } from '../pages/sign-in-routes.ts';
+import { peopleRoutes } from './people-routes.ts';
 
 /** Every feature's routes, in mount order. */
 export const routes: RouteModule[] = [
@@ -21,5 +23,7 @@ export const routes: RouteModule[] = [
   flowsRoutes,
   jobsRoutes,
   statusRoutes,
+  peopleRoutes,
+  signInRoutes,
   pageRoutes,
 ];

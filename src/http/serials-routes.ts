@@ -58,7 +58,7 @@ const mb = (bytes: number) => `${bytes / (1024 * 1024)} MB (${bytes.toLocaleStri
 /** Serial pools: CSV packs of one-time serials, fixed serials, and the imports to poll. */
 export const serialsRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
-  const admin = requireRole(auth, 'admin');
+  const admin = requireRole(auth, 'marketer');
 
   router.post('/api/v1/campaigns/:id/serials', admin, express.json({ limit: '16kb' }), async (req, res) => {
     const campaignId = req.params.id as string;

@@ -5,6 +5,7 @@ import { channelNames, type ChannelEvent, type ChannelName } from '../../adapter
 import { inboundEventStore } from '../contacts/inbound-events.ts';
 import { AppError, validationError } from '../lib/errors.ts';
 import type { HttpDeps, RouteModule } from './app.ts';
+import { publicRoute } from './auth.ts';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
@@ -27,9 +28,9 @@ export const webhookRoutes: RouteModule = (deps) => {
   // Any content type: the signature covers the bytes exactly as sent.
   const raw = express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES });
   for (const channel of channelNames) {
-    router.post(`/webhooks/${channel}`, channelOn(deps, channel), raw, receive(deps, channel));
+    router.post(`/webhooks/${channel}`, publicRoute('signed by the platform'), channelOn(deps, channel), raw, receive(deps, channel));
   }
-  router.get('/webhooks/messenger', channelOn(deps, 'messenger'), (req, res) => {
+  router.get('/webhooks/messenger', publicRoute('the platform\'s verify handshake'), channelOn(deps, 'messenger'), (req, res) => {
     const verifyToken = deps.ctx.config.messenger?.verifyToken;
     const handshake = verifyToken ? messengerHandshake(req.query, verifyToken) : { ok: false as const };
     if (!handshake.ok) throw new AppError('forbidden', 'the verify token does not match');

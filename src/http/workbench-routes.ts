@@ -8,7 +8,7 @@ import { requireRole } from './auth.ts';
 /** The agents' workbench API (the chat coupon). */
 export const workbenchRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
-  router.use('/api/v1/workbench', requireRole(auth, 'admin'), express.json({ limit: '10kb' }));
+  router.use('/api/v1/workbench', requireRole(auth, 'agent'), express.json({ limit: '10kb' }));
   router.get('/api/v1/workbench/coupons', async (req, res) => {
     res.json(await workbenchCoupons(ctx, req.query));
   });

@@ -69,8 +69,8 @@ main{padding:12px 12px 40px}
 
 /**
  * The marketers' admin page: campaigns, their funnel and records, serial packs and images, new
- * and edited campaigns, and the flows' status. A shell only: the admin token is asked for once, kept in
- * sessionStorage, and every datum comes from the admin JSON API and is put in with textContent.
+ * and edited campaigns, and the flows' status. A shell only, for a signed-in session (the session
+ * cookie carries the API calls): every datum comes from the JSON API and is put in with textContent.
  */
 export function adminPage(nonce: string): string {
   const statusOptions = couponStatuses.map((s) => html`<option value="${s}">${s}</option>`);
@@ -81,18 +81,9 @@ export function adminPage(nonce: string): string {
 <a class="tab" href="#campaigns" data-tab="campaigns">Campaigns</a>
 <a class="tab" href="#new" data-tab="new">New campaign</a>
 <a class="tab" href="#flows" data-tab="flows">Flows</a>
-<button class="tab" id="logout" type="button">Forget token</button>
+<button class="tab" id="logout" type="button">Sign out</button>
 </nav>
 </header>
-
-<section id="login" class="card hidden"><div class="card-body">
-<form id="login-form" class="stack">
-<label for="token">Admin token</label>
-<input id="token" name="token" type="password" autocomplete="off" required>
-<p id="login-error" class="reason" role="alert"></p>
-<button class="btn btn-inline btn-dark" type="submit">Continue</button>
-</form>
-</div></section>
 
 <p id="error" class="reason" role="alert"></p>
 
@@ -211,32 +202,31 @@ export function adminPage(nonce: string): string {
 // Plain ES5-ish browser code; every datum goes in through textContent, never as markup.
 const clientScript = String.raw`
 (function(){
-var KEY='chatcoupon.adminToken';
 var PAGE=50;
 var $=function(id){return document.getElementById(id);};
 var show=function(el,on){el.classList.toggle('hidden',!on);};
 var campaigns=[];var current=null;var cursor=null;var recordCount=0;var loggedIn=false;
 // editing: {id, base} while the form edits a campaign; base is the form's own reading of the loaded campaign.
 var editing=null;var editSeq=0;var flash=null;
-function token(){try{return sessionStorage.getItem(KEY);}catch(e){return null;}}
 function el(tag,text,cls){var e=document.createElement(tag);if(text!=null)e.textContent=String(text);if(cls)e.className=cls;return e;}
 function fmt(iso){if(!iso)return '';var d=new Date(iso);return isNaN(d)?String(iso):d.toLocaleString();}
 function num(n){return typeof n==='number'?n.toLocaleString('en'):String(n==null?'':n);}
 function pct(r){return (Math.round(r*1000)/10)+'%';}
 function errText(r){return (r.body&&r.body.error&&r.body.error.message)||('Error '+r.status);}
-function unauthorized(){try{sessionStorage.removeItem(KEY);}catch(e){}login('The token was not accepted.');throw new Error('unauthorized');}
+function unauthorized(){login();throw new Error('unauthorized');}
 function api(path,opts){
-  opts=opts||{};opts.headers=Object.assign({'Accept':'application/json','Authorization':'Bearer '+token()},opts.headers||{});
+  opts=opts||{};opts.headers=Object.assign({'Accept':'application/json'},opts.headers||{});
   return fetch(path,opts).then(function(res){
     return res.json().catch(function(){return {};}).then(function(body){
-      if(res.status===401||res.status===403)unauthorized();
+      if(res.status===401)unauthorized();
       return {status:res.status,body:body,headers:res.headers};
     });
   });
 }
 function apiJson(path,method,payload){return api(path,{method:method,headers:{'Content-Type':'application/json'},body:JSON.stringify(payload)});}
-function login(msg){loggedIn=false;['nav','view-campaigns','view-new','view-flows'].forEach(function(id){show($(id),false);});show($('login'),true);$('login-error').textContent=msg||'';$('token').focus();}
-function start(){loggedIn=true;show($('login'),false);show($('nav'),true);route();}
+// The session ended (signed out elsewhere, or revoked): sign in again and come back here.
+function login(){loggedIn=false;location.href='/login?next='+encodeURIComponent(location.pathname+location.hash);}
+function start(){loggedIn=true;show($('nav'),true);route();}
 
 function rewardText(r){
   if(!r)return '';
@@ -416,8 +406,8 @@ function download(){
   if(!current)return;
   var p=recordParams();p.set('format','csv');
   var btn=$('download');btn.disabled=true;$('records-error').textContent='';
-  fetch('/api/v1/campaigns/'+encodeURIComponent(current.id)+'/records?'+p.toString(),{headers:{'Authorization':'Bearer '+token(),'Accept':'text/csv'}}).then(function(res){
-    if(res.status===401||res.status===403)unauthorized();
+  fetch('/api/v1/campaigns/'+encodeURIComponent(current.id)+'/records?'+p.toString(),{headers:{'Accept':'text/csv'}}).then(function(res){
+    if(res.status===401)unauthorized();
     if(!res.ok)return res.json().catch(function(){return {};}).then(function(b){$('records-error').textContent=errText({status:res.status,body:b});});
     var name=filenameOf(res,current.slug+'-records.csv');
     return res.blob().then(function(blob){
@@ -636,8 +626,7 @@ function loadFlows(){
   }).catch(function(){});
 }
 
-$('login-form').addEventListener('submit',function(e){e.preventDefault();var v=$('token').value.trim();if(!v)return;try{sessionStorage.setItem(KEY,v);}catch(err){}$('token').value='';start();});
-$('logout').addEventListener('click',function(){try{sessionStorage.removeItem(KEY);}catch(e){}login('');});
+$('logout').addEventListener('click',function(){fetch('/logout',{method:'POST',headers:{'Accept':'application/json'}}).then(function(){location.href='/login';});});
 $('refresh').addEventListener('click',function(){if(current)refreshCurrent().then(function(){loadRecords(false);});else loadCampaigns();});
 $('records-filter').addEventListener('submit',function(e){e.preventDefault();if(current)loadRecords(false);});
 $('r-status').addEventListener('change',function(){if(current)loadRecords(false);});
@@ -653,6 +642,6 @@ $('f-reward-type').addEventListener('change',rewardFields);
 $('flows-refresh').addEventListener('click',loadFlows);
 window.addEventListener('hashchange',route);
 resetCreate();
-if(token())start();else login('');
+start();
 })();
 `;

@@ -14,12 +14,14 @@ import { chooseLocale, isLocale, type Locale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/availability.ts';
 import type { RouteModule } from '../http/app.ts';
+import { publicRoute, verifierOf } from '../http/auth.ts';
 import { callerError, sendError } from '../http/errors.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { couponPage, messagePage, refusalNotice, verifyConfirmPage, type CouponPageView, type Notice } from './coupon-page.ts';
 import { sendPage, trusted, type SafeHtml } from './html.ts';
 import { mePage } from './me-page.ts';
 import { isCrawler } from './user-agent.ts';
+import { pageRole } from './page-gate.ts';
 import { adminPage } from './admin-page.ts';
 import { workbenchPage, type WorkbenchTarget } from './workbench-page.ts';
 
@@ -59,7 +61,9 @@ function cookieValue(req: Request, name: string): string | null {
 }
 
 /** Customer pages (coupon page, redeem, staff verify, my coupons) and the agents' workbench page. */
-export const pageRoutes: RouteModule = ({ ctx }) => {
+export const pageRoutes: RouteModule = ({ ctx, auth }) => {
+  const customer = publicRoute('customers hold the page token');
+  const staff = pageRole(auth, 'staff');
   const router = Router();
   const bodies = [express.urlencoded({ extended: false, limit: '2kb' }), express.json({ limit: '2kb' })];
   const images = imageOrigins(ctx);
@@ -121,7 +125,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     sendPage(res, 404, (nonce) => messagePage(locale, messages(locale).couponNotFound, nonce));
   };
 
-  router.get('/c/:token', async (req, res) => {
+  router.get('/c/:token', customer, async (req, res) => {
     const found = await load(req.params.token);
     if (!found) return showNotFound(req, res);
     const locale = await localeFor(req, res, found.coupon, found.campaign);
@@ -129,7 +133,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
   });
 
   // The page's script calls this after load; crawlers run no scripts, and the few that do are dropped here.
-  router.post('/c/:token/open', async (req, res) => {
+  router.post('/c/:token/open', customer, async (req, res) => {
     const purpose = `${req.get('sec-purpose') ?? ''} ${req.get('purpose') ?? ''}`;
     if (!isCrawler(req.get('user-agent')) && !/prefetch|prerender/i.test(purpose) && pageToken.safeParse(req.params.token).success) {
       await recordOpen(ctx, req.params.token);
@@ -137,7 +141,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     res.set('Cache-Control', 'no-store').status(204).end();
   });
 
-  router.post('/c/:token/redeem', ...bodies, async (req, res) => {
+  router.post('/c/:token/redeem', customer, ...bodies, async (req, res) => {
     const json = wantsJson(req);
     const token = req.params.token as string;
     if (!pageToken.safeParse(token).success) {
@@ -168,7 +172,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     }));
   });
 
-  router.get('/c/:token/verify', async (req, res) => {
+  router.get('/c/:token/verify', staff, async (req, res) => {
     const found = await load(req.params.token);
     if (!found) return showNotFound(req, res);
     const locale = await localeFor(req, res, found.coupon, found.campaign);
@@ -178,7 +182,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     sendPage(res, 200, (nonce) => verifyConfirmPage(v, nonce), { imgOrigins: images });
   });
 
-  router.post('/c/:token/verify', ...bodies, async (req, res) => {
+  router.post('/c/:token/verify', ...bodies, staff, async (req, res) => {
     const json = wantsJson(req);
     const token = req.params.token as string;
     if (json) res.set('Cache-Control', 'no-store');
@@ -194,7 +198,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
         ...found, token, status: effectiveStatus(found.coupon, ctx.clock()), imageUrl: null, locale, timeZone: campaignTimeZone(ctx, found.campaign), barcode: null,
       }, nonce));
     }
-    const result = await verifyCoupon(ctx, { token }, { verifiedBy: 'staff' });
+    const result = await verifyCoupon(ctx, { token }, { verifiedBy: verifierOf(res) });
     if (json) {
       if (!result.ok) return sendError(res, new AppError(result.code, result.message));
       return res.json({ status: 'verified', verifiedAt: result.coupon.verifiedAt?.toISOString() ?? null });
@@ -208,7 +212,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     showCoupon(res, await view(token, locale, result.coupon, found.campaign, { notice: { kind: 'ok', title: done.title, message: done.text } }));
   });
 
-  router.get('/me/:token', async (req, res) => {
+  router.get('/me/:token', customer, async (req, res) => {
     const list = pageToken.safeParse(req.params.token).success ? await listContactCoupons(ctx, req.params.token) : null;
     if (!list) {
       const locale = pageLocale(req, res);
@@ -219,7 +223,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     sendPage(res, 200, (nonce) => mePage(list, locale, nonce));
   });
 
-  router.get('/workbench', (req, res) => {
+  router.get('/workbench', pageRole(auth, 'agent'), (req, res) => {
     const q = workbenchQuery.safeParse(req.query);
     let target: WorkbenchTarget = null;
     if (q.success && q.data.conversationId) target = { conversationId: q.data.conversationId };
@@ -227,7 +231,7 @@ export const pageRoutes: RouteModule = ({ ctx }) => {
     sendPage(res, 200, (nonce) => workbenchPage(target, nonce), { frameAncestors: '*' });
   });
 
-  router.get('/admin', (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce)));
+  router.get('/admin', pageRole(auth, 'marketer'), (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce)));
 
   // A failure on a page is shown as a page; JSON callers get the contract's error shape.
   router.use(['/c', '/me', '/workbench'], (err: unknown, req: Request, res: Response, next: NextFunction) => {

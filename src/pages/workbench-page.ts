@@ -21,22 +21,14 @@ dt{color:#666}dd{margin:0}
 `;
 
 /**
- * The agents' workbench: embeddable beside a conversation in an inbox. The admin token is asked
- * for once and kept in sessionStorage; everything else comes from the workbench JSON API. All
- * data is put into the page with textContent, never as markup.
+ * The agents' workbench: embeddable beside a conversation in an inbox. For a signed-in session
+ * (the cookie carries the API calls); everything comes from the workbench JSON API and is put
+ * into the page with textContent, never as markup.
  */
 export function workbenchPage(target: WorkbenchTarget, nonce: string): string {
   const body = html`<main>
 <h1>Coupons</h1>
-<section id="login" class="card hidden"><div class="card-body">
-<form id="login-form">
-<label for="token">Admin token</label>
-<div class="bar"><input id="token" name="token" type="password" autocomplete="off" required></div>
-<p id="login-error" class="reason" role="alert"></p>
-<button class="btn" type="submit">Continue</button>
-</form>
-</div></section>
-<section id="app" class="hidden">
+<section id="app">
 <div class="bar">
 <input id="conversation" placeholder="Conversation id" aria-label="Conversation id" autocomplete="off">
 </div>
@@ -62,7 +54,7 @@ export function workbenchPage(target: WorkbenchTarget, nonce: string): string {
 <p id="d-result" role="status"></p>
 <div class="actions"><button class="btn btn-secondary" id="back" type="button">Back</button><button class="btn" id="send" type="button">Send</button></div>
 </div></section>
-<p class="muted"><button class="btn btn-secondary" id="logout" type="button">Forget token</button></p>
+<p class="muted"><button class="btn btn-secondary" id="logout" type="button">Sign out</button></p>
 </section>
 </main>`;
   return renderPage({ title: 'Coupon workbench', nonce, body, css, script: html`${trusted(`var TARGET=`)}${jsonForScript(target)};${trusted(clientScript)}` });
@@ -70,27 +62,25 @@ export function workbenchPage(target: WorkbenchTarget, nonce: string): string {
 
 const clientScript = `
 (function(){
-var KEY='chatcoupon.adminToken';
 var $=function(id){return document.getElementById(id);};
 var show=function(el,on){el.classList.toggle('hidden',!on);};
 var coupons=[];var current=null;var timer=null;
-function token(){try{return sessionStorage.getItem(KEY);}catch(e){return null;}}
 function target(){
   var v=$('conversation').value.trim();
   if(TARGET&&TARGET.channel&&v===TARGET.externalId)return {channel:TARGET.channel,externalId:TARGET.externalId};
   return v?{conversationId:v}:null;
 }
 function api(path,opts){
-  opts=opts||{};opts.headers=Object.assign({'Accept':'application/json','Authorization':'Bearer '+token()},opts.headers||{});
+  opts=opts||{};opts.headers=Object.assign({'Accept':'application/json'},opts.headers||{});
   return fetch(path,opts).then(function(res){
     return res.json().catch(function(){return {};}).then(function(body){
-      if(res.status===401){try{sessionStorage.removeItem(KEY);}catch(e){}login('The token was not accepted.');throw new Error('unauthorized');}
+      if(res.status===401){login();throw new Error('unauthorized');}
       return {status:res.status,body:body};
     });
   });
 }
-function login(msg){show($('app'),false);show($('login'),true);$('login-error').textContent=msg||'';$('token').focus();}
-function start(){show($('login'),false);show($('app'),true);load();}
+// The session ended: sign in again and come back to this chat.
+function login(){location.href='/login?next='+encodeURIComponent(location.pathname+location.search);}
 function fmt(iso){var d=new Date(iso);return isNaN(d)?iso:d.toLocaleString();}
 function load(){
   var p=new URLSearchParams();
@@ -163,15 +153,14 @@ function send(){
     return load();
   }).catch(function(){btn.textContent='Send';btn.disabled=false;});
 }
-$('login-form').addEventListener('submit',function(e){e.preventDefault();var v=$('token').value.trim();if(!v)return;try{sessionStorage.setItem(KEY,v);}catch(err){}$('token').value='';start();});
 $('q').addEventListener('input',function(){clearTimeout(timer);timer=setTimeout(load,250);});
 $('reward').addEventListener('change',load);
 $('visibility').addEventListener('change',load);
 $('conversation').addEventListener('change',load);
 $('back').addEventListener('click',back);
 $('send').addEventListener('click',send);
-$('logout').addEventListener('click',function(){try{sessionStorage.removeItem(KEY);}catch(e){}login('');});
+$('logout').addEventListener('click',function(){fetch('/logout',{method:'POST',headers:{'Accept':'application/json'}}).then(function(){location.href='/login';});});
 if(TARGET)$('conversation').value=TARGET.conversationId||TARGET.externalId||'';
-if(token())start();else login('');
+load();
 })();
 `;

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { SYNC_IMPORT_MAX_BYTES } from '../../src/coupons/serial-import.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { dispatch, flowsDir } from '../integration/flow-support.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
 
 const browserUa = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
@@ -53,19 +53,16 @@ const text = async (selector: string) => ((await page.locator(selector).textCont
 describe('admin page in a browser', () => {
   let campaignId: string;
 
-  it('asks for the token once and refuses a wrong one', async () => {
+  it('leads to the sign-in page, refuses a wrong token, and comes back signed in for the session', async () => {
     await page.goto(`${svc.url}/admin`);
-    await page.waitForSelector('#login-form');
-    await page.fill('#token', 'wrong-token-0123456789');
-    await page.click('#login-form button');
-    await page.waitForSelector('#login-error:has-text("not accepted")');
+    await signInWithToken(page, 'wrong-token-0123456789');
+    await page.waitForSelector('#sign-in-error:has-text("not valid")');
 
-    await page.fill('#token', ADMIN_TOKEN);
-    await page.click('#login-form button');
+    await signInWithToken(page, ADMIN_TOKEN);
+    expect(new URL(page.url()).pathname).toBe('/admin');
     await page.waitForSelector('#no-campaigns:visible');
     await page.reload();
     await page.waitForSelector('#no-campaigns:visible');
-    expect(await page.locator('#login').isHidden()).toBe(true);
 
     // Before its campaign exists, the flow that names it is shown with the loader's reason.
     await page.click('[data-tab=flows]');
@@ -337,9 +334,9 @@ describe('admin page with the workers running', () => {
     try {
       p.on('pageerror', (e) => problems.push(e.message));
       await p.setViewportSize({ width: 1280, height: 800 });
+      await p.goto(`${big.url}/admin`);
+      await signInWithToken(p, ADMIN_TOKEN);
       await p.goto(`${big.url}/admin#campaign/${created.body.id}`);
-      await p.fill('#token', ADMIN_TOKEN);
-      await p.click('#login-form button');
       await p.waitForSelector('#d-name:has-text("Big pack")');
       // Every text the result line shows, to see the progress line even when the load is quick.
       await p.evaluate(() => {

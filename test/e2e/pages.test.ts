@@ -4,17 +4,26 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import {
-  couponState, launchBrowser, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, phone, sentCoupon, twoSentCoupons,
+  couponState, launchBrowser, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, phone, sentCoupon, signInWithToken, twoSentCoupons,
 } from '../support/browser.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { personOf, startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
+let staffToken: string;
+let staffId: string;
+let agentToken: string;
 let browser: Browser;
 /** Console errors and uncaught page errors (a CSP violation shows up here). */
 const problems: string[] = [];
 
 beforeAll(async () => {
-  [svc, browser] = await Promise.all([startTestService(), launchBrowser()]);
+  // SameSite=None: the workbench signs in inside an inbox on another site (see the framing test).
+  [svc, browser] = await Promise.all([startTestService({ env: { SESSION_COOKIE_SAMESITE: 'none' } }), launchBrowser()]);
+  const staff = await personOf(svc, 'staff');
+  const agent = await personOf(svc, 'agent');
+  staffToken = staff.header.Authorization.slice('Bearer '.length);
+  staffId = staff.id;
+  agentToken = agent.header.Authorization.slice('Bearer '.length);
 });
 afterAll(async () => {
   await browser?.close();
@@ -102,7 +111,9 @@ describe('coupon page in a browser', () => {
     await page.waitForSelector('#code');
     expect(await page.locator('#barcode svg').isVisible()).toBe(true);
 
+    // Verifying is for signed-in staff: the phone at the till signs in once, then comes back here.
     await page.click('#verify');
+    await signInWithToken(page, staffToken);
     await page.waitForSelector('text=Confirm verification?');
     await page.click('#cancel');
     await page.waitForSelector('#verify');
@@ -115,7 +126,7 @@ describe('coupon page in a browser', () => {
     expect(await page.locator('[data-field=status]').textContent()).toBe('Used');
     expect(await page.locator('#verify').count()).toBe(0);
     const state = await couponState(svc, coupon.token);
-    expect(state).toMatchObject({ status: 'verified', verifiedBy: 'staff' });
+    expect(state).toMatchObject({ status: 'verified', verifiedBy: staffId });
     expect(state.verifiedAt).toBeInstanceOf(Date);
   });
 
@@ -154,7 +165,7 @@ describe('coupon page in a browser', () => {
 });
 
 describe('workbench page in a browser', () => {
-  it('asks for the token, filters, shows a detail, sends into the conversation and shows refusals', async () => {
+  it('signs in, filters, shows a detail, sends into the conversation and shows refusals', async () => {
     const gift = await makeCampaign(svc, { slug: 'wb-gift', name: 'Workbench gift', reward: { type: 'gift', text: 'Tote bag' }, visibility: 'private' });
     const pct = await makeCampaign(svc, { slug: 'wb-pct', name: 'Workbench 15%', reward: { type: 'percent', value: 15 } });
     await loadSerials(svc, gift.id, ['WB-G1']);
@@ -169,19 +180,16 @@ describe('workbench page in a browser', () => {
     try {
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(`${svc.url}/workbench?conversationId=${conversationId}`);
-      await page.fill('#token', 'wrong-token-0123456789');
-      await page.click('#login-form button');
-      await page.waitForSelector('#login-error:has-text("not accepted")');
+      await signInWithToken(page, 'wrong-token-0123456789');
+      await page.waitForSelector('#sign-in-error:has-text("not valid")');
 
-      await page.fill('#token', svc.admin.Authorization.slice('Bearer '.length));
-      await page.click('#login-form button');
+      await signInWithToken(page, agentToken);
       await page.waitForSelector('#chat:has-text("Chat is active")');
       await page.waitForSelector(`[data-campaign="${gift.id}"]`);
       expect(await page.locator('#list li').count()).toBeGreaterThanOrEqual(2);
-      // Asked once: the token is kept for the session.
+      // Signed in once: the session cookie carries on.
       await page.reload();
       await page.waitForSelector(`[data-campaign="${gift.id}"]`);
-      expect(await page.locator('#login').isHidden()).toBe(true);
 
       await page.selectOption('#reward', 'gift');
       await page.waitForSelector(`[data-campaign="${pct.id}"]`, { state: 'detached' });
@@ -234,7 +242,12 @@ describe('workbench page in a browser', () => {
       const blocked = page.waitForEvent('console', (m) => /frame-ancestors|Refused to (display|frame)/i.test(m.text()));
       await page.goto(inboxUrl);
       const wb = page.frameLocator('#wb');
-      await wb.locator('#token').waitFor();
+      // Signing in happens inside the frame, and leads back to the chat it was opened for.
+      await wb.locator('#sign-in-form').waitFor();
+      await wb.locator('summary').click();
+      await wb.locator('#token').fill(agentToken);
+      await wb.locator('#token-form button').click();
+      await wb.locator('#conversation').waitFor();
       expect(await wb.locator('#conversation').inputValue()).toBe('c-1');
       await blocked;
       expect(await page.frameLocator('#cp').locator('#redeem').count()).toBe(0);

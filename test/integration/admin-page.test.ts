@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { adminPage } from '../../src/pages/admin-page.ts';
 import { loadSerials, makeCampaign } from '../support/browser.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { personOf, startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -13,8 +13,21 @@ afterAll(async () => {
 });
 
 describe('GET /admin', () => {
-  it('serves the shell without a token, with the page headers, a nonce CSP and no framing', async () => {
+  it('leads a browser that is not signed in to the sign-in page, and refuses agents and staff', async () => {
     const res = await request(svc.url).get('/admin');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/login?next=%2Fadmin');
+    for (const role of ['agent', 'staff'] as const) {
+      const p = await personOf(svc, role);
+      const refused = await request(svc.url).get('/admin').set(p.header);
+      expect(refused.status).toBe(403);
+      expect(refused.text).toContain('Not open to your role');
+    }
+  });
+
+  it('serves the shell to a marketer, with the page headers, a nonce CSP and no framing', async () => {
+    const marketer = await personOf(svc, 'marketer');
+    const res = await request(svc.url).get('/admin').set(marketer.header);
     expect(res.status).toBe(200);
     expect(res.type).toBe('text/html');
     expect(res.headers['cache-control']).toBe('no-store');
@@ -36,18 +49,17 @@ describe('GET /admin', () => {
     expect([...res.text.matchAll(/<style([^>]*)>/g)].map((m) => m[1])).toEqual([` nonce="${nonce}"`]);
     expect(res.text).not.toMatch(/\son[a-z]+=/i);
     expect(res.text).toContain('<meta name="robots" content="noindex,nofollow">');
-    expect(res.text).toContain('id="login-form"');
     expect(res.text).toContain('id="create-form"');
     expect(res.text).toContain('id="edit"');
     expect(res.text).toContain('id="cancel-edit"');
     // A fresh nonce per response.
-    const again = await request(svc.url).get('/admin');
+    const again = await request(svc.url).get('/admin').set(svc.admin);
     expect(again.headers['content-security-policy']).not.toBe(csp);
   });
 
   it('puts no data in the page: campaigns come only from the API, which needs the admin token', async () => {
     await makeCampaign(svc, { slug: 'admin-secret', name: 'Hidden <b>name</b>' });
-    const page = await request(svc.url).get('/admin');
+    const page = await request(svc.url).get('/admin').set(svc.admin);
     expect(page.text).not.toContain('admin-secret');
     expect(page.text).not.toContain('Hidden');
 

@@ -5,11 +5,14 @@ import { ensureContact } from '../../src/contacts/contacts.ts';
 import { listContactCoupons } from '../../src/coupons/contact-coupons.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
 import { couponState, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, sentCoupon, twoSentCoupons } from '../support/browser.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { personOf, startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
+/** A staff member: verifying is theirs. */
+let staff: Awaited<ReturnType<typeof personOf>>;
 beforeAll(async () => {
   svc = await startTestService({ env: { TZ_DEFAULT: 'Asia/Taipei' } });
+  staff = await personOf(svc, 'staff');
 });
 afterAll(async () => {
   await svc.stop();
@@ -205,41 +208,56 @@ describe('POST /c/:token/redeem', () => {
 });
 
 describe('staff verify', () => {
+  it('is for signed-in staff: a browser is led to sign in, an API call without credentials is refused, other roles are forbidden', async () => {
+    const campaign = await makeCampaign(svc, { slug: 'verify-who', verification: true });
+    await loadSerials(svc, campaign.id, ['WHO-1']);
+    const coupon = await sentCoupon(svc, campaign.id, 'U-who');
+    const page = await request(svc.url).get(`/c/${coupon.token}/verify`);
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe(`/login?next=${encodeURIComponent(`/c/${coupon.token}/verify`)}`);
+    const api = await request(svc.url).post(`/c/${coupon.token}/verify`).set('Accept', 'application/json').send({ confirm: 'yes' });
+    expect(api.status).toBe(401);
+    const agent = await personOf(svc, 'agent');
+    const refused = await request(svc.url).get(`/c/${coupon.token}/verify`).set(agent.header);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('Not open to your role');
+  });
+
   it('asks for confirmation, verifies on confirm, then refuses a second verification', async () => {
     const campaign = await makeCampaign(svc, { slug: 'verify-json', verification: true });
     await loadSerials(svc, campaign.id, ['VER-1']);
     const coupon = await sentCoupon(svc, campaign.id, 'U-ver');
-    const early = await request(svc.url).post(`/c/${coupon.token}/verify`).set('Accept', 'application/json').send({ confirm: 'yes' });
+    const early = await request(svc.url).post(`/c/${coupon.token}/verify`).set(staff.header).set('Accept', 'application/json').send({ confirm: 'yes' });
     expect(early.status).toBe(422);
     expect(early.body.error.code).toBe('not_redeemed');
 
     await request(svc.url).post(`/c/${coupon.token}/redeem`).set('Accept', 'application/json').expect(200);
     const page = await request(svc.url).get(`/c/${coupon.token}`);
     expect(page.text).toContain(`href="/c/${coupon.token}/verify"`);
-    const confirm = await request(svc.url).get(`/c/${coupon.token}/verify`);
+    const confirm = await request(svc.url).get(`/c/${coupon.token}/verify`).set(staff.header);
     expect(confirm.status).toBe(200);
     expect(confirm.text).toContain('Confirm verification?');
     expect(confirm.text).toContain('name="confirm" value="yes"');
 
-    const noConfirm = await request(svc.url).post(`/c/${coupon.token}/verify`).set('Accept', 'application/json').send({});
+    const noConfirm = await request(svc.url).post(`/c/${coupon.token}/verify`).set(staff.header).set('Accept', 'application/json').send({});
     expect(noConfirm.status).toBe(400);
     expect(noConfirm.body.error.code).toBe('validation_error');
-    const formNoConfirm = await request(svc.url).post(`/c/${coupon.token}/verify`).type('form').send('');
+    const formNoConfirm = await request(svc.url).post(`/c/${coupon.token}/verify`).set(staff.header).type('form').send('');
     expect(formNoConfirm.text).toContain('Confirm verification?');
     expect((await couponState(svc, coupon.token)).status).toBe('redeemed');
 
-    const ok = await request(svc.url).post(`/c/${coupon.token}/verify`).set('Accept', 'application/json').send({ confirm: 'yes' });
+    const ok = await request(svc.url).post(`/c/${coupon.token}/verify`).set(staff.header).set('Accept', 'application/json').send({ confirm: 'yes' });
     expect(ok.status).toBe(200);
     expect(ok.body.status).toBe('verified');
     const state = await couponState(svc, coupon.token);
     expect(state.status).toBe('verified');
-    expect(state.verifiedBy).toBe('staff');
+    expect(state.verifiedBy).toBe(staff.id);
     expect(ok.body.verifiedAt).toBe(state.verifiedAt!.toISOString());
 
-    const twice = await request(svc.url).post(`/c/${coupon.token}/verify`).type('form').send('confirm=yes');
+    const twice = await request(svc.url).post(`/c/${coupon.token}/verify`).set(staff.header).type('form').send('confirm=yes');
     expect(twice.status).toBe(200);
     expect(twice.text).toContain('Already verified');
-    const twiceJson = await request(svc.url).post(`/c/${coupon.token}/verify`).set('Accept', 'application/json').send({ confirm: true });
+    const twiceJson = await request(svc.url).post(`/c/${coupon.token}/verify`).set(staff.header).set('Accept', 'application/json').send({ confirm: true });
     expect(twiceJson.status).toBe(409);
     expect(twiceJson.body.error.code).toBe('already_verified');
   });
@@ -251,10 +269,31 @@ describe('staff verify', () => {
     await request(svc.url).post(`/c/${coupon.token}/redeem`).set('Accept', 'application/json').expect(200);
     const page = await request(svc.url).get(`/c/${coupon.token}`);
     expect(page.text).not.toContain('Staff: verify');
-    const res = await request(svc.url).post(`/c/${coupon.token}/verify`).type('form').send('confirm=yes');
+    const res = await request(svc.url).post(`/c/${coupon.token}/verify`).set(staff.header).type('form').send('confirm=yes');
     expect(res.status).toBe(200);
     expect(res.text).toContain('No verification needed');
     expect((await couponState(svc, coupon.token)).status).toBe('redeemed');
+  });
+});
+
+describe('staff verify refusals', () => {
+  it('tells staff why a coupon cannot be verified: expired after redeeming, or not redeemed yet', async () => {
+    const campaign = await makeCampaign(svc, { slug: 'verify-refusals', verification: true });
+    await loadSerials(svc, campaign.id, ['VR-1']);
+    const waiting = await sentCoupon(svc, campaign.id, 'U-vr-wait');
+    const notYet = await request(svc.url).get(`/c/${waiting.token}/verify`).set(staff.header);
+    expect(notYet.status).toBe(200);
+    expect(notYet.text).toContain('Not redeemed yet');
+    expect(notYet.text).toContain('The customer has to press Redeem first.');
+
+    const late = await sentCoupon(svc, campaign.id, 'U-vr-late');
+    await request(svc.url).post(`/c/${late.token}/redeem`).set('Accept', 'application/json').expect(200);
+    await svc.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${late.token}`);
+    const expired = await request(svc.url).get(`/c/${late.token}/verify`).set(staff.header);
+    expect(expired.status).toBe(200);
+    expect(expired.text).toContain('This coupon has expired');
+    expect(expired.text).not.toContain('Confirm verification?');
+    expect(expired.text).not.toContain('press Redeem first');
   });
 });
 
@@ -269,27 +308,6 @@ describe('broken links', () => {
     const json = await request(svc.url).post('/c/%ZZ/redeem').set('Accept', 'application/json');
     expect(json.status).toBe(400);
     expect(json.body.error.code).toBe('bad_request');
-  });
-});
-
-describe('staff verify refusals', () => {
-  it('tells staff why a coupon cannot be verified: expired after redeeming, or not redeemed yet', async () => {
-    const campaign = await makeCampaign(svc, { slug: 'verify-refusals', verification: true });
-    await loadSerials(svc, campaign.id, ['VR-1']);
-    const waiting = await sentCoupon(svc, campaign.id, 'U-vr-wait');
-    const notYet = await request(svc.url).get(`/c/${waiting.token}/verify`);
-    expect(notYet.status).toBe(200);
-    expect(notYet.text).toContain('Not redeemed yet');
-    expect(notYet.text).toContain('The customer has to press Redeem first.');
-
-    const late = await sentCoupon(svc, campaign.id, 'U-vr-late');
-    await request(svc.url).post(`/c/${late.token}/redeem`).set('Accept', 'application/json').expect(200);
-    await svc.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${late.token}`);
-    const expired = await request(svc.url).get(`/c/${late.token}/verify`);
-    expect(expired.status).toBe(200);
-    expect(expired.text).toContain('This coupon has expired');
-    expect(expired.text).not.toContain('Confirm verification?');
-    expect(expired.text).not.toContain('press Redeem first');
   });
 });
 
@@ -328,7 +346,7 @@ describe('GET /me/:token', () => {
 
 describe('GET /workbench', () => {
   it('is a page that may be framed by the inbox and carries the conversation it was opened for', async () => {
-    const res = await request(svc.url).get('/workbench?channel=inbox&externalId=conv-%3C1%3E');
+    const res = await request(svc.url).get('/workbench?channel=inbox&externalId=conv-%3C1%3E').set(svc.admin);
     expect(res.status).toBe(200);
     const csp = expectPageHeaders(res);
     expect(csp).toContain('frame-ancestors *');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ChannelName } from '../../adapters/types.ts';
 import { createCampaign, type CampaignRow } from '../../src/coupons/campaigns.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
@@ -134,4 +134,12 @@ export async function couponState(svc: TestService, token: string): Promise<Coup
 export async function meTokenOf(svc: TestService, channel: ChannelName, userId: string): Promise<string> {
   const r = await svc.ctx.db.execute(sql`SELECT me_token FROM contacts WHERE channel = ${channel} AND platform_user_id = ${userId}`);
   return (r.rows[0] as { me_token: string }).me_token;
+}
+
+/** On the sign-in page (where a page without a session leads): signs in with an API token. */
+export async function signInWithToken(page: Page, token: string): Promise<void> {
+  await page.waitForSelector('#sign-in-form');
+  await page.click('summary');
+  await page.fill('#token', token);
+  await Promise.all([page.waitForNavigation(), page.click('#token-form button')]);
 }

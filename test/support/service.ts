@@ -52,3 +52,15 @@ export async function startTestService(opts: {
     },
   };
 }
+
+/** A new person of that role, through the people API; answers its id and bearer header. */
+export async function personOf(svc: TestService, role: 'owner' | 'marketer' | 'agent' | 'staff', name = `${role}-${Math.random().toString(36).slice(2, 8)}`) {
+  const res = await fetch(`${svc.url}/api/v1/people`, {
+    method: 'POST',
+    headers: { ...svc.admin, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name, role }),
+  });
+  if (res.status !== 201) throw new Error(`adding a ${role} failed: ${res.status} ${await res.text()}`);
+  const body = await res.json() as { id: string; token: string };
+  return { id: body.id, name, header: { Authorization: `Bearer ${body.token}` } };
+}
