@@ -42,7 +42,6 @@ if (!isMainThread) {
   parentPort!.postMessage(await runLoad(workerData as LoadInput));
 } else {
   const { sql } = await import('drizzle-orm');
-  const { flowRegistry } = await import('../src/flows/registry.ts');
   const { startLineStandin } = await import('./support/line-standin.ts');
 
   const contacts = knob('BENCH_CONTACTS', 2000);
@@ -75,7 +74,7 @@ if (!isMainThread) {
     const campaign = await benchCampaign(service.ctx, { name: 'Welcome 10%', slug: 'welcome-10' });
     // A fixed serial × N is a counter: the pool costs one row whatever N is.
     await db.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaign.id}, 'WELCOME10', ${contacts + 1000})`);
-    const registry = flowRegistry(service.ctx)!;
+    const registry = service.ctx.flows!;
     await registry.reload();
     if (!registry.get('welcome')) throw new Error('the welcome flow did not load');
 

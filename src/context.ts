@@ -1,11 +1,26 @@
 import type { ChannelAdapter, ChannelName } from '../adapters/types.ts';
 import type { Config } from './config.ts';
+import type { InboundEventHandler } from './contacts/inbound-hooks.ts';
+import type { InboundEventStore } from './contacts/inbound-events.ts';
+import type { CouponLifecycleHooks } from './coupons/lifecycle.ts';
 import type { Db } from './db/client.ts';
-import type { DeadLetterLister, JobSender } from './jobs/runner.ts';
+import type { FlowRegistry } from './flows/registry.ts';
+import type { DeadLetterLister, JobSender } from './jobs/contract.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/logger.ts';
 
-/** What services need from the running service. Built once in main.ts (and by tests). */
+/**
+ * The hooks lower layers offer to higher ones: typed fields with no-op defaults that the service
+ * wiring (service.ts) fills in. A domain module calls its hook and never imports who listens.
+ */
+export interface AppHooks {
+  /** After a coupon is redeemed, expires or is released (coupons/lifecycle.ts). */
+  coupons: CouponLifecycleHooks;
+  /** Answers each stored inbound event (contacts/inbound-hooks.ts). */
+  inbound: InboundEventHandler;
+}
+
+/** What services need from the running service. Built once in service.ts (and by tests through it). */
 export interface AppContext {
   config: Config;
   db: Db;
@@ -17,4 +32,9 @@ export interface AppContext {
   channels: Partial<Record<ChannelName, ChannelAdapter>>;
   /** Wakes the delivery worker after outbox rows were committed (no-op when none runs). */
   notifyOutbox(): void;
+  /** Where webhooks store events before they are acknowledged; the inbound worker listens to it. */
+  inboundEvents: InboundEventStore;
+  /** The flows that run now (FLOWS_DIR); null until the wiring starts them. */
+  flows: FlowRegistry | null;
+  hooks: AppHooks;
 }

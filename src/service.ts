@@ -5,9 +5,13 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createDb, migrateDb, type Db } from './db/client.ts';
 import { startEmbedded, type EmbeddedDatabase, type SuperviseOptions } from './db/embedded.ts';
+import { InboundEventStore } from './contacts/inbound-events.ts';
+import { ignoreInboundEvent } from './contacts/inbound-hooks.ts';
 import { InboundWorker } from './contacts/inbound-worker.ts';
+import { noCouponLifecycleHooks } from './coupons/lifecycle.ts';
 import { DeliveryWorker, type SendFn } from './delivery/delivery-worker.ts';
-import { startFlows } from './flows/registry.ts';
+import { plugFlowEngine } from './flows/hooks.ts';
+import { FlowRegistry } from './flows/registry.ts';
 import type { Express } from 'express';
 import { createApp } from './http/app.ts';
 import { loadAuth, type Auth } from './http/auth.ts';
@@ -96,9 +100,16 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       jobs,
       channels: createAdapters(config),
       notifyOutbox: () => delivery?.wake(),
+      inboundEvents: new InboundEventStore(db),
+      flows: null,
+      hooks: { coupons: noCouponLifecycleHooks(), inbound: ignoreInboundEvent },
     };
-    const flows = await startFlows(ctx);
+    // The flow engine: its registry on the context, and plugged into the domain's hooks.
+    const flows = new FlowRegistry(config.FLOWS_DIR, db, log);
     stops.push(() => flows.stop());
+    await flows.start();
+    ctx.flows = flows;
+    plugFlowEngine(ctx);
     const workers = opts.workers ?? true;
     stops.push(() => jobs.stop());
     await jobs.start(ctx, { work: workers });

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelEvent } from '../../adapters/types.ts';
-import type { AppContext } from '../context.ts';
+import type { Db } from '../db/client.ts';
 
 interface Waiter {
   events: ChannelEvent[];
@@ -22,15 +22,15 @@ export interface InboundStoreOptions {
  * Each caller's promise resolves once the INSERT holding its rows has committed.
  */
 export class InboundEventStore {
-  private readonly ctx: AppContext;
+  private readonly db: Db;
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
   private queue: Waiter[] = [];
   private inFlight = 0;
   private readonly listeners = new Set<() => void>();
 
-  constructor(ctx: AppContext, opts: InboundStoreOptions = {}) {
-    this.ctx = ctx;
+  constructor(db: Db, opts: InboundStoreOptions = {}) {
+    this.db = db;
     this.maxInFlight = opts.maxInFlight ?? 2;
     this.maxBatch = opts.maxBatch ?? 500;
   }
@@ -81,7 +81,7 @@ export class InboundEventStore {
     const sorted = [...events].sort((a, b) => (a.channel === b.channel
       ? (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
       : (a.channel < b.channel ? -1 : 1)));
-    await this.ctx.db.execute(sql`
+    await this.db.execute(sql`
       INSERT INTO inbound_events (channel, event_key, event)
       SELECT * FROM unnest(${sql.param(sorted.map((e) => e.channel))}::text[],
                            ${sql.param(sorted.map((e) => e.eventId))}::text[],
@@ -98,16 +98,4 @@ function eventJson(event: ChannelEvent): string {
   const json = JSON.stringify(event);
   if (!/\\u(0000|d[89a-f])/i.test(json)) return json;
   return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\0', '').toWellFormed() : value));
-}
-
-const stores = new WeakMap<AppContext, InboundEventStore>();
-
-/** The one store of a running service (the webhook routes write to it, the worker listens). */
-export function inboundEventStore(ctx: AppContext): InboundEventStore {
-  let store = stores.get(ctx);
-  if (!store) {
-    store = new InboundEventStore(ctx);
-    stores.set(ctx, store);
-  }
-  return store;
 }

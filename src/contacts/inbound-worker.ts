@@ -1,12 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelEvent, ChannelEventType, ChannelName } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
-import { dispatchEvent } from '../flows/dispatch.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
 import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 import { ensureContact, ensureConversation } from './contacts.ts';
-import { inboundEventStore } from './inbound-events.ts';
 
 /** After this many failed tries an event is set aside (processed_at set, last_error kept). */
 export const INBOUND_MAX_ATTEMPTS = 10;
@@ -156,7 +154,7 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
       const conversation = await ensureConversation(tx, contact, event.conversationId,
         inboundTypes.has(event.type) ? { inboundAt: at } : {});
       // Standby: another app answers this chat; we only keep the record.
-      if (!event.standby) await dispatchEvent(ctx, tx, event, contact, conversation);
+      if (!event.standby) await ctx.hooks.inbound(tx, event, contact, conversation);
       return 'done' as const;
     });
   } catch (err) {
@@ -208,7 +206,7 @@ export class InboundWorker {
   }
 
   start(): void {
-    this.unsubscribe = inboundEventStore(this.ctx).onStored(() => this.loop.wake());
+    this.unsubscribe = this.ctx.inboundEvents.onStored(() => this.loop.wake());
     this.loop.start();
   }
 

@@ -1,8 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { onCouponsExpired } from '../flows/coupon-events.ts';
-import { defineJob, minuteSweepPolicy } from '../jobs/define.ts';
 import { isPastDeadlineSql } from './rules-sql.ts';
 
 const SWEEP_BATCH = 5000;
@@ -25,7 +22,7 @@ export async function sweepExpired(ctx: AppContext): Promise<number> {
         RETURNING id, campaign_id AS "campaignId", contact_id AS "contactId"`);
       const rows = r.rows as Array<{ id: string; campaignId: string; contactId: string }>;
       // What follows an expiry (flows with a `coupon: expired` trigger) runs in the sweep's transaction.
-      await onCouponsExpired(ctx, tx, rows);
+      if (rows.length > 0) await ctx.hooks.coupons.expired(tx, rows);
       return rows.length;
     });
     total += expired;
@@ -34,12 +31,3 @@ export async function sweepExpired(ctx: AppContext): Promise<number> {
   if (total > 0) ctx.log.info({ expired: total }, 'expiry sweep');
   return total;
 }
-
-export const expirySweepJob = defineJob({
-  name: 'coupons.expiry-sweep',
-  payload: z.object({}).passthrough(),
-  ...minuteSweepPolicy,
-  handler: async (_payload, ctx) => {
-    await sweepExpired(ctx);
-  },
-});

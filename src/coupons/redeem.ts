@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
-import { hasCouponFlow, onCouponRedeemed } from '../flows/coupon-events.ts';
 import { refuse, type Refusal } from '../lib/errors.ts';
 import { getCampaign } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
@@ -50,13 +49,14 @@ const limitReached = (limit: number) =>
  * from-redemption deadline. Idempotent: pressing again shows the same code. The coupon row lock
  * makes two presses at once one redemption.
  *
- * Two equivalent paths: when a loaded flow listens to `coupon: redeemed`, the statements run here
- * in one transaction with the flow's effects; otherwise the database function
- * `chatcoupon_redeem` (drizzle/0002_redeem_rules_from_caller.sql) does the same in one round trip, from the same
- * status sets (statuses.ts, handed to it as `redeemRulesJson`).
+ * Two equivalent paths: when a coupon lifecycle hook listens to redemptions (a loaded flow with a
+ * `coupon: redeemed` trigger), the statements run here in one transaction with what it does;
+ * otherwise the database function `chatcoupon_redeem` (drizzle/0002_redeem_rules_from_caller.sql)
+ * does the same in one round trip, from the same status sets (statuses.ts, handed to it as
+ * `redeemRulesJson`).
  */
 export async function redeemCoupon(ctx: AppContext, token: string, opts: { statements?: boolean } = {}): Promise<RedeemResult> {
-  if (opts.statements || hasCouponFlow(ctx, 'redeemed')) return await redeemWithFlows(ctx, token);
+  if (opts.statements || ctx.hooks.coupons.listensToRedeemed()) return await redeemWithFlows(ctx, token);
   const r = await ctx.db.execute(sql`
     SELECT r.outcome, r.code, r.campaign_name AS "campaignName", r.per_contact_limit AS "perContactLimit", r.serial_id AS "serialId", x.*
     FROM chatcoupon_redeem(${token}, ${ctx.clock()}, ${JSON.stringify(Object.fromEntries(serialHints))}::jsonb, ${redeemRulesJson}::jsonb) r
@@ -105,7 +105,7 @@ async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemRe
         serial_code = ${serial.code}, serial_id = ${serial.id}, expires_at = ${expiresAt}
       WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
     const redeemed = updated.rows[0] as unknown as CouponRow;
-    await onCouponRedeemed(ctx, tx, redeemed, campaign);
+    await ctx.hooks.coupons.redeemed(tx, redeemed, campaign);
     return { ok: true, coupon: redeemed, code: serial.code, alreadyRedeemed: false };
   });
 }

@@ -4,10 +4,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'drizzle-orm';
 import { from as copyFrom } from 'pg-copy-streams';
-import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
-import { defineJob } from '../jobs/define.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { getCampaign } from './campaigns.ts';
@@ -405,26 +403,16 @@ async function loadPack(ctx: AppContext, importId: string): Promise<ImportView> 
   }
 }
 
-/** Loads a large CSV pack in the background; the upload answered 202 with the import to poll. */
-export const serialImportJob = defineJob({
-  name: 'serial-import',
-  payload: z.object({ importId: z.string().min(1) }),
-  // A crash mid-load rolls the transaction back and leaves the import running: a retry redoes it.
-  retryLimit: 2,
-  retryDelaySeconds: 5,
-  retryBackoff: true,
-  expireInSeconds: 900,
-  batchSize: 1,
-  async handler({ importId }, ctx) {
-    try {
-      await runImport(ctx, importId);
-    } catch (err) {
-        // runImport marked the import failed with the reason; a refusal is not worth a retry.
-      if (err instanceof AppError) {
-        ctx.log.info({ importId, code: err.code, message: err.message }, 'serial import refused');
-        return;
-      }
-      throw err;
+/** The `serial-import` job: a refusal is recorded on the import and not worth a retry. */
+export async function runImportJob(ctx: AppContext, importId: string): Promise<void> {
+  try {
+    await runImport(ctx, importId);
+  } catch (err) {
+    // runImport marked the import failed with the reason.
+    if (err instanceof AppError) {
+      ctx.log.info({ importId, code: err.code, message: err.message }, 'serial import refused');
+      return;
     }
-  },
-});
+    throw err;
+  }
+}

@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import type { ChannelName, Delivery, DeliveryResult, OutboundMessage } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
-import { onCouponReleased } from '../flows/jobs.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
 import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
@@ -124,7 +123,7 @@ export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' |
         await tx.execute(sql`UPDATE outbox SET status = 'failed', last_error = ${result.error} WHERE id = ${row.id}`);
         if (row.couponId) {
           await releaseCoupon(tx, row.couponId, result.error, at);
-          await onCouponReleased(ctx, tx, row.couponId);
+          await ctx.hooks.coupons.released(tx, row.couponId);
         }
         break;
     }

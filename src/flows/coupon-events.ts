@@ -4,8 +4,7 @@ import type { AppContext } from '../context.ts';
 import { couponPageUrl } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import type { Tx } from '../db/client.ts';
-import { flowsCouponEventJob } from './jobs.ts';
-import { flowRegistry } from './registry.ts';
+import { flowsCouponEvent } from '../jobs/contracts.ts';
 import { activeRun, endStale, interruptRun, isStale, lockContact, recordDropped, RunSession, startRun } from './runner.ts';
 import { matchCouponEvent } from './triggers.ts';
 import { interrupts, type CouponEventName } from './types.ts';
@@ -37,7 +36,7 @@ export type CouponEventOutcome = 'started' | 'none' | 'dropped' | 'skipped' | 'd
 
 /** Whether any loaded flow listens to this event (of this campaign, when given); no query. */
 export function hasCouponFlow(ctx: AppContext, event: CouponEventName, slug?: string): boolean {
-  return flowRegistry(ctx)?.listensTo(event, slug) ?? false;
+  return ctx.flows?.listensTo(event, slug) ?? false;
 }
 
 /**
@@ -49,12 +48,12 @@ export function hasCouponFlow(ctx: AppContext, event: CouponEventName, slug?: st
 export async function runCouponEvent(
   ctx: AppContext, tx: Tx, event: CouponEventName, coupon: EventCoupon, opts: { defer: boolean; fallbackReminder?: boolean },
 ): Promise<CouponEventOutcome> {
-  const registry = flowRegistry(ctx);
+  const registry = ctx.flows;
   if (!registry || !registry.listensTo(event, coupon.slug)) return 'none';
   const contact = await lockContact(tx, coupon.contactId, { skipLocked: opts.defer });
   if (!contact) {
     if (!opts.defer) return 'none';
-    await ctx.jobs.send(flowsCouponEventJob, { couponId: coupon.id, event, fallbackReminder: opts.fallbackReminder ?? false }, { singletonKey: `${coupon.id}:${event}` });
+    await ctx.jobs.send(flowsCouponEvent, { couponId: coupon.id, event, fallbackReminder: opts.fallbackReminder ?? false }, { singletonKey: `${coupon.id}:${event}` });
     return 'deferred';
   }
   const conversation = await conversationFor(tx, coupon);
@@ -97,7 +96,7 @@ async function conversationFor(tx: Tx, coupon: EventCoupon): Promise<Conversatio
   return row ? await getConversation(tx, row.id) : null;
 }
 
-/** Hook for redeem.ts, inside the redemption's transaction: `coupon: {event: redeemed}` flows. */
+/** The `redeemed` coupon hook, inside the redemption's transaction: `coupon: {event: redeemed}` flows. */
 export async function onCouponRedeemed(
   ctx: AppContext, tx: Tx,
   coupon: Pick<EventCoupon, 'id' | 'token' | 'contactId' | 'conversationId' | 'expiresAt'>, campaign: Pick<EventCoupon, 'slug' | 'name'>,
@@ -106,7 +105,7 @@ export async function onCouponRedeemed(
   await runCouponEvent(ctx, tx, 'redeemed', { ...coupon, slug: campaign.slug, name: campaign.name }, { defer: true });
 }
 
-/** Hook for the expiry sweep, inside its transaction: `coupon: {event: expired}` flows. */
+/** The `expired` coupon hook, inside the sweep's transaction: `coupon: {event: expired}` flows. */
 export async function onCouponsExpired(
   ctx: AppContext, tx: Tx, rows: Array<{ id: string; campaignId: string; contactId: string }>,
 ): Promise<void> {

@@ -5,7 +5,6 @@ import type { Tx } from '../db/client.ts';
 import { chooseLocale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
 import { normaliseText } from './normalise.ts';
-import { flowRegistry } from './registry.ts';
 import { continueRun, endStale, interruptRun, isStale, lockContactRun, recordDropped, RunSession, startRun } from './runner.ts';
 import { eventText, keywordClaimed, matchFlows } from './triggers.ts';
 import { interrupts } from './types.ts';
@@ -36,7 +35,7 @@ function isMyCoupons(ctx: AppContext, text: string | null): boolean {
 export async function dispatchEvent(
   ctx: AppContext, tx: Tx, event: ChannelEvent, contact: ContactRow, conversation: ConversationRow,
 ): Promise<DispatchOutcome> {
-  const registry = flowRegistry(ctx);
+  const registry = ctx.flows;
   if (event.standby || event.type === 'unfollow' || event.type === 'other') return 'ignored';
   if (conversation.handoffAt) return 'handoff';
   if (!registry) return 'ignored';

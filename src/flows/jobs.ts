@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ChannelName } from '../../adapters/types.ts';
 import { getConversation, type ContactRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
@@ -10,13 +10,13 @@ import { chooseLocale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
 import type { Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
-import { defineJob, itemJobPolicy, minuteSweepPolicy } from '../jobs/define.ts';
+import { couponsResend, type flowsCouponEvent } from '../jobs/contracts.ts';
 import { eventCouponColumns, runCouponEvent, type CouponEventOutcome, type EventCoupon } from './coupon-events.ts';
-import { flowRegistry } from './registry.ts';
 import { continueRun, endStale, getRun, isStale, lockContact, RunSession } from './runner.ts';
 
 /**
- * The flow engine's jobs. Every handler is idempotent: a resume checks the run still waits at
+ * What the flow engine's jobs do (their contracts are in jobs/contracts.ts, their handlers
+ * attached in jobs/catalog.ts). Every handler is idempotent: a resume checks the run still waits at
  * that step under the contact's lock; a coupon event starts at most one run (unique trigger key);
  * a reminder is claimed by setting reminded_at in its own transaction; a resend is claimed by
  * inserting its coupon_resends row.
@@ -26,7 +26,7 @@ import { continueRun, endStale, getRun, isStale, lockContact, RunSession } from 
  * transaction takes), then the run is re-read: a run no longer waiting at this step makes it a no-op.
  */
 export async function resumeRun(ctx: AppContext, runId: string, stepPath: string): Promise<'resumed' | 'stale'> {
-  const registry = flowRegistry(ctx);
+  const registry = ctx.flows;
   if (!registry) throw new Error('flows are not started');
   let wrote = false;
   const outcome = await ctx.db.transaction(async (tx) => {
@@ -59,15 +59,6 @@ function fallbackConversation(contact: ContactRow) {
   return { id: '', contactId: contact.id, channel: contact.channel, externalId: contact.platformUserId, lastInboundAt: null, handoffAt: null };
 }
 
-export const flowsResumeJob = defineJob({
-  name: 'flows.resume',
-  payload: z.object({ runId: z.string(), stepPath: z.string() }),
-  ...itemJobPolicy,
-  handler: async (p, ctx) => {
-    await resumeRun(ctx, p.runId, p.stepPath);
-  },
-});
-
 /**
  * Resumes runs whose wake-up is overdue: a resume job sent inside a transaction that had not yet
  * committed when the job ran finds nothing to do, and this sweep catches the run.
@@ -82,17 +73,6 @@ export async function resumeDueRuns(ctx: AppContext, graceMs = 30_000): Promise<
   }
   return n;
 }
-
-export const flowsResumeDueJob = defineJob({
-  name: 'flows.resume-due',
-  payload: z.object({}).passthrough(),
-  ...minuteSweepPolicy,
-  retryLimit: 2,
-  retryBackoff: false,
-  handler: async (_p, ctx) => {
-    if (flowRegistry(ctx)) await resumeDueRuns(ctx);
-  },
-});
 
 /** A coupon to remind of, with its contact's channel and language (the default reminder needs no contact lookup). */
 type CouponInfo = EventCoupon & { channel: ChannelName; contactLanguage: string | null };
@@ -115,22 +95,17 @@ async function sendReminder(ctx: AppContext, tx: Tx, c: CouponInfo): Promise<voi
 const needsDefault = (o: CouponEventOutcome) => o === 'none' || o === 'dropped' || o === 'skipped';
 
 /** Runs a coupon event deferred because the contact was busy (see runCouponEvent). */
-export const flowsCouponEventJob = defineJob({
-  name: 'flows.coupon-event',
-  payload: z.object({ couponId: z.string(), event: z.enum(['redeemed', 'expiring', 'expired']), fallbackReminder: z.boolean().default(false) }),
-  ...itemJobPolicy,
-  handler: async (p, ctx) => {
-    await ctx.db.transaction(async (tx) => {
-      const r = await tx.execute(sql`SELECT ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage" FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id
-        JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ${p.couponId}`);
-      const c = r.rows[0] as unknown as CouponInfo | undefined;
-      if (!c) return;
-      const outcome = await runCouponEvent(ctx, tx, p.event, c, { defer: false });
-      if (p.fallbackReminder && needsDefault(outcome)) await sendReminder(ctx, tx, c);
-    });
-    ctx.notifyOutbox();
-  },
-});
+export async function runDeferredCouponEvent(ctx: AppContext, p: z.infer<typeof flowsCouponEvent.payload>): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const r = await tx.execute(sql`SELECT ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage" FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id
+      JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ${p.couponId}`);
+    const c = r.rows[0] as unknown as CouponInfo | undefined;
+    if (!c) return;
+    const outcome = await runCouponEvent(ctx, tx, p.event, c, { defer: false });
+    if (p.fallbackReminder && needsDefault(outcome)) await sendReminder(ctx, tx, c);
+  });
+  ctx.notifyOutbox();
+}
 
 const REMIND_BATCH = 200;
 
@@ -170,27 +145,18 @@ export async function remindExpiring(ctx: AppContext): Promise<number> {
   return total;
 }
 
-export const couponsRemindJob = defineJob({
-  name: 'coupons.remind',
-  payload: z.object({}).passthrough(),
-  ...minuteSweepPolicy,
-  handler: async (_p, ctx) => {
-    await remindExpiring(ctx);
-  },
-});
-
 /** A flow-issued coupon released after a failed delivery is re-issued this long after. */
 export const RESEND_DELAY_MS = 60_000;
 
 /**
- * Hook for the delivery worker, in the transaction that released a coupon: queues its one resend
+ * The `released` coupon hook, in the transaction that released a coupon: queues its one resend
  * when a flow issued it and it is not itself a resend.
  */
 export async function onCouponReleased(ctx: AppContext, tx: Tx, couponId: string): Promise<void> {
   const r = await tx.execute(sql`SELECT 1 FROM coupons c WHERE c.id = ${couponId} AND c.source = 'flow' AND c.status = 'void'
     AND NOT EXISTS (SELECT 1 FROM coupon_resends rs WHERE rs.new_coupon_id = c.id)`);
   if (r.rows.length === 0) return;
-  await ctx.jobs.send(couponsResendJob, { couponId }, { startAfter: new Date(ctx.clock().getTime() + RESEND_DELAY_MS), singletonKey: couponId });
+  await ctx.jobs.send(couponsResend, { couponId }, { startAfter: new Date(ctx.clock().getTime() + RESEND_DELAY_MS), singletonKey: couponId });
 }
 
 /** Re-issues a released flow coupon once, to the same contact, if the campaign still sends. */
@@ -222,14 +188,3 @@ export async function resendReleased(ctx: AppContext, couponId: string): Promise
   if (outcome === 'reissued') ctx.notifyOutbox();
   return outcome;
 }
-
-export const couponsResendJob = defineJob({
-  name: 'coupons.resend',
-  payload: z.object({ couponId: z.string() }),
-  ...itemJobPolicy,
-  retryDelaySeconds: 30,
-  batchSize: 5,
-  handler: async (p, ctx) => {
-    await resendReleased(ctx, p.couponId);
-  },
-});

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { AppContext } from '../context.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { checkReferences, formatError, parseFlowFile, type FlowError, type ParsedFile } from './loader.ts';
@@ -187,19 +186,4 @@ export class FlowRegistry {
     }
     return { flows, errors };
   }
-}
-
-const registries = new WeakMap<AppContext, FlowRegistry>();
-
-/** Starts the registry for a running service (service.ts) and makes it reachable from ctx. */
-export async function startFlows(ctx: AppContext): Promise<FlowRegistry> {
-  const registry = new FlowRegistry(ctx.config.FLOWS_DIR, ctx.db, ctx.log);
-  await registry.start();
-  registries.set(ctx, registry);
-  return registry;
-}
-
-/** The running registry, or null when flows are not started (some tests). */
-export function flowRegistry(ctx: AppContext): FlowRegistry | null {
-  return registries.get(ctx) ?? null;
 }

@@ -8,8 +8,8 @@ import { formatDeadline } from '../coupons/rules.ts';
 import type { Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
 import { chooseLocale } from '../i18n/locales.ts';
+import { flowsResume } from '../jobs/contracts.ts';
 import { newId } from '../lib/ids.ts';
-import { flowsResumeJob } from './jobs.ts';
 import { branchPath, nextPath, stepAt } from './paths.ts';
 import type { FlowRegistry } from './registry.ts';
 import { emptyState, type RunState, type StepEnv } from './scope.ts';
@@ -201,7 +201,7 @@ export class RunSession {
     else if (insertRuns ?? insertRecords) await this.tx.execute((insertRuns ?? insertRecords)!);
     const resumes = this.resumes.splice(0);
     for (const r of resumes) {
-      await this.ctx.jobs.send(flowsResumeJob, { runId: r.runId, stepPath: r.stepPath }, { startAfter: r.at, singletonKey: `${r.runId}:${r.stepPath}` });
+      await this.ctx.jobs.send(flowsResume, { runId: r.runId, stepPath: r.stepPath }, { startAfter: r.at, singletonKey: `${r.runId}:${r.stepPath}` });
     }
   }
 }

@@ -3,7 +3,6 @@ import { channelNames } from '../../adapters/types.ts';
 import { campaignToJson, createCampaign, getCampaign, listCampaigns, stockOf, updateCampaign } from '../coupons/campaigns.ts';
 import { issueToUser } from '../coupons/issue.ts';
 import { campaignStats, couponToJson, csvColumns, csvLine, parseRecordsQuery, recordsPage, recordToJson } from '../coupons/records.ts';
-import { flowRegistry } from '../flows/registry.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { z } from 'zod';
 import type { RouteModule } from './app.ts';
@@ -29,7 +28,7 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   router.post('/api/v1/campaigns', async (req, res) => {
     const row = await createCampaign(ctx, req.body);
     // Flows refused for naming this slug before it existed load now.
-    await flowRegistry(ctx)?.reload();
+    await ctx.flows?.reload();
     const stock = await stockOf(ctx.db, [row.id]);
     res.status(201).location(`/api/v1/campaigns/${row.id}`).json(campaignToJson(ctx, row, stock.get(row.id)));
   });
@@ -42,7 +41,7 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.patch('/api/v1/campaigns/:id', async (req, res) => {
     const { campaign: row, slugChanged } = await updateCampaign(ctx, req.params.id, req.body);
-    if (slugChanged) await flowRegistry(ctx)?.reload();
+    if (slugChanged) await ctx.flows?.reload();
     const stock = await stockOf(ctx.db, [row.id]);
     res.json(campaignToJson(ctx, row, stock.get(row.id)));
   });

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { sql } from 'drizzle-orm';
-import { flowRegistry } from '../flows/registry.ts';
 import { flowsListing } from '../flows/stats.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
@@ -14,7 +13,7 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
   const agents = requireRole(auth, 'agent', 'marketer');
 
   const registry = () => {
-    const r = flowRegistry(ctx);
+    const r = ctx.flows;
     if (!r) throw new AppError('unavailable', 'flows are not running');
     return r;
   };

@@ -8,9 +8,10 @@ import express, { Router, type Request } from 'express';
 import { getCampaign } from '../coupons/campaigns.ts';
 import { loadFixedSerial } from '../coupons/fixed-serials.ts';
 import {
-  createImport, fixedPoolConflict, getImport, hasFixedSerial, importsDir, MAX_CSV_BYTES, runImport, serialImportJob,
+  createImport, fixedPoolConflict, getImport, hasFixedSerial, importsDir, MAX_CSV_BYTES, runImport,
   SYNC_IMPORT_MAX_BYTES,
 } from '../coupons/serial-import.ts';
+import { serialImport } from '../jobs/contracts.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { RouteModule } from './app.ts';
@@ -104,7 +105,7 @@ export const serialsRoutes: RouteModule = ({ ctx, auth }) => {
       return;
     }
     try {
-      await ctx.jobs.send(serialImportJob, { importId }, { singletonKey: importId });
+      await ctx.jobs.send(serialImport, { importId }, { singletonKey: importId });
     } catch (err) {
       await ctx.db.execute(sql`UPDATE serial_imports SET status = 'failed', error = 'the import could not be queued', file_path = NULL
         WHERE id = ${importId}`);

@@ -2,7 +2,6 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { messengerHandshake } from '../../adapters/messenger/index.ts';
 import { channelNames, type ChannelEvent, type ChannelName } from '../../adapters/types.ts';
-import { inboundEventStore } from '../contacts/inbound-events.ts';
 import { AppError, validationError } from '../lib/errors.ts';
 import type { HttpDeps, RouteModule } from './app.ts';
 import { publicRoute } from './auth.ts';
@@ -47,7 +46,6 @@ function channelOn({ ctx }: HttpDeps, channel: ChannelName) {
 }
 
 function receive({ ctx }: HttpDeps, channel: ChannelName) {
-  const store = inboundEventStore(ctx);
   return async (req: Request, res: Response): Promise<void> => {
     // channelOn ran first.
     const adapter = ctx.channels[channel]!;
@@ -78,7 +76,7 @@ function receive({ ctx }: HttpDeps, channel: ChannelName) {
       if (!checked.success) throw validationError(checked.error, 'event');
       if (event.channel !== channel) throw new AppError('validation_error', `a ${event.channel} event on the ${channel} webhook`);
     }
-    await store.store(events);
+    await ctx.inboundEvents.store(events);
     res.status(200).json({ status: 'ok', stored: events.length });
   };
 }

@@ -2,19 +2,8 @@ import { PgBoss, type Job, type JobWithMetadata } from 'pg-boss';
 import type { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { DeadLetter, DeadLetterLister, DeadLetterPage, JobContract, JobSender, SendOptions } from './contract.ts';
 import type { JobDefinition } from './define.ts';
-
-export interface SendOptions {
-  /** Run no earlier than this. */
-  startAfter?: Date;
-  /** Jobs with the same key are deduplicated while one is queued. */
-  singletonKey?: string;
-}
-
-/** Sends catalog jobs; the only way services enqueue work. */
-export interface JobSender {
-  send<S extends z.ZodType>(job: JobDefinition<S>, payload: z.infer<S>, options?: SendOptions): Promise<string | null>;
-}
 
 /**
  * The dead-letter queue: jobs whose payload failed its schema (when sent or when consumed), and
@@ -23,33 +12,6 @@ export interface JobSender {
  */
 export const DEAD_LETTER_QUEUE = 'jobs.dead-letter';
 const DEAD_LETTER_RETENTION_SECONDS = 365 * 86_400;
-
-export interface DeadLetter {
-  id: string;
-  /** The queue (job name) the job was meant for. */
-  queue: string | null;
-  /** `invalid_payload`: refused by its schema; `failed`: failed all its retries. */
-  reason: 'invalid_payload' | 'failed';
-  /** Where an invalid payload was caught. */
-  stage: 'send' | 'consume' | null;
-  issues: Array<{ path: string; message: string }>;
-  /** What the last attempt of a failed job reported. */
-  error: unknown;
-  payload: unknown;
-  deadAt: string;
-}
-
-export interface DeadLetterPage {
-  deadLetters: DeadLetter[];
-  /** Pass as `after` for the next page; null on the last one. */
-  next: string | null;
-}
-
-/** Lists the dead-letter queue, oldest first. */
-export interface DeadLetterLister {
-  listDeadLetters(opts: { limit: number; after?: string }): Promise<DeadLetterPage>;
-  hasDeadLetter(id: string): Promise<boolean>;
-}
 
 /** Thrown by `send` for a payload its schema refuses (a bug in the sender): the payload is in the dead-letter queue. */
 export class InvalidJobPayloadError extends Error {
@@ -66,7 +28,7 @@ export class InvalidJobPayloadError extends Error {
 }
 
 /** A queue's policy as the catalog says it: what pg-boss stores per queue. */
-export function queuePolicy(job: JobDefinition) {
+export function queuePolicy(job: JobContract) {
   return {
     retryLimit: job.retryLimit,
     retryDelay: job.retryDelaySeconds,
@@ -193,7 +155,7 @@ export class JobRunner implements JobSender, DeadLetterLister {
    * Sends a job after checking its payload against the job's schema. A refused payload goes to
    * the dead-letter queue and the sender gets an `InvalidJobPayloadError`.
    */
-  async send<S extends z.ZodType>(job: JobDefinition<S>, payload: z.infer<S>, options: SendOptions = {}): Promise<string | null> {
+  async send<S extends z.ZodType>(job: JobContract<S>, payload: z.infer<S>, options: SendOptions = {}): Promise<string | null> {
     if (!this.started) throw new Error('job runner is not started');
     const parsed = job.payload.safeParse(payload);
     if (!parsed.success) {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
-import { expirySweepJob, sweepExpired } from '../../src/coupons/expiry.ts';
+import { sweepExpired } from '../../src/coupons/expiry.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
 import { redeemCoupon } from '../../src/coupons/redeem.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
-import { jobCatalog } from '../../src/jobs/catalog.ts';
+import { expirySweepJob, jobCatalog } from '../../src/jobs/catalog.ts';
 import { deliverAll, loadFixed, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { contactOf, dispatch, flowsDir, registryOf, runsOf, say, textsOf } from './flow-support.ts';
-import { flowsResumeJob, resumeDueRuns } from '../../src/flows/jobs.ts';
+import { resumeDueRuns } from '../../src/flows/jobs.ts';
+import { flowsResumeJob } from '../../src/jobs/catalog.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 /** Which flow an event starts, `interrupt:` overrides, the built-in "my coupons", refs on LINE, the handoff list. */

@@ -6,7 +6,7 @@ import type { ChannelEvent, ChannelName, OutboundMessage } from '../../adapters/
 import { ensureContact, ensureConversation, type ContactRow, type ConversationRow } from '../../src/contacts/contacts.ts';
 import type { AppContext } from '../../src/context.ts';
 import { dispatchEvent, type DispatchOutcome } from '../../src/flows/dispatch.ts';
-import { flowRegistry, type FlowRegistry } from '../../src/flows/registry.ts';
+import type { FlowRegistry } from '../../src/flows/registry.ts';
 import { loadFixed, makeCampaign } from '../support/campaigns.ts';
 
 /** A temporary flows directory holding these files. */
@@ -23,7 +23,7 @@ export function shippedFlows(): Record<string, string> {
 }
 
 export function registryOf(ctx: AppContext): FlowRegistry {
-  const r = flowRegistry(ctx);
+  const r = ctx.flows;
   if (!r) throw new Error('flows are not started');
   return r;
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { createCampaign } from '../../src/coupons/campaigns.ts';
-import { MAX_CSV_BYTES, OneColumnCsvParser, SYNC_IMPORT_MAX_BYTES, serialImportJob } from '../../src/coupons/serial-import.ts';
+import { MAX_CSV_BYTES, OneColumnCsvParser, SYNC_IMPORT_MAX_BYTES } from '../../src/coupons/serial-import.ts';
+import { serialImportJob } from '../../src/jobs/catalog.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
