@@ -21,4 +21,18 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Browser code: served as it is written (types stripped), so it may import only its own
+    // modules at run time; the server's types come in through `import type`.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*'], message: 'browser code cannot use Node modules' },
+          { group: ['../../**'], allowTypeImports: true, message: 'browser code imports server modules for their types only (import type)' },
+        ],
+      }],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require'],
+    },
+  },
 );

@@ -8,6 +8,7 @@ import { locales, type Locale } from '../i18n/locales.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { canonicalTimeZone, isTimeZone } from '../lib/time-zone.ts';
+import { describeReward } from './rules.ts';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -351,6 +352,8 @@ export function campaignToJson(ctx: AppContext, row: CampaignRow, stock?: Stock)
     sendEnd: row.sendEnd.toISOString(),
     redeemBy: row.redeemBy ? row.redeemBy.toISOString() : null,
     imageUrl: campaignImageUrl(ctx, row),
+    /** The reward in the server's words, so every screen says it the same way. */
+    rewardText: describeReward(row),
     ...(stock ? { stock } : {}),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

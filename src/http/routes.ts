@@ -8,6 +8,7 @@ import { serialsRoutes } from './serials-routes.ts';
 import { statusRoutes } from './status-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { workbenchRoutes } from './workbench-routes.ts';
+import { clientAssetRoutes } from '../pages/client-assets.ts';
 import { pageRoutes } from '../pages/page-routes.ts';
 import { signInRoutes } from '../pages/sign-in-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
@@ -26,4 +27,5 @@ export const routes: RouteModule[] = [
   peopleRoutes,
   signInRoutes,
   pageRoutes,
+  clientAssetRoutes,
 ];

@@ -4,7 +4,8 @@ import type { CouponStatus } from '../coupons/rules.ts';
 import { describeDuration, describeRewardIn, formatDateTime } from '../i18n/format.ts';
 import type { Locale } from '../i18n/locales.ts';
 import { messages, type Messages } from '../i18n/messages.ts';
-import { html, htmlMessage, jsonForScript, renderPage, trusted, type SafeHtml } from './html.ts';
+import { assetUrl } from './client-assets.ts';
+import { html, htmlMessage, renderPage, type SafeHtml } from './html.ts';
 import { richText } from './rich-text.ts';
 
 export interface Notice {
@@ -66,7 +67,6 @@ function timeTag(d: Date, text: string, field?: string): SafeHtml {
 }
 
 /** A form marked data-once shows its busy label and cannot be sent twice. */
-const onceForms = trusted(`document.querySelectorAll('form[data-once]').forEach(function(f){f.addEventListener('submit',function(){var b=f.querySelector('button[data-busy]');if(b){setTimeout(function(){b.disabled=true;b.textContent=b.getAttribute('data-busy');},0);}});});`);
 
 const showsCode = (s: CouponStatus) => s === 'redeemed' || s === 'verified';
 
@@ -91,7 +91,9 @@ export function couponPage(v: CouponPageView, nonce: string): string {
     deadline.push(html`<li>${m.noDeadline}</li>`);
   }
 
-  const body = html`<main>
+  // Opens are recorded by the page's script (src/client/pages/coupon.ts): link-preview crawlers do not run it.
+  const recordOpen = coupon.openedAt === null && (status === 'sent' || status === 'opened');
+  const body = html`<main${recordOpen ? html` data-open-url="${base}/open"` : ''}>
 ${noticeBlock(v.notice)}
 <article class="card">
 ${v.imageUrl ? html`<img class="hero" src="${v.imageUrl}" alt="" width="640" height="640">` : ''}
@@ -121,13 +123,6 @@ ${canVerify ? html`<a class="btn btn-secondary" id="verify" href="${base}/verify
 ${campaign.instructions.trim() ? html`<section class="card"><div class="card-body instructions"><h2>${m.howToUse}</h2>${richText(campaign.instructions)}</div></section>` : ''}
 </main>`;
 
-  // Opens are recorded by the script: link-preview crawlers do not run it.
-  const recordOpen = coupon.openedAt === null && (status === 'sent' || status === 'opened');
-  const script = html`(function(){
-var openUrl=${jsonForScript(`${base}/open`)};
-if(${jsonForScript(recordOpen)}){try{fetch(openUrl,{method:'POST',keepalive:true,credentials:'omit'}).catch(function(){});}catch(e){}}
-${onceForms}
-})();`;
   return renderPage({
     title: m.pageTitle({ name: campaign.name, reward }),
     lang: locale,
@@ -135,7 +130,7 @@ ${onceForms}
     nonce,
     body,
     theme: { background: campaign.colorBackground, button: campaign.colorButton, buttonText: campaign.colorButtonText },
-    script,
+    scripts: [assetUrl('pages/coupon.ts')],
   });
 }
 
@@ -164,7 +159,7 @@ ${v.coupon.serialCode ? html`<p>${htmlMessage(m.codeLine, { code: html`<span cla
     nonce,
     body,
     theme: { background: v.campaign.colorBackground, button: v.campaign.colorButton, buttonText: v.campaign.colorButtonText },
-    script: onceForms,
+    scripts: [assetUrl('pages/coupon.ts')],
   });
 }
 

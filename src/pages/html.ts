@@ -52,11 +52,6 @@ export function trusted(markup: string): SafeHtml {
   return new SafeHtml(markup);
 }
 
-/** A value for inline JSON in a <script>: `<` is escaped so it cannot close the script. */
-export function jsonForScript(value: unknown): SafeHtml {
-  return new SafeHtml(JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'));
-}
-
 export interface Theme {
   background: string;
   button: string;
@@ -141,8 +136,11 @@ export interface PageOptions {
   theme?: Theme;
   /** Extra CSS (static strings only). */
   css?: string;
-  /** Inline script (static code plus values passed through jsonForScript). */
-  script?: SafeHtml;
+  /**
+   * The page's scripts: URLs of client modules (`assetUrl('admin/main.ts')`), loaded as ES modules
+   * from this origin. Pages carry no inline script; data a script needs goes in `data-` attributes.
+   */
+  scripts?: string[];
 }
 
 export function renderPage(p: PageOptions): string {
@@ -159,7 +157,7 @@ export function renderPage(p: PageOptions): string {
 </head><body>
 ${p.languageSwitch ? languageSwitch(p.languageSwitch, p.lang ?? 'en') : ''}
 ${p.body}
-${p.script ? html`<script nonce="${p.nonce}">${p.script}</script>` : ''}
+${(p.scripts ?? []).map((src) => html`<script type="module" src="${src}"></script>`)}
 </body></html>`.value;
 }
 
@@ -190,7 +188,8 @@ export function setPageHeaders(res: Response, h: PageHeaders): void {
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy': [
       "default-src 'none'",
-      `script-src 'nonce-${h.nonce}'`,
+      // Scripts only as files from this origin (src/client/, served under /assets/): never inline.
+      "script-src 'self'",
       `style-src 'nonce-${h.nonce}'`,
       `img-src ${img}`,
       "connect-src 'self'",

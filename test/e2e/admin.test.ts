@@ -295,6 +295,31 @@ describe('admin page in a browser', () => {
     expect(await text('#flows-errors')).toContain('broken.yaml');
   });
 
+  it('shows a network that does not answer and a server error to the person, never swallowing them', async () => {
+    await page.click('[data-tab=campaigns]');
+    await page.route('**/api/v1/flows', (route) => route.abort('connectionrefused'));
+    await page.click('[data-tab=flows]');
+    await page.waitForSelector('#flows-error:has-text("could not be reached")');
+    await page.unroute('**/api/v1/flows');
+    await page.route('**/api/v1/flows', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }));
+    await page.click('#flows-refresh');
+    await page.waitForSelector('#flows-error:has-text("answered 502")');
+    await page.unroute('**/api/v1/flows');
+    await page.click('#flows-refresh');
+    await page.waitForSelector('[data-flow=hello]');
+    expect(await text('#flows-error')).toBe('');
+
+    // The same on the campaign's own parts: its funnel and its records.
+    await page.click('[data-tab=campaigns]');
+    await page.route('**/stats', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"internal_error","message":"something went wrong on our side"}}' }));
+    await page.route('**/records?*', (route) => route.abort('timedout'));
+    await page.click(`#campaigns tr[data-campaign="${campaignId}"] button`);
+    await page.waitForSelector('#funnel td.reason:has-text("something went wrong on our side")');
+    await page.waitForSelector('#records-error:has-text("could not be reached")');
+    await page.unroute('**/stats');
+    await page.unroute('**/records?*');
+  });
+
   it('stays usable on a phone: nothing wider than the screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.click('[data-tab=campaigns]');

@@ -179,6 +179,10 @@ describe('workbench page in a browser', () => {
     const page = await browser.newPage({ viewport: { width: 420, height: 800 } });
     try {
       page.on('pageerror', (e) => problems.push(e.message));
+      page.on('console', (m) => {
+        // Refusals the page shows (a wrong token, a network cut below) are logged by Chromium as failed loads.
+        if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
+      });
       await page.goto(`${svc.url}/workbench?conversationId=${conversationId}`);
       await signInWithToken(page, 'wrong-token-0123456789');
       await page.waitForSelector('#sign-in-error:has-text("not valid")');
@@ -219,6 +223,16 @@ describe('workbench page in a browser', () => {
       await page.click('#send');
       await page.waitForSelector('#d-result:has-text("Not sent:")');
       expect(await page.locator('#d-result').textContent()).toContain('sold out');
+
+      // A network that does not answer is said so, and the button can be pressed again.
+      await svc.ctx.db.execute(sql`UPDATE serials SET coupon_id = NULL WHERE campaign_id = ${gift.id} AND coupon_id = 'taken-elsewhere'`);
+      await page.reload();
+      await page.click(`[data-campaign="${gift.id}"]`);
+      await page.route('**/api/v1/workbench/send', (route) => route.abort('connectionrefused'));
+      await page.click('#send');
+      await page.waitForSelector('#d-result:has-text("could not be reached")');
+      expect(await page.locator('#send').textContent()).toBe('Send');
+      await page.unroute('**/api/v1/workbench/send');
       expect(problems).toEqual([]);
     } finally {
       await page.close();

@@ -25,7 +25,7 @@ describe('GET /admin', () => {
     }
   });
 
-  it('serves the shell to a marketer, with the page headers, a nonce CSP and no framing', async () => {
+  it('serves the shell to a marketer, with the page headers, a CSP allowing only its own script files, and no framing', async () => {
     const marketer = await personOf(svc, 'marketer');
     const res = await request(svc.url).get('/admin').set(marketer.header);
     expect(res.status).toBe(200);
@@ -41,11 +41,12 @@ describe('GET /admin', () => {
     expect(csp).toContain("connect-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('unsafe-eval');
-    const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)![1]!;
-    expect(csp).toContain(`style-src 'nonce-${nonce}'`);
-    // Every script and style element carries this response's nonce; there are no inline handlers.
-    const scripts = [...res.text.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
-    expect(scripts).toEqual([` nonce="${nonce}"`]);
+    // Scripts only as files from this origin: the page carries no inline script at all.
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*nonce/);
+    const nonce = /style-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)![1]!;
+    const scripts = [...res.text.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)].map((m) => [m[1], m[2]]);
+    expect(scripts).toEqual([[' type="module" src="/assets/admin/main.ts"', '']]);
     expect([...res.text.matchAll(/<style([^>]*)>/g)].map((m) => m[1])).toEqual([` nonce="${nonce}"`]);
     expect(res.text).not.toMatch(/\son[a-z]+=/i);
     expect(res.text).toContain('<meta name="robots" content="noindex,nofollow">');
@@ -112,9 +113,9 @@ describe('GET /admin', () => {
 });
 
 describe('adminPage', () => {
-  it('renders the nonce it is given, escaped', () => {
+  it('renders the nonce it is given, escaped, on its style', () => {
     const out = adminPage('abc"><x');
-    expect(out).toContain('<script nonce="abc&quot;&gt;&lt;x">');
+    expect(out).toContain('<style nonce="abc&quot;&gt;&lt;x">');
     expect(out).not.toContain('abc"><x');
   });
 });

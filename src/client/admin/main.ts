@@ -1,0 +1,62 @@
+import { byId, show, showUncaughtErrors } from '../shared/dom.ts';
+import { signOut } from '../shared/session.ts';
+import { hideCampaign, refreshCurrent, selectCampaign } from './campaign-detail.ts';
+import { enterCreate, openEdit, setupCampaignForm } from './campaign-form.ts';
+import { loadCampaigns } from './campaign-list.ts';
+import { loadFlows, setupFlows } from './flows.ts';
+import { loadRecords, setupRecords } from './records.ts';
+import { actions, admin } from './state.ts';
+import { setupUploads } from './uploads.ts';
+
+/**
+ * The marketers' admin console, for a signed-in session: the tabs (campaigns, new campaign,
+ * flows) and the hash routes (#campaign/<id>, #edit/<id>). Each part of the page is its own module.
+ */
+async function route(): Promise<void> {
+  const hash = location.hash.replace(/^#/, '');
+  const edit = /^edit\/(.+)$/.exec(hash);
+  const tab = hash === 'new' ? 'new' : hash === 'flows' ? 'flows' : edit ? 'edit' : 'campaigns';
+  const navTab = tab === 'edit' ? 'campaigns' : tab;
+  for (const a of document.querySelectorAll<HTMLElement>('[data-tab]')) {
+    if (a.dataset.tab === navTab) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  show(byId('view-campaigns'), tab === 'campaigns');
+  show(byId('view-new'), tab === 'new' || tab === 'edit');
+  show(byId('view-flows'), tab === 'flows');
+  byId('error').textContent = '';
+  if (tab === 'flows') return await loadFlows();
+  if (edit) return await openEdit(decodeURIComponent(edit[1]!));
+  if (tab === 'new') return enterCreate();
+  const open = /^campaign\/(.+)$/.exec(hash);
+  if (!(await loadCampaigns())) return;
+  if (!open) return hideCampaign();
+  const id = decodeURIComponent(open[1]!);
+  const c = admin.campaigns.find((x) => x.id === id);
+  if (c) selectCampaign(c);
+  else byId('error').textContent = 'That campaign does not exist.';
+}
+
+showUncaughtErrors('error');
+actions.refreshCurrent = refreshCurrent;
+
+byId('logout').addEventListener('click', () => {
+  void signOut().then((problem) => {
+    if (problem) byId('error').textContent = problem;
+  });
+});
+byId('refresh').addEventListener('click', () => {
+  if (admin.current) void refreshCurrent().then(() => loadRecords(false));
+  else void loadCampaigns();
+});
+byId('edit').addEventListener('click', () => {
+  if (admin.current) location.hash = `edit/${encodeURIComponent(admin.current.id)}`;
+});
+setupUploads();
+setupRecords();
+setupCampaignForm();
+setupFlows();
+window.addEventListener('hashchange', () => void route());
+
+show(byId('nav'), true);
+void route();

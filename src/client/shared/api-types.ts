@@ -1,0 +1,47 @@
+/**
+ * The JSON the API answers, as the browser code reads it: the server's own types (imported, never
+ * copied), with what JSON does to them applied. Type-only: nothing here reaches the browser.
+ */
+import type { campaignToJson } from '../../coupons/campaigns.ts';
+import type { FixedSerialResult } from '../../coupons/fixed-serials.ts';
+import type { CampaignImage } from '../../coupons/images.ts';
+import type { campaignStats, couponToJson, recordToJson } from '../../coupons/records.ts';
+import type { ImportView } from '../../coupons/serial-import.ts';
+import type { workbenchCoupons } from '../../coupons/workbench.ts';
+import type { flowsListing } from '../../flows/stats.ts';
+
+/** What `JSON.stringify` makes of a value: dates become ISO strings. */
+export type Json<T> = T extends Date ? string
+  : T extends ReadonlyArray<infer U> ? Array<Json<U>>
+  : T extends object ? { [K in keyof T]: Json<T[K]> }
+  : T;
+
+/** `GET /api/v1/campaigns/:id`, and each campaign of the list. */
+export type CampaignJson = Json<ReturnType<typeof campaignToJson>>;
+/** `GET /api/v1/campaigns`. */
+export interface CampaignList { campaigns: CampaignJson[] }
+/** `GET /api/v1/campaigns/:id/stats`. */
+export type StatsJson = Json<Awaited<ReturnType<typeof campaignStats>>>;
+/** One row of `GET /api/v1/campaigns/:id/records`. */
+export type RecordJson = Json<ReturnType<typeof recordToJson>>;
+export interface RecordsPage { records: RecordJson[]; nextCursor: string | null }
+/** A serial pack loaded at once (200), or the import followed by polling (202, `GET /api/v1/imports/:id`). */
+export type ImportJson = Json<ImportView>;
+export type SyncImportJson = Pick<ImportJson, 'loaded' | 'rejected' | 'rejectedCount' | 'read'> & { importId: string };
+export type FixedSerialJson = Json<FixedSerialResult>;
+/** `PUT /api/v1/campaigns/:id/image`. */
+export type ImageJson = Json<CampaignImage>;
+/** `GET /api/v1/flows`. */
+export type FlowsJson = Json<Awaited<ReturnType<typeof flowsListing>>>;
+export type FlowJson = FlowsJson['flows'][number];
+/** `GET /api/v1/workbench/coupons`. */
+export type WorkbenchJson = Json<Awaited<ReturnType<typeof workbenchCoupons>>>;
+export type WorkbenchCouponJson = WorkbenchJson['coupons'][number];
+/** A coupon as issuing answers it (`{"coupon":…}` from the workbench and the admin API). */
+export type CouponJson = Json<ReturnType<typeof couponToJson>>;
+
+/** The contract's error shape; validation errors name their fields. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: { fields?: FieldError[] } & Record<string, unknown> };
+}
+export interface FieldError { field: string; message: string }

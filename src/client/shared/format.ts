@@ -1,0 +1,35 @@
+/** Numbers and dates as the consoles show them (the browser's locale for dates). */
+
+export function fmtDate(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+export function num(n: number | string | null | undefined): string {
+  return typeof n === 'number' ? n.toLocaleString('en') : String(n ?? '');
+}
+
+export function pct(rate: number): string {
+  return `${Math.round(rate * 1000) / 10}%`;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** A date for `<input type="datetime-local">`, in the browser's zone, to the minute. */
+export function localInput(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function dateInput(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : localInput(d);
+}
+
+/** A `datetime-local` value as an ISO instant, or null when empty or not a date. */
+export function isoOf(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
