@@ -9,6 +9,14 @@ import { AppError, parseOrThrow, refuse, type Refusal } from '../lib/errors.ts';
 import { stockOf, type CampaignRow } from './campaigns.ts';
 import { campaignRefusal, channelRefusal, issueCoupon, type IssueRefusalCode, type IssueResult } from './issue.ts';
 import { describeReward } from './rules.ts';
+import { agentDay, agentLimitsToday, claimAgentSend, releaseAgentSend } from '../people/agent-limits.ts';
+import { recordAudit } from '../people/audit.ts';
+import type { Actor } from '../people/roles.ts';
+
+/** Whether a caller is held to per-agent limits: people with the agent role (the owner is not). */
+function limitedAgent(actor: Actor | undefined): actor is Actor {
+  return actor?.role === 'agent';
+}
 
 /** Names a conversation by our id, or by the platform's id on a channel (the inbox names its own). */
 const conversationRef = z.union([
@@ -56,7 +64,7 @@ async function resolveConversation(tx: Tx, ref: z.infer<typeof conversationRef>)
 }
 
 /** Campaigns an agent can send now (in the sending period, stock left), and for one chat whether each can go to it. */
-export async function workbenchCoupons(ctx: AppContext, query: unknown) {
+export async function workbenchCoupons(ctx: AppContext, query: unknown, agent?: Actor) {
   const q = parseOrThrow(workbenchListQuery, query, 'query');
   const now = ctx.clock();
   const where: SQL[] = [sql`send_start <= ${now}`, sql`send_end >= ${now}`];
@@ -78,6 +86,7 @@ export async function workbenchCoupons(ctx: AppContext, query: unknown) {
     held = new Map((counters.rows as Array<{ campaign_id: string; held: number }>).map((c) => [c.campaign_id, c.held]));
   }
   const chatState = chat ? chatRefusal(ctx, chat.contact, chat.conversation, now) : null;
+  const limits = limitedAgent(agent) ? await agentLimitsToday(ctx.db, agent.id, agentDay(now, ctx.config.TZ_DEFAULT)) : new Map();
   return {
     ...(chat ? { conversation: { id: chat.conversation.id, channel: chat.conversation.channel, active: chatState === null, ...(chatState ? { reason: chatState.message } : {}) } } : {}),
     coupons: live.map((c) => {
@@ -86,6 +95,8 @@ export async function workbenchCoupons(ctx: AppContext, query: unknown) {
         refusal = chatState ?? campaignRefusal(c, 'agent', now);
         if (!refusal && (held.get(c.id) ?? 0) >= c.perContactLimit) refusal = refuse('limit_reached', 'the customer already holds the most coupons of this campaign allowed');
       }
+      const limit = limits.get(c.id);
+      if (!refusal && limit?.refusal) refusal = limit.refusal;
       return {
         campaignId: c.id,
         name: c.name,
@@ -98,7 +109,8 @@ export async function workbenchCoupons(ctx: AppContext, query: unknown) {
         sendStart: c.sendStart.toISOString(),
         sendEnd: c.sendEnd.toISOString(),
         perContactLimit: c.perContactLimit,
-        ...(chat ? { sendable: refusal === null, ...(refusal ? { reason: refusal.message, reasonCode: refusal.code } : {}) } : {}),
+        ...(limit ? { agentLimit: { perDay: limit.perDay, sentToday: limit.sentToday } } : {}),
+        ...(chat || limit?.refusal ? { sendable: refusal === null, ...(refusal ? { reason: refusal.message, reasonCode: refusal.code } : {}) } : {}),
       };
     }),
   };
@@ -115,13 +127,31 @@ function rewardJson(c: CampaignRow) {
 }
 
 /** An agent sends a coupon into an active chat: issued (auto-claimed) and the card queued, or refused. */
-export async function workbenchSend(ctx: AppContext, body: unknown): Promise<IssueResult> {
+export async function workbenchSend(ctx: AppContext, body: unknown, agent?: Actor): Promise<IssueResult | Refusal<'agent_limit_reached'>> {
   const b = parseOrThrow(workbenchSendBody, body);
-  const result = await ctx.db.transaction(async (tx): Promise<IssueResult> => {
+  const now = ctx.clock();
+  const day = agentDay(now, ctx.config.TZ_DEFAULT);
+  const result = await ctx.db.transaction(async (tx): Promise<IssueResult | Refusal<'agent_limit_reached'>> => {
     const { contact, conversation } = await resolveConversation(tx, b);
-    const refused = chatRefusal(ctx, contact, conversation, ctx.clock());
+    const refused = chatRefusal(ctx, contact, conversation, now);
     if (refused) return refused;
-    return await issueCoupon(ctx, tx, { campaign: { id: b.campaignId }, contact, conversation, source: 'agent' });
+    if (limitedAgent(agent)) {
+      const overLimit = await claimAgentSend(tx, agent.id, b.campaignId, day);
+      if (overLimit) return overLimit;
+    }
+    const issued = await issueCoupon(ctx, tx, { campaign: { id: b.campaignId }, contact, conversation, source: 'agent' });
+    if (!issued.ok) {
+      if (limitedAgent(agent)) await releaseAgentSend(tx, agent.id, b.campaignId, day);
+      return issued;
+    }
+    if (agent) {
+      // Records show who sent it; the audit log keeps it with the chat.
+      await tx.execute(sql`UPDATE coupons SET sent_by_id = ${agent.id}, sent_by_name = ${agent.name} WHERE id = ${issued.coupon.id}`);
+      await recordAudit(tx, ctx.clock, agent, 'coupon.sent', { type: 'coupon', id: issued.coupon.id, name: issued.campaign.name }, {
+        campaignId: issued.campaign.id, conversationId: conversation.id, channel: conversation.channel, contactId: contact.id,
+      });
+    }
+    return issued;
   });
   if (result.ok) ctx.notifyOutbox();
   return result;

@@ -147,6 +147,9 @@ export const coupons = pgTable('coupons', {
   remindedAt: ts('reminded_at'),
   serialCode: text('serial_code'),
   serialId: bigint('serial_id', { mode: 'number' }),
+  /** Who sent it, when a person did (the agent in the workbench): id and name at the time. */
+  sentById: text('sent_by_id'),
+  sentByName: text('sent_by_name'),
 }, (t) => [
   uniqueIndex('coupons_token_key').on(t.token),
   index('coupons_campaign_idx').on(t.campaignId, t.issuedAt),
@@ -358,3 +361,17 @@ export const auditLog = pgTable('audit_log', {
   index('audit_log_actor_idx').on(t.actorId, t.id),
   index('audit_log_action_idx').on(t.action, t.id),
 ]);
+
+/** Per-agent limits: at most `perAgentPerDay` coupons of a campaign per agent per day (TZ_DEFAULT days). */
+export const agentLimits = pgTable('agent_limits', {
+  campaignId: text('campaign_id').primaryKey().references(() => campaigns.id),
+  perAgentPerDay: integer('per_agent_per_day').notNull(),
+});
+
+/** What each agent sent of each campaign each day: the limit is one conditional upsert on this. */
+export const agentDailyCounts = pgTable('agent_daily_counts', {
+  personId: text('person_id').notNull(),
+  campaignId: text('campaign_id').notNull(),
+  day: text('day').notNull(),
+  sent: integer('sent').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.personId, t.campaignId, t.day] })]);

@@ -6,7 +6,8 @@ import { campaignStats, couponToJson, csvColumns, csvLine, parseRecordsQuery, re
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { z } from 'zod';
 import type { RouteModule } from './app.ts';
-import { requireRole } from './auth.ts';
+import { requireRole, type RequestActor } from './auth.ts';
+import { recordAudit } from '../people/audit.ts';
 
 const issueBody = z.object({
   channel: z.enum(channelNames),
@@ -27,6 +28,7 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.post('/api/v1/campaigns', async (req, res) => {
     const row = await createCampaign(ctx, req.body);
+    await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'campaign.created', { type: 'campaign', id: row.id, name: row.name });
     // Flows refused for naming this slug before it existed load now.
     await ctx.flows?.reload();
     const stock = await stockOf(ctx.db, [row.id]);
@@ -41,6 +43,8 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.patch('/api/v1/campaigns/:id', async (req, res) => {
     const { campaign: row, slugChanged } = await updateCampaign(ctx, req.params.id, req.body);
+    await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'campaign.updated', { type: 'campaign', id: row.id, name: row.name },
+      { fields: req.body && typeof req.body === 'object' ? Object.keys(req.body as object) : [] });
     if (slugChanged) await ctx.flows?.reload();
     const stock = await stockOf(ctx.db, [row.id]);
     res.json(campaignToJson(ctx, row, stock.get(row.id)));

@@ -3,7 +3,8 @@ import { couponToJson } from '../coupons/records.ts';
 import { parseVerification, verifyCoupon } from '../coupons/verify.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
-import { requireRole, verifierOf } from './auth.ts';
+import { requireRole, verifierOf, type RequestActor } from './auth.ts';
+import { recordAudit } from '../people/audit.ts';
 
 /** Verification at the till: the POS token, staff and the owner. */
 export const couponRoutes: RouteModule = ({ ctx, auth }) => {
@@ -12,6 +13,7 @@ export const couponRoutes: RouteModule = ({ ctx, auth }) => {
     const { by, verifiedAt } = parseVerification(req.body);
     const result = await verifyCoupon(ctx, by, { ...(verifiedAt ? { verifiedAt } : {}), verifiedBy: verifierOf(res) });
     if (!result.ok) throw new AppError(result.code, result.message);
+    await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.verified', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId });
     res.status(200).json({ status: 'verified', coupon: couponToJson(ctx, result.coupon, ctx.clock()) });
   });
   return router;

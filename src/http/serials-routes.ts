@@ -15,7 +15,8 @@ import { serialImport } from '../jobs/contracts.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { RouteModule } from './app.ts';
-import { requireRole } from './auth.ts';
+import { requireRole, type RequestActor } from './auth.ts';
+import { recordAudit } from '../people/audit.ts';
 
 /**
  * Streams the multipart field `file` of a request into `consume`. Other fields and files are
@@ -64,8 +65,11 @@ export const serialsRoutes: RouteModule = ({ ctx, auth }) => {
   router.post('/api/v1/campaigns/:id/serials', admin, express.json({ limit: '16kb' }), async (req, res) => {
     const campaignId = req.params.id as string;
     // loadFixedSerial reads the campaign itself (its barcode format).
+    const audit = (details: Record<string, unknown>) => recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'serials.loaded', { type: 'campaign', id: campaignId }, details);
     if (req.is('application/json')) {
-      res.json(await loadFixedSerial(ctx, campaignId, req.body));
+      const fixed = await loadFixedSerial(ctx, campaignId, req.body);
+      await audit({ kind: 'fixed', ...fixed });
+      res.json(fixed);
       return;
     }
     await getCampaign(ctx.db, campaignId);
@@ -101,6 +105,7 @@ export const serialsRoutes: RouteModule = ({ ctx, auth }) => {
     await createImport(ctx, campaignId, spool, importId);
     if (upload.value <= SYNC_IMPORT_MAX_BYTES) {
       const done = await runImport(ctx, importId);
+      await audit({ kind: 'pack', importId, loaded: done.loaded, rejectedCount: done.rejectedCount });
       res.json({ importId, loaded: done.loaded, rejected: done.rejected, rejectedCount: done.rejectedCount, read: done.read });
       return;
     }
@@ -112,6 +117,7 @@ export const serialsRoutes: RouteModule = ({ ctx, auth }) => {
       await fs.promises.rm(spool, { force: true });
       throw err;
     }
+    await audit({ kind: 'pack', importId, bytes: upload.value, background: true });
     res.status(202).location(`/api/v1/imports/${importId}`).json(await getImport(ctx, importId));
   });
 

@@ -26,6 +26,7 @@ export const errorStatus = {
   // refusals a person sees
   sold_out: 409,
   limit_reached: 409,
+  agent_limit_reached: 409,
   outside_sending_period: 422,
   not_yet: 422,
   expired: 422,

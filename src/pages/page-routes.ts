@@ -14,7 +14,8 @@ import { chooseLocale, isLocale, type Locale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/availability.ts';
 import type { RouteModule } from '../http/app.ts';
-import { publicRoute, verifierOf } from '../http/auth.ts';
+import { publicRoute, verifierOf, type RequestActor } from '../http/auth.ts';
+import { recordAudit } from '../people/audit.ts';
 import { callerError, sendError } from '../http/errors.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { couponPage, messagePage, refusalNotice, verifyConfirmPage, type CouponPageView, type Notice } from './coupon-page.ts';
@@ -199,6 +200,9 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
       }, nonce));
     }
     const result = await verifyCoupon(ctx, { token }, { verifiedBy: verifierOf(res) });
+    if (result.ok) {
+      await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.verified', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId, via: 'coupon page' });
+    }
     if (json) {
       if (!result.ok) return sendError(res, new AppError(result.code, result.message));
       return res.json({ status: 'verified', verifiedAt: result.coupon.verifiedAt?.toISOString() ?? null });
