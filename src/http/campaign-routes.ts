@@ -3,6 +3,7 @@ import { channelNames } from '../../adapters/types.ts';
 import { campaignToJson, createCampaign, getCampaign, listCampaigns, stockOf, updateCampaign } from '../coupons/campaigns.ts';
 import { issueToUser } from '../coupons/issue.ts';
 import { campaignStats, couponToJson, csvColumns, csvLine, parseRecordsQuery, recordsPage, recordToJson } from '../coupons/records.ts';
+import { campaignPreviews } from '../pages/campaign-preview.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { z } from 'zod';
 import type { RouteModule } from './app.ts';
@@ -48,6 +49,12 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
     if (slugChanged) await ctx.flows?.reload();
     const stock = await stockOf(ctx.db, [row.id]);
     res.json(campaignToJson(ctx, row, stock.get(row.id)));
+  });
+
+  // What customers would see, in each language: for the campaign form's preview.
+  router.get('/api/v1/campaigns/:id/preview', async (req, res) => {
+    const row = await getCampaign(ctx.db, req.params.id);
+    res.json({ previews: campaignPreviews(ctx, row) });
   });
 
   router.post('/api/v1/campaigns/:id/coupons', async (req, res) => {

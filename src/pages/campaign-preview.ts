@@ -1,0 +1,39 @@
+import type { CouponCard } from '../../adapters/types.ts';
+import type { AppContext } from '../context.ts';
+import { campaignImageUrl, campaignTimeZone, type CampaignRow } from '../coupons/campaigns.ts';
+import type { CouponRow } from '../coupons/coupon-row.ts';
+import { couponCard } from '../coupons/issue.ts';
+import { deadlineAtSend } from '../coupons/rules.ts';
+import { locales, type Locale } from '../i18n/locales.ts';
+import { couponPage } from './coupon-page.ts';
+import { newNonce } from './html.ts';
+
+export interface CampaignPreview {
+  locale: Locale;
+  /** The chat card as a contact reading this language gets it. */
+  card: CouponCard;
+  /** The coupon page (HTML) as it opens, ready to redeem. */
+  page: string;
+}
+
+/**
+ * What a customer would see of a campaign in each of our languages: the card and the coupon page
+ * of a coupon sent now. Nothing is issued or stored.
+ */
+export function campaignPreviews(ctx: AppContext, campaign: CampaignRow): CampaignPreview[] {
+  const now = ctx.clock();
+  const coupon: CouponRow = {
+    id: 'cpn_preview', campaignId: campaign.id, contactId: 'ctc_preview', conversationId: null, token: 'preview',
+    status: 'sent', deliveryStatus: 'sent', deliveryError: null, source: 'api', issuedAt: now, sentAt: now,
+    // Already opened: the preview's script never reports an open.
+    openedAt: now, redeemedAt: null, verifiedAt: null, expiresAt: deadlineAtSend(campaign, now), serialCode: null,
+  };
+  const imageUrl = campaignImageUrl(ctx, campaign);
+  return locales.map((locale) => ({
+    locale,
+    card: couponCard(ctx, campaign, coupon, { language: locale }),
+    page: couponPage({
+      token: coupon.token, campaign, coupon, status: 'sent', imageUrl, locale, timeZone: campaignTimeZone(ctx, campaign), barcode: null,
+    }, newNonce()),
+  }));
+}
