@@ -21,7 +21,15 @@ export function retryLater(error: string, res: Response): DeliveryResult {
 export function unanswered(err: unknown, who: string): DeliveryResult {
   // Errors from fetch may come from another realm (jest's VM), so they are read by shape, not instanceof.
   const e = (typeof err === 'object' && err !== null ? err : {}) as { name?: unknown; message?: unknown; cause?: { message?: unknown } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return { outcome: 'retry', error: `${who} did not answer in time` };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return { outcome: 'retry', error: `${who} did not answer in time`, maybeDelivered: true };
   const cause = typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : '';
-  return { outcome: 'retry', error: `${who} unreachable: ${typeof e.message === 'string' ? e.message : String(err)}${cause}` };
+  const code = (e.cause as { code?: unknown } | undefined)?.code;
+  // Refused or never resolved: the request never left. Anything else (a reset, a closed socket)
+  // may have cut the answer, not the request.
+  const neverSent = typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code);
+  return {
+    outcome: 'retry',
+    error: `${who} unreachable: ${typeof e.message === 'string' ? e.message : String(err)}${cause}`,
+    ...(neverSent ? {} : { maybeDelivered: true }),
+  };
 }

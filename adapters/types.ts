@@ -79,8 +79,12 @@ export interface Delivery {
 
 export type DeliveryResult =
   | { outcome: 'sent'; response?: unknown }
-  /** Transient: try again later (after `retryAfterMs` when the platform said so). */
-  | { outcome: 'retry'; error: string; retryAfterMs?: number }
+  /**
+   * Transient: try again later (after `retryAfterMs` when the platform said so). `maybeDelivered`:
+   * the request left but no answer came back (timeout, connection reset), so the platform may
+   * have delivered it.
+   */
+  | { outcome: 'retry'; error: string; retryAfterMs?: number; maybeDelivered?: boolean }
   /** Permanent: the message will never go through. */
   | { outcome: 'failed'; error: string };
 
@@ -89,8 +93,20 @@ export interface RawRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** What the delivery worker asks a channel before retrying. */
+export interface DeliveryCapabilities {
+  /** The platform's name as people read it ("LINE"). */
+  label: string;
+  /**
+   * How long after a message was written it may still be retried safely: LINE keeps a push's
+   * retry key 24 hours, Messenger answers only inside its 24-hour window, the inbox takes 24 hours.
+   */
+  retryForMs: number;
+}
+
 export interface ChannelAdapter {
   readonly name: ChannelName;
+  readonly delivery: DeliveryCapabilities;
   /** Checks the signature on the raw bytes; false means 401 and nothing stored. */
   verify(req: RawRequest): boolean;
   /** Normalises an already verified body; throws on a malformed one. */

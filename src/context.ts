@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { InboundEventHandler } from './contacts/inbound-hooks.ts';
 import type { InboundEventStore } from './contacts/inbound-events.ts';
 import type { CouponLifecycleHooks } from './coupons/lifecycle.ts';
+import type { PlatformHealth } from './delivery/platform-health.ts';
 import type { Db } from './db/client.ts';
 import type { FlowRegistry } from './flows/registry.ts';
 import type { DeadLetterLister, JobSender } from './jobs/contract.ts';
@@ -30,6 +31,8 @@ export interface AppContext {
   jobs: JobSender & DeadLetterLister;
   /** The enabled channels; a channel missing here is off. */
   channels: Partial<Record<ChannelName, ChannelAdapter>>;
+  /** Each platform's circuit breaker: calls to a platform that is down wait instead of piling up. */
+  platforms: PlatformHealth;
   /** Wakes the delivery worker after outbox rows were committed (no-op when none runs). */
   notifyOutbox(): void;
   /** Where webhooks store events before they are acknowledged; the inbound worker listens to it. */

@@ -13,6 +13,7 @@ import { DeliveryWorker, type SendFn } from './delivery/delivery-worker.ts';
 import { plugFlowEngine } from './flows/hooks.ts';
 import { FlowRegistry } from './flows/registry.ts';
 import type { Express } from 'express';
+import { PlatformHealth } from './delivery/platform-health.ts';
 import { createApp } from './http/app.ts';
 import { loadAuth, type Auth } from './http/auth.ts';
 import { routes } from './http/routes.ts';
@@ -99,6 +100,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       clock: opts.clock ?? systemClock,
       jobs,
       channels: createAdapters(config),
+      platforms: new PlatformHealth(opts.clock ?? systemClock),
       notifyOutbox: () => delivery?.wake(),
       inboundEvents: new InboundEventStore(db),
       flows: null,

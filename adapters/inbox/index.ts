@@ -14,6 +14,7 @@ export interface InboxOptions {
 export function createInboxAdapter(opts: InboxOptions): ChannelAdapter {
   return {
     name: 'inbox',
+    delivery: { label: 'the inbox', retryForMs: 24 * 3_600_000 },
     verify: (req) => verifyInbox(opts.secret, req),
     parse: (body) => parseInbox(body),
     render: (message, to) => renderInbox(message, to),

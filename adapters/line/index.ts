@@ -15,6 +15,7 @@ export interface LineOptions {
 export function createLineAdapter(opts: LineOptions): ChannelAdapter {
   return {
     name: 'line',
+    delivery: { label: 'LINE', retryForMs: 24 * 3_600_000 },
     verify: (req) => verifyLine(opts.channelSecret, req),
     parse: (body) => parseLine(body),
     render: (message, to) => renderLine(message, to),

@@ -16,6 +16,7 @@ export interface MessengerOptions {
 export function createMessengerAdapter(opts: MessengerOptions): ChannelAdapter {
   return {
     name: 'messenger',
+    delivery: { label: 'Messenger', retryForMs: 24 * 3_600_000 },
     verify: (req) => verifyMessenger(opts.appSecret, req),
     parse: (body) => parseMessenger(body),
     render: (message, to) => renderMessenger(message, to),

@@ -44,6 +44,13 @@ export interface LineStandin {
    * answered, like a process that dies after LINE received its push. Returns a release function.
    */
   hold(): () => void;
+  /**
+   * An outage of the whole API (profiles and messages): `hang` never answers (nothing is
+   * delivered; held requests get 503 when the outage ends), `error` answers 500; null ends it.
+   */
+  outage(mode: 'hang' | 'error' | null): void;
+  /** Requests answered 500 or left hanging by an outage. */
+  outageRequests: number;
   /** Called for each delivered reply/push (the simulator prints them). */
   onDelivered(listener: (req: StandinRequest) => void): void;
   /** Resolves once `predicate` holds (checked after every request); rejects after `timeoutMs`. */
@@ -72,6 +79,8 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
   const waiters = new Set<() => void>();
   const heldResponses = new Set<http.ServerResponse>();
   let holding = false;
+  let outage: 'hang' | 'error' | null = null;
+  const hanging = new Set<http.ServerResponse>();
 
   const notify = () => {
     for (const check of [...waiters]) check();
@@ -94,6 +103,17 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
       const authorization = req.headers.authorization;
       if (opts.accessToken && authorization !== `Bearer ${opts.accessToken}`) {
         send(res, 401, { message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' });
+        return;
+      }
+      if (outage === 'hang') {
+        standin.outageRequests++;
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return;
+      }
+      if (outage === 'error') {
+        standin.outageRequests++;
+        send(res, 500, { message: 'An error occurred in the server.' });
         return;
       }
       const profile = /^\/v2\/bot\/profile\/([^/]+)$/.exec(path);
@@ -186,6 +206,14 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
         heldResponses.clear();
       };
     },
+    outage: (mode) => {
+      outage = mode;
+      if (mode === null) {
+        for (const res of hanging) send(res, 503, { message: 'Service Unavailable' });
+        hanging.clear();
+      }
+    },
+    outageRequests: 0,
     onDelivered: (listener) => {
       deliveredListeners.push(listener);
     },

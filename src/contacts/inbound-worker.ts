@@ -3,6 +3,7 @@ import type { ChannelEvent, ChannelEventType, ChannelName } from '../../adapters
 import type { AppContext } from '../context.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
 import { safeErrorMessage } from '../lib/logger.ts';
+import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 import { ensureContact, ensureConversation } from './contacts.ts';
 
@@ -37,11 +38,15 @@ export interface InboundRound {
  * event's effects and marks it processed, so the effects commit exactly once. One contact's
  * events run in order (an earlier open event holds the later ones back); contacts run in parallel.
  */
-export async function processInboundDue(ctx: AppContext, limit = BATCH): Promise<InboundRound> {
+export async function processInboundDue(ctx: AppContext, limit = BATCH, profiles?: ProfileFetcher): Promise<InboundRound> {
+  // Contacts whose profile is being fetched wait outside the batch, so they cannot crowd it.
+  const waiting = profiles?.pendingContacts() ?? [];
   // Events queued behind one that is waiting out a backoff are left out, so they cannot crowd the batch.
   const result = await ctx.db.execute(sql`
     SELECT e.id, e.channel, e.event, e.attempts FROM inbound_events e
     WHERE e.processed_at IS NULL AND e.next_attempt_at <= now()
+      ${waiting.length > 0 ? sql`AND (e.channel, e.event->>'userId') NOT IN (
+        SELECT * FROM unnest(${sql.param(waiting.map((w) => w.channel))}::text[], ${sql.param(waiting.map((w) => w.userId))}::text[]))` : sql``}
       AND NOT EXISTS (
         SELECT 1 FROM inbound_events p
         WHERE p.processed_at IS NULL AND p.channel = e.channel AND (p.event->>'userId') = (e.event->>'userId')
@@ -67,7 +72,19 @@ export async function processInboundDue(ctx: AppContext, limit = BATCH): Promise
       const list = groups[next++]!;
       const first = list[0]!;
       let profile: Profile | undefined;
-      if (needProfile.has(`${first.channel}\u0000${first.event.userId}`)) profile = await fetchProfile(ctx, first);
+      if (needProfile.has(`${first.channel}\u0000${first.event.userId}`)) {
+        if (profiles) {
+          // The profile call runs outside the lanes: this contact's events wait for it (in
+          // order), everyone else's go on. The worker is woken when it is back.
+          profile = profiles.take(first);
+          if (profile === undefined) {
+            profiles.start(first);
+            continue;
+          }
+        } else {
+          profile = await fetchProfile(ctx, first);
+        }
+      }
       for (const row of list) {
         const outcome = await processOne(ctx, row, profile);
         profile = undefined;
@@ -83,6 +100,55 @@ export async function processInboundDue(ctx: AppContext, limit = BATCH): Promise
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, groups.length) }, lane));
   return round;
+}
+
+/** Profile calls per platform at once: a platform that hangs holds only its own share. */
+const PROFILE_CONCURRENCY = 4;
+
+/**
+ * Fetches new contacts' profiles away from the event lanes, with a concurrency limit per
+ * platform and the platform's circuit breaker: a profile API that hangs delays only the new
+ * contacts of that platform, and once the breaker is open they go on without a profile (it is
+ * fetched again with their next event).
+ */
+export class ProfileFetcher {
+  private readonly ready = new Map<string, Profile>();
+  private readonly pending = new Map<string, { channel: ChannelName; userId: string }>();
+  private readonly limits = new Map<ChannelName, ConcurrencyLimit>();
+  private readonly ctx: AppContext;
+  private readonly onReady: () => void;
+
+  constructor(ctx: AppContext, onReady: () => void) {
+    this.ctx = ctx;
+    this.onReady = onReady;
+  }
+
+  pendingContacts(): Array<{ channel: ChannelName; userId: string }> {
+    return [...this.pending.values()];
+  }
+
+  /** The fetched profile (null: none to be had), or undefined when not fetched yet. */
+  take(row: StoredEvent): Profile | undefined {
+    const key = `${row.channel}\u0000${row.event.userId}`;
+    const profile = this.ready.get(key);
+    this.ready.delete(key);
+    return profile;
+  }
+
+  start(row: StoredEvent): void {
+    const key = `${row.channel}\u0000${row.event.userId}`;
+    if (this.pending.has(key)) return;
+    this.pending.set(key, { channel: row.channel, userId: row.event.userId });
+    let limit = this.limits.get(row.channel);
+    if (!limit) this.limits.set(row.channel, (limit = new ConcurrencyLimit(PROFILE_CONCURRENCY)));
+    void limit.run(async () => {
+      const breaker = this.ctx.platforms.of(row.channel);
+      const profile = breaker.allow() ? await fetchProfile(this.ctx, row) : null;
+      this.ready.set(key, profile);
+      this.pending.delete(key);
+      this.onReady();
+    });
+  }
 }
 
 /** Keys of the contacts whose platform profile was never fetched (new ones included). */
@@ -196,10 +262,11 @@ export class InboundWorker {
 
   constructor(ctx: AppContext, opts: { pollMs?: number } = {}) {
     this.ctx = ctx;
+    const profiles = new ProfileFetcher(ctx, () => this.loop.wake());
     this.loop = new PollingLoop(async (isStopped) => {
       // Keep going while full batches come back and move.
       while (!isStopped()) {
-        const round = await processInboundDue(ctx);
+        const round = await processInboundDue(ctx, BATCH, profiles);
         if (round.fetched < BATCH || round.done === 0) return;
       }
     }, { name: 'inbound worker', log: ctx.log, pollMs: opts.pollMs ?? 1000 });

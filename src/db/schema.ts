@@ -211,6 +211,8 @@ export const outbox = pgTable('outbox', {
   attempts: integer('attempts').notNull().default(0),
   nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
   lastError: text('last_error'),
+  /** Since when the message waited for its platform (its first failed try); null if it never failed. */
+  waitingSince: ts('waiting_since'),
   platformResponse: jsonb('platform_response'),
   createdAt: ts('created_at').notNull().defaultNow(),
   sentAt: ts('sent_at'),

@@ -1,8 +1,11 @@
 import { sql } from 'drizzle-orm';
-import type { ChannelName, Delivery, DeliveryResult, OutboundMessage } from '../../adapters/types.ts';
+import { channelNames, type ChannelName, type Delivery, type DeliveryResult, type OutboundMessage } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
+
+/** Longest pause between two tries of a message, whatever the platform's Retry-After said. */
+const RETRY_CAP_MS = 300_000;
 import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 
@@ -26,15 +29,17 @@ export interface OutboxRow {
   userId: string;
   externalId: string | null;
   unreachable: boolean;
+  createdAt: Date;
 }
 
 /** Sends one delivery; by default through the contact's channel adapter. */
 export type SendFn = (delivery: Delivery, row: OutboxRow) => Promise<DeliveryResult>;
 
 /** A claimed row is leased this long: if the process dies mid-send it is tried again after. */
-const LEASE_SECONDS = 60;
-export const MAX_ATTEMPTS = 8;
+const LEASE_MS = 60_000;
 const BATCH = 50;
+/** Without an adapter's word, a message is retried this long. */
+const DEFAULT_RETRY_FOR_MS = 24 * 3_600_000;
 
 export function adapterSend(ctx: AppContext): SendFn {
   return async (delivery, row) => {
@@ -44,20 +49,29 @@ export function adapterSend(ctx: AppContext): SendFn {
   };
 }
 
-/** Claims due outbox rows, sends them and records each outcome. Returns how many were handled. */
-export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx), limit = BATCH): Promise<number> {
+/**
+ * Claims due outbox rows (of one channel, when given), sends them and records each outcome.
+ * Returns how many were handled.
+ */
+export async function deliverDue(
+  ctx: AppContext, send: SendFn = adapterSend(ctx), limit = BATCH, channel?: ChannelName, observe?: (result: DeliveryResult) => void,
+): Promise<number> {
+  const now = ctx.clock();
+  // Due by the service's clock (tests move it ahead) or the database's (rows it wrote by default).
+  const dueBy = sql`GREATEST(now(), ${now}::timestamptz)`;
   const claimed = await ctx.db.execute(sql`
     WITH due AS (
-      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now()
+      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${dueBy}
+        ${channel ? sql`AND channel = ${channel}` : sql``}
       ORDER BY next_attempt_at, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
     )
-    UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => ${LEASE_SECONDS}),
+    UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = ${dueBy} + make_interval(secs => ${LEASE_MS / 1000}),
       reply_used = o.reply_used OR (o.attempts = 0 AND o.reply_token IS NOT NULL AND o.reply_token_expires_at > ${ctx.clock()})
     FROM due, contacts ct
     WHERE o.id = due.id AND ct.id = o.contact_id
     RETURNING o.id, o.seq, o.reply_used AS "replyUsed", o.last_error AS "lastError", o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
       o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.retry_key AS "retryKey",
-      o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable,
+      o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable, o.created_at AS "createdAt",
       (SELECT external_id FROM conversations cv WHERE cv.id = o.conversation_id) AS "externalId"`);
   const rows = claimed.rows as unknown as OutboxRow[];
   // Messages to one contact go out in order; different contacts in parallel.
@@ -68,12 +82,15 @@ export async function deliverDue(ctx: AppContext, send: SendFn = adapterSend(ctx
     byContact.set(row.contactId, list);
   }
   await Promise.all([...byContact.values()].map(async (list) => {
-    for (const row of list) await deliverOne(ctx, send, row);
+    for (const row of list) {
+      const result = await deliverOne(ctx, send, row);
+      observe?.(result);
+    }
   }));
   return rows.length;
 }
 
-async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promise<void> {
+async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promise<DeliveryResult> {
   let result: DeliveryResult;
   if (row.unreachable) {
     result = { outcome: 'failed', error: 'the contact unfollowed or blocked the account' };
@@ -98,11 +115,26 @@ async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promis
     } catch (err) {
       result = { outcome: 'retry', error: safeErrorMessage(err) };
     }
+    // A reply that may have arrived (timeout, reset) is never sent again: a reply has no retry
+    // key, and a push of the same message could reach the customer twice.
+    if (fresh && result.outcome === 'retry' && result.maybeDelivered) {
+      ctx.log.warn({ outbox: row.id, error: result.error }, 'reply outcome unknown; not sent again');
+      result = { outcome: 'sent', response: { unconfirmed: result.error } };
+    }
   }
-  if (result.outcome === 'retry' && row.attempts >= MAX_ATTEMPTS) {
-    result = { outcome: 'failed', error: `gave up after ${row.attempts} attempts: ${result.error}` };
+  const at = ctx.clock();
+  // Retried for as long as the platform's own guarantee lets a retry be safe and useful.
+  const retryForMs = ctx.channels[row.channel]?.delivery.retryForMs ?? DEFAULT_RETRY_FOR_MS;
+  if (result.outcome === 'retry' && at.getTime() - new Date(row.createdAt).getTime() >= retryForMs) {
+    result = { outcome: 'failed', error: `gave up after ${row.attempts} attempts over ${Math.round(retryForMs / 3_600_000)} hours: ${result.error}` };
   }
-  await recordOutcome(ctx, row, result, ctx.clock());
+  await recordOutcome(ctx, row, result, at);
+  return result;
+}
+
+/** What a record shows while a message waits for its platform. */
+export function waitingText(label: string, since: Date, nextTry: Date): string {
+  return `waiting for ${label} (since ${since.toISOString()}, next try ${nextTry.toISOString()})`;
 }
 
 export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' | 'couponId' | 'attempts' | 'channel'>, result: DeliveryResult, at: Date): Promise<void> {
@@ -114,9 +146,18 @@ export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' |
         if (row.couponId) await markCouponDelivered(tx, row.couponId, at);
         break;
       case 'retry': {
-        const delay = Math.max(result.retryAfterMs ?? 0, retryDelayMs(row.attempts));
-        await tx.execute(sql`UPDATE outbox SET last_error = ${result.error},
-          next_attempt_at = ${new Date(at.getTime() + delay)} WHERE id = ${row.id}`);
+        // Capped at 5 minutes whatever the platform asked, so a recovered platform gets its backlog soon.
+        const delay = Math.min(RETRY_CAP_MS, Math.max(result.retryAfterMs ?? 0, retryDelayMs(row.attempts)));
+        const nextTry = new Date(at.getTime() + delay);
+        const waiting = await tx.execute(sql`UPDATE outbox SET last_error = ${result.error},
+          waiting_since = COALESCE(waiting_since, ${at}), next_attempt_at = ${nextTry} WHERE id = ${row.id}
+          RETURNING waiting_since AS "since"`);
+        const since = (waiting.rows[0] as { since: Date } | undefined)?.since ?? at;
+        if (row.couponId) {
+          const label = ctx.channels[row.channel]?.delivery.label ?? row.channel;
+          await tx.execute(sql`UPDATE coupons SET delivery_error = ${waitingText(label, since, nextTry)}
+            WHERE id = ${row.couponId} AND delivery_status = 'pending'`);
+        }
         break;
       }
       case 'failed':
@@ -132,28 +173,38 @@ export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' |
 }
 
 /**
- * Runs `deliverDue` whenever woken (after a commit that wrote outbox rows) and at least every
- * `pollMs` (retries that came due, rows left by a crashed process).
+ * One loop per channel runs `deliverDue` for that channel whenever woken (after a commit that
+ * wrote outbox rows) and at least every `pollMs` (retries that came due, rows left by a crashed
+ * process): a platform that hangs holds up only its own messages. While a platform's circuit is
+ * open its messages wait; once the cool-down passed one message goes as a probe.
  */
 export class DeliveryWorker {
-  private readonly loop: PollingLoop;
+  private readonly loops: PollingLoop[];
 
   constructor(ctx: AppContext, opts: { send?: SendFn; pollMs?: number } = {}) {
-    this.loop = new PollingLoop(async (isStopped) => {
-      // Keep going while full batches come back.
-      while (!isStopped() && (await deliverDue(ctx, opts.send)) >= BATCH) { /* next batch */ }
-    }, { name: 'delivery worker', log: ctx.log, pollMs: opts.pollMs ?? 1000 });
+    this.loops = channelNames.map((channel) => new PollingLoop(async (isStopped) => {
+      const breaker = ctx.platforms.of(channel);
+      // An answer, even a refusal, shows the platform is up; no answer or a 5xx/429 counts against it.
+      const observe = (result: DeliveryResult) => (result.outcome === 'retry' ? breaker.failed() : breaker.succeeded());
+      // Keep going while full batches come back and the platform answers.
+      while (!isStopped() && breaker.allow()) {
+        const limit = breaker.open ? 1 : BATCH;
+        const handled = await deliverDue(ctx, opts.send, limit, channel, observe);
+        if (handled === 0) breaker.unusedProbe();
+        if (handled < limit || breaker.open) return;
+      }
+    }, { name: `${channel} delivery`, log: ctx.log, pollMs: opts.pollMs ?? 1000 }));
   }
 
   start(): void {
-    this.loop.start();
+    for (const loop of this.loops) loop.start();
   }
 
   wake(): void {
-    this.loop.wake();
+    for (const loop of this.loops) loop.wake();
   }
 
   async stop(): Promise<void> {
-    await this.loop.stop();
+    await Promise.all(this.loops.map((loop) => loop.stop()));
   }
 }

@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { Router } from 'express';
+import { channelNames } from '../../adapters/types.ts';
 import { tableSizes } from '../maintenance/retention.ts';
 import type { RouteModule } from './app.ts';
 import { requireRole } from './auth.ts';
@@ -7,7 +9,24 @@ import { requireRole } from './auth.ts';
 export const statusRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
   router.get('/api/v1/status', requireRole(auth, 'admin'), async (_req, res) => {
+    // Messages waiting for their platform, per channel: what the console's "platform down" banner shows.
+    const waiting = await ctx.db.execute(sql`SELECT channel, count(*)::int AS waiting, min(waiting_since) AS since, min(next_attempt_at) AS "nextTry"
+      FROM outbox WHERE status = 'pending' AND waiting_since IS NOT NULL GROUP BY channel`);
+    const byChannel = new Map((waiting.rows as Array<{ channel: string; waiting: number; since: Date; nextTry: Date }>).map((r) => [r.channel, r]));
+    const platforms = channelNames.filter((c) => ctx.channels[c]).map((channel) => {
+      const breaker = ctx.platforms.of(channel);
+      const w = byChannel.get(channel);
+      return {
+        channel,
+        label: ctx.channels[channel]!.delivery.label,
+        down: breaker.open || w !== undefined,
+        since: (breaker.troubleSince ?? w?.since ?? null),
+        nextTry: (breaker.nextTryAt() ?? w?.nextTry ?? null),
+        waiting: w?.waiting ?? 0,
+      };
+    });
     res.json({
+      platforms,
       retention: { days: ctx.config.RETENTION_DAYS, failedDays: ctx.config.RETENTION_FAILED_DAYS },
       tables: await tableSizes(ctx),
     });

@@ -366,7 +366,7 @@ describe('LINE send', () => {
     // Never answered (no timer left behind): the adapter's own timeout gives up.
     nock(API).post('/v2/bot/message/push').reply(neverAnswered);
     const impatient = createLineAdapter({ channelSecret: SECRET, accessToken: TOKEN, apiBaseUrl: API, timeoutMs: 50 });
-    expect(await impatient.send(delivery(coupon))).toEqual({ outcome: 'retry', error: 'LINE did not answer in time' });
+    expect(await impatient.send(delivery(coupon))).toEqual({ outcome: 'retry', error: 'LINE did not answer in time', maybeDelivered: true });
   });
 
   it('retries a reply whose token went stale (the next attempt pushes)', async () => {
