@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { locales } from './i18n/locales.ts';
 import { isTimeZone } from './lib/time-zone.ts';
 
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /** Every environment variable the service reads, parsed once at start-up. */
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const opt = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
@@ -25,6 +27,8 @@ export const configSchema = z.object({
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./.data')),
   PUBLIC_BASE_URL: opt(url),
   ADMIN_TOKEN: bearerSecret,
+  /** Set (to 1) for one start to replace a generated admin token with a new one (ignored when ADMIN_TOKEN is set). */
+  ADMIN_TOKEN_RESET: opt(z.enum(['1', 'true'], { error: 'must be 1 to generate a new admin token, or unset' })),
   POS_TOKEN: bearerSecret,
   LINE_CHANNEL_SECRET: opt(z.string()),
   LINE_CHANNEL_ACCESS_TOKEN: opt(z.string()),
@@ -40,13 +44,13 @@ export const configSchema = z.object({
   DEFAULT_LOCALE: z.preprocess(emptyToUndefined, z.enum(locales, { error: `must be one of ${locales.join(', ')}` }).default('en')),
   ACTIVE_CHAT_HOURS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of hours' }).positive('must be more than 0').default(24)),
   MY_COUPONS_KEYWORDS: z.preprocess(emptyToUndefined, z.string().default('my coupons,我的優惠券')),
-  INBOUND_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
+  INBOUND_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off'], { error: 'must be on or off' }).default('on')),
   RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').default(30)),
   RETENTION_FAILED_DAYS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1').default(90)),
   SIGN_IN_MAX_FAILURES_ACCOUNT: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(5)),
   SIGN_IN_MAX_FAILURES_ADDRESS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(30)),
-  SESSION_COOKIE_SAMESITE: z.preprocess(emptyToUndefined, z.enum(['lax', 'strict', 'none']).default('lax')),
-  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  SESSION_COOKIE_SAMESITE: z.preprocess(emptyToUndefined, z.enum(['lax', 'strict', 'none'], { error: 'must be lax, strict or none' }).default('lax')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info')),
 });
 
 

@@ -1,7 +1,10 @@
 import 'dotenv/config';
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirInUseError } from './db/embedded.ts';
+import { flowRegistry } from './flows/registry.ts';
+import { PortUnavailableError } from './http/listen.ts';
 import { createLogger } from './lib/logger.ts';
+import { startupBanner } from './banner.ts';
 import { startService } from './service.ts';
 
 let config;
@@ -27,10 +30,13 @@ try {
   });
   const url = config.PUBLIC_BASE_URL;
   log.info({ url }, 'chatcoupon is running');
-  console.log(`chatcoupon is running at ${service.url} (public base URL ${url})`);
-  if (service.auth.generatedAdminToken) {
-    console.log(`Generated admin token (shown only this once; set ADMIN_TOKEN to choose your own):\n  ${service.auth.generatedAdminToken}`);
-  }
+  console.log(startupBanner({
+    config,
+    listeningUrl: service.url,
+    auth: service.auth,
+    enabledChannels: Object.keys(service.ctx.channels),
+    refusedFlows: flowRegistry(service.ctx)?.listing().errors ?? [],
+  }).join('\n'));
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -44,7 +50,7 @@ try {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 } catch (err) {
-  if (err instanceof DataDirInUseError) {
+  if (err instanceof DataDirInUseError || err instanceof PortUnavailableError) {
     console.error(err.message);
     process.exit(1);
   }

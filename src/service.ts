@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapters } from '../adapters/index.ts';
 import type { Config } from './config.ts';
@@ -15,6 +15,7 @@ import { FlowRegistry } from './flows/registry.ts';
 import type { Express } from 'express';
 import { PlatformHealth } from './delivery/platform-health.ts';
 import { createApp } from './http/app.ts';
+import { openPort } from './http/listen.ts';
 import { loadAuth, type Auth } from './http/auth.ts';
 import { routes } from './http/routes.ts';
 import { jobCatalog } from './jobs/catalog.ts';
@@ -67,6 +68,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       }
     }
   };
+  // The port first: a port in use is told before the database starts.
+  const opened = await openPort(config.PORT);
+  let serverStopped = false;
   try {
     let url = config.DATABASE_URL;
     let embedded: EmbeddedDatabase | null = null;
@@ -127,15 +131,12 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
 
     const auth = await loadAuth(ctx);
     const app = createApp({ ctx, auth }, routes);
-    const server = http.createServer(app);
-    server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.PORT, () => resolve());
-    });
+    const server = opened.server;
+    opened.serve(app);
     // Stop accepting and let in-flight requests finish. close() only drops the sockets idle at that
     // moment: a keep-alive socket whose request finishes later would hold the shutdown for the
     // whole keep-alive timeout, so idle sockets are closed as they appear, and all after 20 s.
+    serverStopped = true;
     stops.push(() => new Promise<void>((resolve) => {
       const sweep = setInterval(() => server.closeIdleConnections(), 100);
       const cap = setTimeout(() => server.closeAllConnections(), 20_000);
@@ -156,6 +157,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     };
   } catch (err) {
     await stopAll();
+    if (!serverStopped) await new Promise((resolve) => opened.server.close(resolve));
     throw err;
   }
 }

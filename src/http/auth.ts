@@ -26,14 +26,19 @@ export interface Auth {
   adminKey: string;
   /** Set only on the start that generated the admin token: printed once, never stored in clear. */
   generatedAdminToken?: string;
+  /**
+   * Where the admin token came from on this start: `ADMIN_TOKEN`, generated now (first start or
+   * `ADMIN_TOKEN_RESET`), or the one generated on an earlier start (only its hash is stored).
+   */
+  adminTokenFrom: 'env' | 'generated' | 'stored';
 }
 
 export const SESSION_COOKIE = 'cc_session';
 
 /**
- * ADMIN_TOKEN from the environment wins. Without it a random token is generated on first start;
- * only its SHA-256 is stored, so it is printed once and cannot be read back. It acts as an owner
- * (the bootstrap token); POS_TOKEN may only verify and void; people's tokens and sessions are in
+ * ADMIN_TOKEN from the environment wins. Without it a random token is generated on first start
+ * (and again when ADMIN_TOKEN_RESET is set); only its SHA-256 is stored, so it is printed once and
+ * cannot be read back. It acts as an owner (the bootstrap token); POS_TOKEN may only verify and void; people's tokens and sessions are in
  * the database.
  */
 export async function loadAuth(ctx: AppContext): Promise<Auth> {
@@ -44,9 +49,11 @@ export async function loadAuth(ctx: AppContext): Promise<Auth> {
     adminHash = sha256(config.ADMIN_TOKEN);
   } else {
     const candidate = crypto.randomBytes(24).toString('base64url');
-    const inserted = await db.execute(sql`
-      INSERT INTO app_settings (key, value) VALUES ('admin_token_sha256', ${sha256(candidate)})
-      ON CONFLICT (key) DO NOTHING RETURNING value`);
+    const inserted = await db.execute(config.ADMIN_TOKEN_RESET
+      ? sql`INSERT INTO app_settings (key, value) VALUES ('admin_token_sha256', ${sha256(candidate)})
+          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING value`
+      : sql`INSERT INTO app_settings (key, value) VALUES ('admin_token_sha256', ${sha256(candidate)})
+          ON CONFLICT (key) DO NOTHING RETURNING value`);
     if (inserted.rows.length > 0) generated = candidate;
     const stored = await db.execute(sql`SELECT value FROM app_settings WHERE key = 'admin_token_sha256'`);
     adminHash = (stored.rows[0] as { value: string }).value;
@@ -81,6 +88,7 @@ export async function loadAuth(ctx: AppContext): Promise<Auth> {
       return actor;
     },
     ...(generated ? { generatedAdminToken: generated } : {}),
+    adminTokenFrom: config.ADMIN_TOKEN ? 'env' : generated ? 'generated' : 'stored',
   };
 }
 
