@@ -1,7 +1,6 @@
 import 'dotenv/config';
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirInUseError } from './db/embedded.ts';
-import { flowRegistry } from './flows/registry.ts';
 import { PortUnavailableError } from './http/listen.ts';
 import { createLogger } from './lib/logger.ts';
 import { startupBanner } from './banner.ts';
@@ -35,7 +34,7 @@ try {
     listeningUrl: service.url,
     auth: service.auth,
     enabledChannels: Object.keys(service.ctx.channels),
-    refusedFlows: flowRegistry(service.ctx)?.listing().errors ?? [],
+    refusedFlows: service.ctx.flows?.listing().errors ?? [],
   }).join('\n'));
   let stopping = false;
   const shutdown = (signal: string) => {
