@@ -28,6 +28,16 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+describe('environment values', () => {
+  it.each([
+    ['INBOUND_WORKER', 'maybe', 'Invalid INBOUND_WORKER: must be on or off'],
+    ['LOG_LEVEL', 'loud', 'Invalid LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['ADMIN_TOKEN_RESET', 'please', 'Invalid ADMIN_TOKEN_RESET: must be 1 to generate a new admin token, or unset'],
+  ])('%s=%s is refused in one line like the others', (name, value, line) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(line);
+  });
+});
+
 describe('the banner', () => {
   const config = loadConfig({ PORT: '3000', ADMIN_TOKEN: 'x'.repeat(16), PUBLIC_BASE_URL: 'https://coupons.example.com' });
   const banner = (auth: Parameters<typeof startupBanner>[0]['auth'], enabledChannels = ['line']) =>
