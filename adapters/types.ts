@@ -57,7 +57,8 @@ export interface CouponCard {
 
 export type OutboundMessage =
   | { type: 'text'; text: string; imageUrl?: string; quickReplies?: QuickReply[] }
-  | { type: 'coupon'; card: CouponCard; quickReplies?: QuickReply[] };
+  /** `intro`: the marketer's text sent just before the card, in the same request where the platform allows. */
+  | { type: 'coupon'; card: CouponCard; intro?: string; quickReplies?: QuickReply[] };
 
 export interface Recipient {
   userId: string;
@@ -85,8 +86,11 @@ export type DeliveryResult =
    * have delivered it.
    */
   | { outcome: 'retry'; error: string; retryAfterMs?: number; maybeDelivered?: boolean }
-  /** Permanent: the message will never go through. */
-  | { outcome: 'failed'; error: string };
+  /**
+   * Permanent: the message will never go through. `quotaExhausted`: the account's monthly message
+   * limit is used up (LINE's monthly-limit 429), which no retry this month can fix.
+   */
+  | { outcome: 'failed'; error: string; quotaExhausted?: boolean };
 
 export interface RawRequest {
   rawBody: Buffer;
@@ -114,6 +118,26 @@ export interface ChannelAdapter {
   /** The platform's request body for a message (exposed for tests and the simulator). */
   render(message: OutboundMessage, to: Recipient): unknown;
   send(delivery: Delivery): Promise<DeliveryResult>;
-  /** The contact's display name (and language, BCP 47, when the platform says) from its profile API. */
-  fetchProfile?(userId: string): Promise<{ displayName: string; language?: string } | null>;
+  /** The contact's display name (and language, when the platform says) from its profile API. */
+  fetchProfile?(userId: string): Promise<ContactProfile | null>;
+  /** One page of the account's followers (LINE), `start` being the previous page's `next`. */
+  listFollowers?(start?: string): Promise<FollowerPage>;
+  /** The account's monthly message quota: `limit` null when none is set. */
+  messageQuota?(): Promise<MessageQuota>;
+}
+
+export interface ContactProfile {
+  displayName: string;
+  /** BCP 47 tag, e.g. `ja`, `zh-Hant`. */
+  language?: string;
+}
+
+export type FollowerPage =
+  | { ok: true; userIds: string[]; next?: string }
+  /** The platform refused (`status` 0: it did not answer); `message` is its own words. */
+  | { ok: false; status: number; message: string };
+
+export interface MessageQuota {
+  limit: number | null;
+  used: number;
 }

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createDb, migrateDb, type Db } from './db/client.ts';
 import { startEmbedded, type EmbeddedDatabase, type SuperviseOptions } from './db/embedded.ts';
+import { BroadcastWorker } from './broadcasts/broadcast-worker.ts';
 import { InboundEventStore } from './contacts/inbound-events.ts';
 import { ignoreInboundEvent } from './contacts/inbound-hooks.ts';
 import { InboundWorker } from './contacts/inbound-worker.ts';
@@ -47,6 +48,7 @@ export interface Service {
   jobs: JobRunner;
   delivery: DeliveryWorker;
   inbound: InboundWorker;
+  broadcasts: BroadcastWorker;
   server: http.Server;
   /** The embedded PostgreSQL when no DATABASE_URL was given. */
   database: EmbeddedDatabase | null;
@@ -128,6 +130,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const inbound = new InboundWorker(ctx);
     stops.push(() => inbound.stop());
     if (workers && config.INBOUND_WORKER === 'on') inbound.start();
+    const broadcasts = new BroadcastWorker(ctx);
+    stops.push(() => broadcasts.stop());
+    if (workers) broadcasts.start();
 
     const auth = await loadAuth(ctx);
     const app = createApp({ ctx, auth }, routes);
@@ -152,7 +157,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     if (config.PORT === 0 && config.PUBLIC_BASE_URL === 'http://localhost:0') config.PUBLIC_BASE_URL = `http://localhost:${port}`;
     return {
       url: `http://localhost:${port}`,
-      ctx, auth, jobs, delivery, inbound, server, app, database: embedded,
+      ctx, auth, jobs, delivery, inbound, broadcasts, server, app, database: embedded,
       stop: stopAll,
     };
   } catch (err) {

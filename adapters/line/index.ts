@@ -1,6 +1,6 @@
 import type { ChannelAdapter } from '../types.ts';
 import { parseLine, verifyLine } from './inbound.ts';
-import { fetchLineProfile, renderLine, sendLine } from './outbound.ts';
+import { fetchLineProfile, fetchLineQuota, listLineFollowers, renderLine, sendLine } from './outbound.ts';
 
 export { signLineBody } from './inbound.ts';
 export { lineRequest, renderLine } from './outbound.ts';
@@ -21,5 +21,7 @@ export function createLineAdapter(opts: LineOptions): ChannelAdapter {
     render: (message, to) => renderLine(message, to),
     send: (delivery) => sendLine(opts, delivery),
     fetchProfile: (userId) => fetchLineProfile(opts, userId),
+    listFollowers: (start) => listLineFollowers(opts, start),
+    messageQuota: () => fetchLineQuota(opts),
   };
 }

@@ -1,6 +1,8 @@
 import { retryLater, unanswered } from '../http-outcome.ts';
 import { truncate } from '../text.ts';
-import type { CouponCard, Delivery, DeliveryResult, OutboundMessage, QuickReply, Recipient } from '../types.ts';
+import type {
+  ContactProfile, CouponCard, Delivery, DeliveryResult, FollowerPage, MessageQuota, OutboundMessage, QuickReply, Recipient,
+} from '../types.ts';
 
 export interface LineSendOptions {
   accessToken: string;
@@ -93,7 +95,7 @@ export function renderLine(message: OutboundMessage, _to?: Recipient): LineMessa
       return messages;
     }
     case 'coupon':
-      return [{
+      return [...(message.intro ? [{ type: 'text', text: truncate(message.intro, MAX_TEXT) }] : []), {
         type: 'flex',
         altText: truncate(message.card.altText || message.card.campaignName, MAX_ALT_TEXT),
         contents: couponBubble(message.card),
@@ -148,6 +150,8 @@ export async function sendLine(opts: LineSendOptions, delivery: Delivery): Promi
     return { outcome: 'sent', response: { requestId: acceptedId, duplicate: true } };
   }
   const error = `LINE ${res.status}: ${await lineError(res)}`;
+  // The monthly limit is also a 429, but no retry helps until the quota grows or the month turns.
+  if (res.status === 429 && MONTHLY_LIMIT.test(error)) return { outcome: 'failed', error, quotaExhausted: true };
   if (res.status === 429 || res.status >= 500) return retryLater(error, res);
   // Reply tokens expire within a minute; the worker pushes on the next attempt instead.
   if (res.status === 400 && request.path.endsWith('/reply') && /reply token/i.test(error)) {
@@ -156,13 +160,20 @@ export async function sendLine(opts: LineSendOptions, delivery: Delivery): Promi
   return { outcome: 'failed', error };
 }
 
+/** LINE's answer when the account's monthly message limit is used up. */
+const MONTHLY_LIMIT = /You have reached your monthly limit/i;
+
+function lineGet(opts: LineSendOptions, path: string): Promise<Response> {
+  return fetch(`${opts.apiBaseUrl.replace(/\/+$/, '')}${path}`, {
+    headers: { Authorization: `Bearer ${opts.accessToken}` },
+    signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  });
+}
+
 /** The profile's `language` is the user's LINE language setting (absent when they did not allow it). */
-export async function fetchLineProfile(opts: LineSendOptions, userId: string): Promise<{ displayName: string; language?: string } | null> {
+export async function fetchLineProfile(opts: LineSendOptions, userId: string): Promise<ContactProfile | null> {
   try {
-    const res = await fetch(`${opts.apiBaseUrl.replace(/\/+$/, '')}/v2/bot/profile/${encodeURIComponent(userId)}`, {
-      headers: { Authorization: `Bearer ${opts.accessToken}` },
-      signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    });
+    const res = await lineGet(opts, `/v2/bot/profile/${encodeURIComponent(userId)}`);
     if (!res.ok) {
       await res.body?.cancel();
       return null;
@@ -174,4 +185,35 @@ export async function fetchLineProfile(opts: LineSendOptions, userId: string): P
   } catch {
     return null;
   }
+}
+
+/** `GET /v2/bot/followers/ids`, 1,000 at a time (LINE's maximum). */
+export async function listLineFollowers(opts: LineSendOptions, start?: string): Promise<FollowerPage> {
+  const query = new URLSearchParams({ limit: '1000', ...(start ? { start } : {}) });
+  let res: Response;
+  try {
+    res = await lineGet(opts, `/v2/bot/followers/ids?${query.toString()}`);
+  } catch (err) {
+    const r = unanswered(err, 'LINE');
+    return { ok: false, status: 0, message: r.outcome === 'sent' ? 'LINE did not answer' : r.error };
+  }
+  if (!res.ok) return { ok: false, status: res.status, message: await lineError(res) };
+  const json = (await res.json().catch(() => null)) as { userIds?: unknown; next?: unknown } | null;
+  if (!json || !Array.isArray(json.userIds) || !json.userIds.every((u) => typeof u === 'string')) {
+    return { ok: false, status: res.status, message: 'LINE answered without a list of user ids' };
+  }
+  return { ok: true, userIds: json.userIds as string[], ...(typeof json.next === 'string' && json.next ? { next: json.next } : {}) };
+}
+
+/** `GET /v2/bot/message/quota` and `/quota/consumption`: the month's limit and what is used. */
+export async function fetchLineQuota(opts: LineSendOptions): Promise<MessageQuota> {
+  const [quota, consumption] = await Promise.all([
+    lineGet(opts, '/v2/bot/message/quota'), lineGet(opts, '/v2/bot/message/quota/consumption'),
+  ]);
+  if (!quota.ok) throw new Error(`LINE ${quota.status} reading the message quota: ${await lineError(quota)}`);
+  if (!consumption.ok) throw new Error(`LINE ${consumption.status} reading the quota consumption: ${await lineError(consumption)}`);
+  const q = (await quota.json()) as { type?: unknown; value?: unknown };
+  const c = (await consumption.json()) as { totalUsage?: unknown };
+  const used = typeof c.totalUsage === 'number' ? c.totalUsage : 0;
+  return { limit: q.type === 'limited' && typeof q.value === 'number' ? q.value : null, used };
 }

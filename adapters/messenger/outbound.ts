@@ -48,7 +48,7 @@ export function renderMessenger(message: OutboundMessage, to: Recipient): Messen
     case 'coupon': {
       const { card } = message;
       const subtitle = [card.rewardText, card.deadlineText].filter(Boolean).join('\n');
-      return [body({
+      return [...(message.intro ? [body({ text: truncate(message.intro, MAX_TEXT) })] : []), body({
         attachment: {
           type: 'template',
           payload: {

@@ -37,6 +37,12 @@ export interface LineStandin {
   delivered: StandinRequest[];
   /** User ids whose profile was asked for, in order. */
   profileRequests: string[];
+  /** What `GET /v2/bot/followers/ids` lists (1,000 a page at most, as LINE does). */
+  followers: string[];
+  /** When set, `GET /v2/bot/followers/ids` answers this instead (e.g. LINE's 403 for accounts it does not allow). */
+  followersRefusal: ScriptedResponse | null;
+  /** The month's quota (`limit` null: none set) and use; each delivered push adds one to `used`, as LINE counts. */
+  quota: { limit: number | null; used: number };
   /** The next message requests get these answers, in turn; then normal behaviour resumes. */
   script(...responses: ScriptedResponse[]): void;
   /**
@@ -123,6 +129,26 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
         send(res, 200, { userId, displayName: opts.displayName?.(userId) ?? `User ${userId.slice(-4)}`, language: opts.language?.(userId) ?? 'en' });
         return;
       }
+      if (req.method === 'GET' && path === '/v2/bot/followers/ids') {
+        if (standin.followersRefusal) {
+          send(res, standin.followersRefusal.status, standin.followersRefusal.body ?? { message: 'refused' }, standin.followersRefusal.headers);
+          return;
+        }
+        const params = new URL(req.url ?? '/', 'http://standin').searchParams;
+        const limit = Math.min(1000, Number(params.get('limit') ?? 300) || 300);
+        const start = Number(params.get('start') ?? 0) || 0;
+        const page = standin.followers.slice(start, start + limit);
+        send(res, 200, { userIds: page, ...(start + limit < standin.followers.length ? { next: String(start + limit) } : {}) });
+        return;
+      }
+      if (req.method === 'GET' && path === '/v2/bot/message/quota') {
+        send(res, 200, standin.quota.limit === null ? { type: 'none' } : { type: 'limited', value: standin.quota.limit });
+        return;
+      }
+      if (req.method === 'GET' && path === '/v2/bot/message/quota/consumption') {
+        send(res, 200, { totalUsage: standin.quota.used });
+        return;
+      }
       const kind = path === '/v2/bot/message/reply' ? 'reply' : path === '/v2/bot/message/push' ? 'push' : 'other';
       let body: unknown;
       try {
@@ -180,6 +206,7 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
 
   function accept(record: StandinRequest) {
     if (record.retryKey) acceptedKeys.set(record.retryKey, record.requestId);
+    if (record.kind === 'push') standin.quota.used++;
     deliver(record);
   }
 
@@ -195,6 +222,9 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
     requests,
     delivered,
     profileRequests,
+    followers: [],
+    followersRefusal: null,
+    quota: { limit: null, used: 0 },
     script: (...responses) => {
       scripted.push(...responses);
     },

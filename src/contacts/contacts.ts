@@ -36,18 +36,25 @@ export const contactColumns = sql`id, channel, platform_user_id AS "platformUser
  */
 export async function ensureContact(
   tx: Tx, channel: ChannelName, platformUserId: string,
-  opts: { displayName?: string; language?: string; at?: Date; profileFetchedAt?: Date; unreachableAt?: Date | null } = {},
+  opts: {
+    displayName?: string; at?: Date; profileFetchedAt?: Date; unreachableAt?: Date | null;
+    /** From the platform profile: refreshes the contact's. */
+    language?: string; followedAt?: Date; messageAt?: Date;
+  } = {},
 ): Promise<ContactRow> {
   const at = opts.at ?? new Date();
   const result = await tx.execute(sql`
-    INSERT INTO contacts (id, channel, platform_user_id, display_name, language, me_token, first_seen_at, last_seen_at, profile_fetched_at, unreachable_at)
-    VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${opts.language ?? null}, ${newToken()}, ${at}, ${at},
-      ${opts.profileFetchedAt ?? null}, ${opts.unreachableAt ?? null})
+    INSERT INTO contacts (id, channel, platform_user_id, display_name, me_token, first_seen_at, last_seen_at, profile_fetched_at, unreachable_at,
+      language, followed_at, last_message_at)
+    VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${newToken()}, ${at}, ${at},
+      ${opts.profileFetchedAt ?? null}, ${opts.unreachableAt ?? null}, ${opts.language ?? null}, ${opts.followedAt ?? null}, ${opts.messageAt ?? null})
     ON CONFLICT (channel, platform_user_id) DO UPDATE SET
       last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
       display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
       language = COALESCE(EXCLUDED.language, contacts.language),
       profile_fetched_at = COALESCE(EXCLUDED.profile_fetched_at, contacts.profile_fetched_at),
+      followed_at = GREATEST(contacts.followed_at, EXCLUDED.followed_at),
+      last_message_at = GREATEST(contacts.last_message_at, EXCLUDED.last_message_at),
       unreachable_at = ${opts.unreachableAt === undefined ? sql`contacts.unreachable_at` : sql`EXCLUDED.unreachable_at`}
     RETURNING ${contactColumns}`);
   return result.rows[0] as unknown as ContactRow;
@@ -81,6 +88,21 @@ export async function ensureConversation(
       last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at)
     RETURNING ${conversationColumns}`);
   return result.rows[0] as unknown as ConversationRow;
+}
+
+/**
+ * The chats with these contacts where the conversation's id is the user id (LINE, Messenger),
+ * created when missing, in one statement. Keyed by contact id.
+ */
+export async function ensureDirectConversations(tx: Tx, contacts: Array<{ id: string; channel: ChannelName; platformUserId: string }>): Promise<Map<string, ConversationRow>> {
+  if (contacts.length === 0) return new Map();
+  const result = await tx.execute(sql`
+    INSERT INTO conversations (id, contact_id, channel, external_id)
+    SELECT * FROM unnest(${sql.param(contacts.map(() => newId('cnv')))}::text[], ${sql.param(contacts.map((c) => c.id))}::text[],
+      ${sql.param(contacts.map((c) => c.channel))}::text[], ${sql.param(contacts.map((c) => c.platformUserId))}::text[])
+    ON CONFLICT (channel, external_id) DO UPDATE SET last_inbound_at = conversations.last_inbound_at
+    RETURNING ${conversationColumns}`);
+  return new Map((result.rows as unknown as ConversationRow[]).map((c) => [c.contactId, c]));
 }
 
 export async function getConversation(tx: Tx, id: string): Promise<ConversationRow | null> {

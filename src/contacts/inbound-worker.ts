@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { ChannelEvent, ChannelEventType, ChannelName } from '../../adapters/types.ts';
+import type { ChannelEvent, ChannelEventType, ChannelName, ContactProfile } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
 import { safeErrorMessage } from '../lib/logger.ts';
@@ -22,7 +22,7 @@ interface StoredEvent {
   attempts: number;
 }
 
-type Profile = { displayName: string; language?: string } | null;
+type Profile = ContactProfile | null;
 type Outcome = 'done' | 'skipped' | 'failed' | 'set-aside';
 
 export interface InboundRound {
@@ -216,6 +216,8 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
         ...(profile?.language ? { language: profile.language } : {}),
         ...(profile !== undefined ? { profileFetchedAt: now } : {}),
         ...(unreachableAt !== undefined ? { unreachableAt } : {}),
+        ...(event.type === 'follow' ? { followedAt: at } : {}),
+        ...(event.type === 'message' || event.type === 'postback' ? { messageAt: at } : {}),
       });
       const conversation = await ensureConversation(tx, contact, event.conversationId,
         inboundTypes.has(event.type) ? { inboundAt: at } : {});

@@ -11,7 +11,7 @@ export interface CouponRow {
   status: CouponStatus;
   deliveryStatus: 'pending' | 'sent' | 'failed';
   deliveryError: string | null;
-  source: 'api' | 'agent' | 'flow';
+  source: 'api' | 'agent' | 'flow' | 'broadcast';
   issuedAt: Date;
   sentAt: Date | null;
   openedAt: Date | null;

@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelName, CouponCard, QuickReply } from '../../adapters/types.ts';
-import { ensureContact, ensureConversation, getConversation, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
+import {
+  ensureContact, ensureConversation, ensureDirectConversations, getConversation, type ContactRow, type ConversationRow,
+} from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
-import { enqueueMessage } from '../delivery/outbox.ts';
+import { enqueueMessage, enqueueMessages } from '../delivery/outbox.ts';
 import { refuse, type Refusal, type Result } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
 import { describeRewardIn, formatDateTime } from '../i18n/format.ts';
@@ -23,7 +25,11 @@ export interface IssueRequest {
   contact: ContactRow;
   /** Where the card goes; for LINE and Messenger the conversation whose external id is the user id. */
   conversation: ConversationRow;
-  source: 'api' | 'agent' | 'flow';
+  source: 'api' | 'agent' | 'flow' | 'broadcast';
+  /** The broadcast issuing the coupon: the coupon and its message carry it. */
+  broadcastId?: string;
+  /** Text sent just before the card, in the same message (a broadcast's text). */
+  intro?: string;
   /** A fresh LINE reply token to answer with (flows answering an event). */
   replyToken?: string | null;
   replyTokenExpiresAt?: Date | null;
@@ -89,9 +95,9 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   const id = newId('cpn');
   const token = newToken();
   const inserted = await tx.execute(sql`
-    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at)
+    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id)
     VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
-            ${deadlineAtSend(campaign, now)})
+            ${deadlineAtSend(campaign, now)}, ${req.broadcastId ?? null})
     RETURNING ${couponColumns}`);
   const coupon = inserted.rows[0] as unknown as CouponRow;
   const outboxId = await enqueueMessage(tx, {
@@ -99,11 +105,89 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
     contactId: req.contact.id,
     conversationId: req.conversation.id,
     couponId: coupon.id,
-    message: { type: 'coupon', card: couponCard(ctx, campaign, coupon, req.contact), ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}) },
+    message: {
+      type: 'coupon', card: couponCard(ctx, campaign, coupon, req.contact),
+      ...(req.intro ? { intro: req.intro } : {}),
+      ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}),
+    },
+    broadcastId: req.broadcastId ?? null,
     replyToken: req.replyToken ?? null,
     replyTokenExpiresAt: req.replyTokenExpiresAt ?? null,
   });
   return { ok: true, coupon, campaign, outboxId };
+}
+
+export type BatchIssueResult =
+  | { contactId: string; ok: true; couponId: string; outboxId: string }
+  | { contactId: string; ok: false; code: IssueRefusalCode; message: string };
+
+/**
+ * `issueCoupon` for many contacts of one campaign at once (broadcasts), with the same rules —
+ * the campaign's period and visibility, stock, the channel's reach, the per-contact limit as one
+ * conditional upsert — in a handful of set-based statements inside the caller's transaction.
+ * Each contact gets its coupon and outbox message, or the refusal. Call `ctx.notifyOutbox()`
+ * after the commit.
+ */
+export async function issueCouponBatch(ctx: AppContext, tx: Tx, req: {
+  campaign: CampaignRow;
+  contacts: ContactRow[];
+  source: IssueRequest['source'];
+  broadcastId?: string;
+  intro?: string;
+}): Promise<BatchIssueResult[]> {
+  const now = ctx.clock();
+  const { campaign } = req;
+  const refuseAll = (r: Refusal<IssueRefusalCode>) => req.contacts.map((c): BatchIssueResult => ({ contactId: c.id, ok: false, code: r.code, message: r.message }));
+  if (req.contacts.length === 0) return [];
+  const campaignRefused = campaignRefusal(campaign, req.source, now);
+  if (campaignRefused) return refuseAll(campaignRefused);
+  const stock = await tx.execute(sql`SELECT
+      EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
+      OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
+  if (!(stock.rows[0] as { left: boolean }).left) return refuseAll(refuse('sold_out', `"${campaign.name}" is sold out`));
+
+  const results = new Map<string, BatchIssueResult>();
+  const conversations = await ensureDirectConversations(tx, req.contacts);
+  const eligible: ContactRow[] = [];
+  for (const contact of req.contacts) {
+    const refused = channelRefusal(contact, conversations.get(contact.id)!, now);
+    if (refused) results.set(contact.id, { contactId: contact.id, ok: false, code: refused.code, message: refused.message });
+    else eligible.push(contact);
+  }
+  let claimed = new Set<string>();
+  if (eligible.length > 0) {
+    const claim = await tx.execute(sql`
+      INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held)
+      SELECT ${campaign.id}, id, 1 FROM unnest(${sql.param(eligible.map((c) => c.id).sort())}::text[]) AS u(id)
+      ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
+      RETURNING contact_id`);
+    claimed = new Set((claim.rows as Array<{ contact_id: string }>).map((r) => r.contact_id));
+  }
+  const limitMessage = `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`;
+  const issued = eligible.filter((c) => {
+    if (claimed.has(c.id)) return true;
+    results.set(c.id, { contactId: c.id, ok: false, code: 'limit_reached', message: limitMessage });
+    return false;
+  });
+  if (issued.length > 0) {
+    const expiresAt = deadlineAtSend(campaign, now);
+    const rows = issued.map((contact) => {
+      const coupon = { id: newId('cpn'), token: newToken(), expiresAt };
+      const message = { type: 'coupon' as const, card: couponCard(ctx, campaign, coupon, contact), ...(req.intro ? { intro: req.intro } : {}) };
+      return { contact, coupon, conversationId: conversations.get(contact.id)!.id, outboxId: newId('msg'), message };
+    });
+    await tx.execute(sql`
+      INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id)
+      SELECT id, ${campaign.id}, contact_id, conversation_id, token, 'pending', ${req.source}, ${now}, ${expiresAt}, ${req.broadcastId ?? null}
+      FROM unnest(${sql.param(rows.map((r) => r.coupon.id))}::text[], ${sql.param(rows.map((r) => r.contact.id))}::text[],
+        ${sql.param(rows.map((r) => r.conversationId))}::text[], ${sql.param(rows.map((r) => r.coupon.token))}::text[]) AS u(id, contact_id, conversation_id, token)`);
+    await enqueueMessages(tx, rows.map((r) => ({
+      id: r.outboxId, channel: r.contact.channel, contactId: r.contact.id, conversationId: r.conversationId, couponId: r.coupon.id,
+      message: r.message, broadcastId: req.broadcastId ?? null,
+    })));
+    for (const r of rows) results.set(r.contact.id, { contactId: r.contact.id, ok: true, couponId: r.coupon.id, outboxId: r.outboxId });
+  }
+  return req.contacts.map((c) => results.get(c.id)!);
 }
 
 export function couponPageUrl(ctx: AppContext, token: string): string {

@@ -59,6 +59,8 @@ export interface RedemptionRecord extends Pick<CouponRow, 'contactId' | 'deliver
   serial: string | null;
   /** The agent's name for coupons an agent sent; otherwise the source (`flow`, `api`, …). */
   sentBy: string;
+  /** The broadcast that issued the coupon, if one did. */
+  broadcastId: string | null;
 }
 
 /** One page of a campaign's records, oldest issue first; `after` is the previous page's last coupon id. */
@@ -73,7 +75,7 @@ export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, n
     SELECT c.id AS "couponId", c.contact_id AS "contactId", ct.channel, ct.platform_user_id AS "userId", ct.display_name AS "displayName",
       ${effectiveStatusSql(now, 'c')} AS status, c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError", c.source,
       c.issued_at AS "issuedAt", c.sent_at AS "sentAt", c.opened_at AS "openedAt", c.redeemed_at AS "redeemedAt",
-      c.verified_at AS "verifiedAt", c.expires_at AS "expiresAt", c.serial_code AS serial, coalesce(c.sent_by_name, c.source) AS "sentBy"
+      c.verified_at AS "verifiedAt", c.expires_at AS "expiresAt", c.serial_code AS serial, coalesce(c.sent_by_name, c.source) AS "sentBy", c.broadcast_id AS "broadcastId"
     FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
     WHERE ${sql.join(where, sql` AND `)}
     ORDER BY c.issued_at, c.id LIMIT ${q.limit}`);
@@ -91,7 +93,7 @@ export function recordToJson(r: RedemptionRecord) {
 }
 
 export const csvColumns = ['couponId', 'contactId', 'channel', 'userId', 'displayName', 'status', 'deliveryStatus', 'deliveryError',
-  'source', 'issuedAt', 'sentAt', 'openedAt', 'redeemedAt', 'verifiedAt', 'expiresAt', 'serial', 'sentBy'] as const;
+  'source', 'issuedAt', 'sentAt', 'openedAt', 'redeemedAt', 'verifiedAt', 'expiresAt', 'serial', 'sentBy', 'broadcastId'] as const;
 
 /**
  * One CSV field, always quoted: a spreadsheet that splits on `;` (or tabs) would otherwise cut an

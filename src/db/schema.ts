@@ -101,12 +101,35 @@ export const contacts = pgTable('contacts', {
   /** Set when the contact unfollowed/blocked us: nothing more is pushed to it. */
   unreachableAt: ts('unreachable_at'),
   profileFetchedAt: ts('profile_fetched_at'),
+  /** The last follow event (null for contacts known only from a follower sync or an import). */
+  followedAt: ts('followed_at'),
+  /** The contact's last message or postback to us. */
+  lastMessageAt: ts('last_message_at'),
   firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
   lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('contacts_channel_user_key').on(t.channel, t.platformUserId),
   uniqueIndex('contacts_me_token_key').on(t.meToken),
+  // Audiences: tag filters use the GIN index; the partial indexes hold only reachable contacts.
+  index('contacts_tags_idx').using('gin', t.tags),
+  index('contacts_reachable_idx').on(t.channel, t.id).where(sql`unreachable_at IS NULL`),
+  index('contacts_last_message_idx').on(t.lastMessageAt).where(sql`unreachable_at IS NULL`),
+  index('contacts_followed_idx').on(t.followedAt).where(sql`unreachable_at IS NULL`),
+  // Lazy profile fetches walk the contacts still without one.
+  index('contacts_profile_missing_idx').on(t.channel, t.id).where(sql`profile_fetched_at IS NULL AND display_name IS NULL`),
 ]);
+
+/** A follower sync (`POST /api/v1/contacts/sync`), polled through `GET /api/v1/imports/:id`. */
+export const contactSyncs = pgTable('contact_syncs', {
+  id: text('id').primaryKey(),
+  channel: text('channel').notNull(),
+  status: text('status', { enum: ['running', 'done', 'failed'] }).notNull(),
+  read: integer('read').notNull().default(0),
+  created: integer('created').notNull().default(0),
+  error: text('error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  finishedAt: ts('finished_at'),
+});
 
 export const conversations = pgTable('conversations', {
   id: text('id').primaryKey(),
@@ -133,7 +156,7 @@ export const coupons = pgTable('coupons', {
   status: text('status', { enum: couponStatuses }).notNull(),
   deliveryStatus: text('delivery_status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
   deliveryError: text('delivery_error'),
-  source: text('source', { enum: ['api', 'agent', 'flow'] }).notNull(),
+  source: text('source', { enum: ['api', 'agent', 'flow', 'broadcast'] }).notNull(),
   issuedAt: ts('issued_at').notNull(),
   sentAt: ts('sent_at'),
   openedAt: ts('opened_at'),
@@ -150,6 +173,8 @@ export const coupons = pgTable('coupons', {
   /** Who sent it, when a person did (the agent in the workbench): id and name at the time. */
   sentById: text('sent_by_id'),
   sentByName: text('sent_by_name'),
+  /** The broadcast that issued the coupon, if any. */
+  broadcastId: text('broadcast_id'),
 }, (t) => [
   uniqueIndex('coupons_token_key').on(t.token),
   index('coupons_campaign_idx').on(t.campaignId, t.issuedAt),
@@ -157,6 +182,7 @@ export const coupons = pgTable('coupons', {
   index('coupons_serial_code_idx').on(t.serialCode),
   // Built from the rule's own set: changing the set makes db:generate write the index's migration.
   index('coupons_expiry_idx').on(t.expiresAt).where(sql.raw(`status IN (${statusListSql(expirableStatuses)})`)),
+  index('coupons_campaign_contact_idx').on(t.campaignId, t.contactId),
 ]);
 
 /** Per (campaign, contact) counters, so the per-contact limit is one SQL statement. */
@@ -216,11 +242,56 @@ export const outbox = pgTable('outbox', {
   platformResponse: jsonb('platform_response'),
   createdAt: ts('created_at').notNull().defaultNow(),
   sentAt: ts('sent_at'),
+  /** The broadcast the message belongs to: pausing it parks its pending messages. */
+  broadcastId: text('broadcast_id'),
 }, (t) => [
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
   index('outbox_contact_idx').on(t.contactId, t.createdAt),
   // Pruning finds finished messages past their retention without scanning the table.
   index('outbox_finished_idx').on(t.status, t.createdAt).where(sql`status <> 'pending'`),
+  index('outbox_broadcast_pending_idx').on(t.broadcastId).where(sql`status = 'pending' AND broadcast_id IS NOT NULL`),
+]);
+
+/** A coupon card (or variants of it) sent to an audience. Counts are read from its recipients. */
+export const broadcasts = pgTable('broadcasts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status', { enum: ['scheduled', 'running', 'paused', 'done', 'cancelled'] }).notNull(),
+  /** Why a broadcast is paused or was stopped (e.g. `quota_exhausted`); null otherwise. */
+  reason: text('reason'),
+  audience: jsonb('audience').$type<Record<string, unknown>>().notNull(),
+  /** `[{ key, campaignId, text, weight }]`; a broadcast without variants has one, key `a`. */
+  variants: jsonb('variants').$type<Array<{ key: string; campaignId: string; text: string | null; weight: number }>>().notNull(),
+  holdoutPercent: integer('holdout_percent').notNull().default(0),
+  sendAt: ts('send_at').notNull(),
+  ratePerSecond: integer('rate_per_second').notNull(),
+  quotaMode: text('quota_mode', { enum: ['all-or-nothing', 'up-to-remaining'] }).notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  startedAt: ts('started_at'),
+  finishedAt: ts('finished_at'),
+  /** The pace: recipients are issued up to `rate_per_second` × the time since this. */
+  pacedAt: ts('paced_at'),
+}, (t) => [index('broadcasts_due_idx').on(t.sendAt).where(sql`status IN ('scheduled', 'running')`)]);
+
+/**
+ * The recipient list, fixed when the broadcast starts. A recipient is issued (claim, coupon and
+ * outbox message) in the same transaction that marks it, so it is served at most once.
+ */
+export const broadcastRecipients = pgTable('broadcast_recipients', {
+  broadcastId: text('broadcast_id').notNull(),
+  contactId: text('contact_id').notNull(),
+  /** Order of issue. */
+  seq: integer('seq').notNull(),
+  channel: text('channel').notNull(),
+  /** The variant key, or `holdout`. Fixed per recipient. */
+  variant: text('variant').notNull(),
+  status: text('status', { enum: ['pending', 'issued', 'skipped', 'holdout'] }).notNull(),
+  reason: text('reason'),
+  couponId: text('coupon_id'),
+  outboxId: text('outbox_id'),
+}, (t) => [
+  primaryKey({ columns: [t.broadcastId, t.contactId] }),
+  index('broadcast_recipients_pending_idx').on(t.broadcastId, t.seq).where(sql`status = 'pending'`),
 ]);
 
 /**

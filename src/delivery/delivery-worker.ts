@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { channelNames, type ChannelName, type Delivery, type DeliveryResult, type OutboundMessage } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
+import { pauseForQuota } from '../broadcasts/quota-pause.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
 
 /** Longest pause between two tries of a message, whatever the platform's Retry-After said. */
@@ -30,6 +31,7 @@ export interface OutboxRow {
   externalId: string | null;
   unreachable: boolean;
   createdAt: Date;
+  broadcastId: string | null;
 }
 
 /** Sends one delivery; by default through the contact's channel adapter. */
@@ -59,19 +61,25 @@ export async function deliverDue(
   const now = ctx.clock();
   // Due by the service's clock (tests move it ahead) or the database's (rows it wrote by default).
   const dueBy = sql`GREATEST(now(), ${now}::timestamptz)`;
+  // Messages to customers chatting now go first; a broadcast's cards fill the rest of the batch,
+  // so a reply never waits behind a broadcast's backlog.
   const claimed = await ctx.db.execute(sql`
-    WITH due AS (
-      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${dueBy}
+    WITH live AS (
+      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${dueBy} AND broadcast_id IS NULL
         ${channel ? sql`AND channel = ${channel}` : sql``}
       ORDER BY next_attempt_at, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
-    )
+    ), bulk AS (
+      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${dueBy} AND broadcast_id IS NOT NULL
+        ${channel ? sql`AND channel = ${channel}` : sql``}
+      ORDER BY next_attempt_at, seq LIMIT ${limit} - (SELECT count(*) FROM live) FOR UPDATE SKIP LOCKED
+    ), due AS (SELECT id FROM live UNION ALL SELECT id FROM bulk)
     UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = ${dueBy} + make_interval(secs => ${LEASE_MS / 1000}),
       reply_used = o.reply_used OR (o.attempts = 0 AND o.reply_token IS NOT NULL AND o.reply_token_expires_at > ${ctx.clock()})
     FROM due, contacts ct
     WHERE o.id = due.id AND ct.id = o.contact_id
     RETURNING o.id, o.seq, o.reply_used AS "replyUsed", o.last_error AS "lastError", o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
       o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.retry_key AS "retryKey",
-      o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable, o.created_at AS "createdAt",
+      o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable, o.created_at AS "createdAt", o.broadcast_id AS "broadcastId",
       (SELECT external_id FROM conversations cv WHERE cv.id = o.conversation_id) AS "externalId"`);
   const rows = claimed.rows as unknown as OutboxRow[];
   // Messages to one contact go out in order; different contacts in parallel.
@@ -137,8 +145,16 @@ export function waitingText(label: string, since: Date, nextTry: Date): string {
   return `waiting for ${label} (since ${since.toISOString()}, next try ${nextTry.toISOString()})`;
 }
 
-export async function recordOutcome(ctx: AppContext, row: Pick<OutboxRow, 'id' | 'couponId' | 'attempts' | 'channel'>, result: DeliveryResult, at: Date): Promise<void> {
+export async function recordOutcome(
+  ctx: AppContext, row: Pick<OutboxRow, 'id' | 'couponId' | 'attempts' | 'channel'> & { broadcastId?: string | null }, result: DeliveryResult, at: Date,
+): Promise<void> {
   await ctx.db.transaction(async (tx) => {
+    // The monthly quota is used up: a broadcast's message waits (parked) and the broadcast pauses,
+    // with nothing retried until it is resumed. Any other message fails as usual.
+    if (result.outcome === 'failed' && result.quotaExhausted && row.broadcastId) {
+      await pauseForQuota(tx, row.broadcastId, row.id, result.error);
+      return;
+    }
     switch (result.outcome) {
       case 'sent':
         await tx.execute(sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL,

@@ -14,6 +14,22 @@ export interface NewOutboxMessage {
   replyTokenExpiresAt?: Date | null;
   /** Earliest send time (defaults to now). */
   notBefore?: Date;
+  /** The broadcast the message belongs to. */
+  broadcastId?: string | null;
+}
+
+/** Writes many messages to the outbox in one statement (ids chosen by the caller); as `enqueueMessage`. */
+export async function enqueueMessages(tx: Tx, messages: Array<Omit<NewOutboxMessage, 'replyToken' | 'replyTokenExpiresAt' | 'notBefore'> & { id: string }>): Promise<void> {
+  if (messages.length === 0) return;
+  await tx.execute(sql`
+    INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id)
+    SELECT id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id
+    FROM unnest(${sql.param(messages.map((m) => m.id))}::text[], ${sql.param(messages.map((m) => m.channel))}::text[],
+      ${sql.param(messages.map((m) => m.contactId))}::text[], ${sql.param(messages.map((m) => m.conversationId ?? null))}::text[],
+      ${sql.param(messages.map((m) => m.couponId ?? null))}::text[], ${sql.param(messages.map((m) => JSON.stringify(m.message)))}::jsonb[],
+      ${sql.param(messages.map(() => crypto.randomUUID()))}::text[], ${sql.param(messages.map((m) => m.broadcastId ?? null))}::text[])
+      WITH ORDINALITY AS u(id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id, n)
+    ORDER BY n`);
 }
 
 /**
@@ -23,8 +39,8 @@ export interface NewOutboxMessage {
 export async function enqueueMessage(tx: Tx, m: NewOutboxMessage): Promise<string> {
   const id = newId('msg');
   await tx.execute(sql`
-    INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, reply_token, reply_token_expires_at, retry_key, next_attempt_at)
+    INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, reply_token, reply_token_expires_at, retry_key, next_attempt_at, broadcast_id)
     VALUES (${id}, ${m.channel}, ${m.contactId}, ${m.conversationId ?? null}, ${m.couponId ?? null}, ${JSON.stringify(m.message)}::jsonb,
-            ${m.replyToken ?? null}, ${m.replyTokenExpiresAt ?? null}, ${crypto.randomUUID()}, ${m.notBefore ?? sql`now()`})`);
+            ${m.replyToken ?? null}, ${m.replyTokenExpiresAt ?? null}, ${crypto.randomUUID()}, ${m.notBefore ?? sql`now()`}, ${m.broadcastId ?? null})`);
   return id;
 }

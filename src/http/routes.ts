@@ -1,5 +1,7 @@
 import type { RouteModule } from './app.ts';
+import { broadcastRoutes } from './broadcast-routes.ts';
 import { campaignRoutes } from './campaign-routes.ts';
+import { contactRoutes } from './contact-routes.ts';
 import { couponRoutes } from './coupon-routes.ts';
 import { flowsRoutes } from './flows-routes.ts';
 import { imageRoutes } from './image-routes.ts';
@@ -18,6 +20,8 @@ export const routes: RouteModule[] = [
   webhookRoutes, // first: it reads raw bodies, before any JSON parser
   campaignRoutes,
   couponRoutes,
+  broadcastRoutes,
+  contactRoutes, // before serials: it answers the follower syncs among /api/v1/imports/:id
   serialsRoutes,
   imageRoutes,
   workbenchRoutes,

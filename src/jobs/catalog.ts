@@ -1,3 +1,4 @@
+import { followerSyncJob, profileFetchJob } from '../contacts/follower-sync.ts';
 import { sweepExpired } from '../coupons/expiry.ts';
 import { runImportJob } from '../coupons/serial-import.ts';
 import { remindExpiring, resendReleased, resumeDueRuns, resumeRun, runDeferredCouponEvent } from '../flows/jobs.ts';
@@ -36,4 +37,6 @@ export const jobCatalog: JobDefinition[] = [
   flowsCouponEventJob,
   couponsRemindJob,
   couponsResendJob,
+  followerSyncJob,
+  profileFetchJob,
 ];

@@ -21,6 +21,7 @@ export const errorStatus = {
   conflict: 409,
   slug_taken: 409,
   pool_kind_conflict: 409,
+  quota_exceeded: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   // refusals a person sees

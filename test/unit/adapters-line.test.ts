@@ -393,10 +393,53 @@ describe('LINE profile', () => {
     nock(API).get(`/v2/bot/profile/${USER}`).matchHeader('authorization', `Bearer ${TOKEN}`)
       .reply(200, { displayName: 'LINE taro', userId: USER, language: 'en', pictureUrl: 'https://profile.line-scdn.net/x' });
     expect(await line.fetchProfile!(USER)).toEqual({ displayName: 'LINE taro', language: 'en' });
+    nock(API).get(`/v2/bot/profile/${USER}`).reply(200, { displayName: 'No consent', userId: USER });
+    expect(await line.fetchProfile!(USER)).toEqual({ displayName: 'No consent' });
     nock(API).get('/v2/bot/profile/Unobody').reply(404, { message: 'Not found' });
     expect(await line.fetchProfile!('Unobody')).toBeNull();
     nock(API).get('/v2/bot/profile/Uerr').replyWithError('boom');
     expect(await line.fetchProfile!('Uerr')).toBeNull();
+  });
+});
+
+describe('LINE followers, quota and the monthly limit', () => {
+  it('pages followers 1,000 at a time with start, and reports a refusal in LINE\'s words', async () => {
+    nock(API).get('/v2/bot/followers/ids').query({ limit: '1000' }).matchHeader('authorization', `Bearer ${TOKEN}`)
+      .reply(200, { userIds: ['U4af4980629', 'U0c229f96c4'], next: 'yANU9IA' });
+    expect(await line.listFollowers!()).toEqual({ ok: true, userIds: ['U4af4980629', 'U0c229f96c4'], next: 'yANU9IA' });
+    nock(API).get('/v2/bot/followers/ids').query({ limit: '1000', start: 'yANU9IA' }).reply(200, { userIds: ['U95afb1d4df'] });
+    expect(await line.listFollowers!('yANU9IA')).toEqual({ ok: true, userIds: ['U95afb1d4df'] });
+    nock(API).get('/v2/bot/followers/ids').query(true).reply(403, { message: 'Access to this API is not available for your account' });
+    expect(await line.listFollowers!()).toEqual({ ok: false, status: 403, message: 'Access to this API is not available for your account' });
+    nock(API).get('/v2/bot/followers/ids').query(true).replyWithError('boom');
+    expect(await line.listFollowers!()).toMatchObject({ ok: false, status: 0 });
+  });
+
+  it('reads the month\'s quota and consumption', async () => {
+    nock(API).get('/v2/bot/message/quota').reply(200, { type: 'limited', value: 1000 });
+    nock(API).get('/v2/bot/message/quota/consumption').reply(200, { totalUsage: 500 });
+    expect(await line.messageQuota!()).toEqual({ limit: 1000, used: 500 });
+    nock(API).get('/v2/bot/message/quota').reply(200, { type: 'none' });
+    nock(API).get('/v2/bot/message/quota/consumption').reply(200, { totalUsage: 12 });
+    expect(await line.messageQuota!()).toEqual({ limit: null, used: 12 });
+    nock(API).get('/v2/bot/message/quota').reply(401, { message: 'Authentication failed' });
+    nock(API).get('/v2/bot/message/quota/consumption').reply(200, { totalUsage: 12 });
+    await expect(line.messageQuota!()).rejects.toThrow(/401/);
+  });
+
+  it('treats the monthly-limit 429 as final and any other 429 as worth a retry', async () => {
+    const coupon: OutboundMessage = { type: 'coupon', card };
+    nock(API).post('/v2/bot/message/push').reply(429, { message: 'You have reached your monthly limit.' });
+    expect(await line.send(delivery(coupon))).toEqual({ outcome: 'failed', error: 'LINE 429: You have reached your monthly limit.', quotaExhausted: true });
+    nock(API).post('/v2/bot/message/push').reply(429, { message: 'Too many requests' });
+    expect(await line.send(delivery(coupon))).toMatchObject({ outcome: 'retry' });
+  });
+
+  it('puts a card\'s intro text in the same request, before the card', () => {
+    const body = lineRequest(delivery({ type: 'coupon', card, intro: 'A gift for you' })).body as { messages: Array<{ type: string; text?: string }> };
+    expect(body.messages.map((m) => m.type)).toEqual(['text', 'flex']);
+    expect(body.messages[0]!.text).toBe('A gift for you');
+    expectValid('PushMessageRequest', body);
   });
 });
 

@@ -1,0 +1,398 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { ChannelName } from '../../adapters/types.ts';
+import { audienceCondition, audienceSchema, checkAudienceRefs, type Audience } from '../audiences/audience.ts';
+import type { AppContext } from '../context.ts';
+import { findCampaign } from '../coupons/campaigns.ts';
+import { campaignRefusal } from '../coupons/issue.ts';
+import type { Tx } from '../db/client.ts';
+import { AppError, parseOrThrow } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+
+/**
+ * LINE documents 2,000 push requests a second per channel. Half of that by default leaves room
+ * for the replies to customers who are chatting meanwhile.
+ */
+export const DEFAULT_RATE_PER_SECOND = 1000;
+export const MAX_RATE_PER_SECOND = 10_000;
+const VARIANT_KEYS = ['a', 'b', 'c', 'd'] as const;
+
+export type BroadcastStatus = 'scheduled' | 'running' | 'paused' | 'done' | 'cancelled';
+export interface Variant { key: string; campaignId: string; text: string | null; weight: number }
+
+const text = z.string().trim().min(1).max(2000);
+
+export const broadcastCreate = z.object({
+  name: z.string().trim().min(1).max(100),
+  audience: audienceSchema.default({}),
+  campaignId: z.string().min(1).max(100).optional(),
+  text: text.optional(),
+  sendAt: z.iso.datetime({ offset: true }).optional(),
+  ratePerSecond: z.number().int().min(1).max(MAX_RATE_PER_SECOND).optional(),
+  quota: z.enum(['all-or-nothing', 'up-to-remaining']).default('all-or-nothing'),
+  variants: z.array(z.object({
+    campaignId: z.string().min(1).max(100),
+    text: text.optional(),
+    weight: z.number().int().min(1).max(100).default(1),
+  }).strict()).min(1).max(4, 'at most 4 variants').optional(),
+  holdoutPercent: z.number().int().min(0).max(50).default(0),
+}).strict().superRefine((b, ctx) => {
+  if (b.variants && (b.campaignId || b.text)) {
+    ctx.addIssue({ code: 'custom', path: ['variants'], message: 'give either campaignId (and text) or variants, not both' });
+  }
+  if (!b.variants && !b.campaignId) ctx.addIssue({ code: 'custom', path: ['campaignId'], message: 'is required (or give variants)' });
+});
+export type BroadcastCreate = z.infer<typeof broadcastCreate>;
+
+export interface BroadcastRow {
+  id: string;
+  name: string;
+  status: BroadcastStatus;
+  reason: string | null;
+  audience: Audience;
+  variants: Variant[];
+  holdoutPercent: number;
+  sendAt: Date;
+  ratePerSecond: number;
+  quotaMode: 'all-or-nothing' | 'up-to-remaining';
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  pacedAt: Date | null;
+}
+
+export const broadcastColumns = sql`id, name, status, reason, audience, variants, holdout_percent AS "holdoutPercent", send_at AS "sendAt",
+  rate_per_second AS "ratePerSecond", quota_mode AS "quotaMode", created_at AS "createdAt", started_at AS "startedAt",
+  finished_at AS "finishedAt", paced_at AS "pacedAt"`;
+
+export async function findBroadcast(tx: Tx, id: string, lock = false): Promise<BroadcastRow | null> {
+  const r = await tx.execute(sql`SELECT ${broadcastColumns} FROM broadcasts WHERE id = ${id} ${lock ? sql`FOR UPDATE` : sql``}`);
+  return (r.rows[0] as unknown as BroadcastRow | undefined) ?? null;
+}
+
+async function getBroadcastRow(tx: Tx, id: string, lock = false): Promise<BroadcastRow> {
+  const b = await findBroadcast(tx, id, lock);
+  if (!b) throw new AppError('not_found', `broadcast ${id} does not exist`);
+  return b;
+}
+
+/** A number in [0, 1) fixed for a (broadcast, contact) pair: the recipient's draw. */
+function draw(broadcastId: string): SQL {
+  return sql`((('x' || substr(md5(${broadcastId} || ':' || c.id), 1, 8))::bit(32)::bigint)::float8 / 4294967296.0)`;
+}
+
+/** The SQL that puts a contact in the holdout or a variant by its draw and the weights. */
+function variantOf(b: Pick<BroadcastRow, 'id' | 'variants' | 'holdoutPercent'>): SQL {
+  const h = b.holdoutPercent / 100;
+  const total = b.variants.reduce((s, v) => s + v.weight, 0);
+  const u = draw(b.id);
+  const cases: SQL[] = [sql`WHEN ${u} < ${h}::float8 THEN 'holdout'`];
+  let cum = 0;
+  for (const v of b.variants.slice(0, -1)) {
+    cum += v.weight;
+    cases.push(sql`WHEN ${u} < ${h + (1 - h) * (cum / total)}::float8 THEN ${v.key}`);
+  }
+  return sql`CASE ${sql.join(cases, sql` `)} ELSE ${b.variants[b.variants.length - 1]!.key} END`;
+}
+
+/** Channels whose platform counts messages against a monthly quota (LINE). */
+function quotaChannels(ctx: AppContext): ChannelName[] {
+  return (Object.keys(ctx.channels) as ChannelName[]).filter((c) => ctx.channels[c]?.messageQuota);
+}
+
+export interface QuotaLine {
+  /** Messages this broadcast would use (one per recipient on a quota channel, as LINE counts). */
+  uses: number;
+  /** What is left of this month's quota; null when no limit is set. */
+  remaining: number | null;
+}
+
+/** This month's remaining quota over every quota channel (null: no limit). Throws when it cannot be read. */
+async function remainingQuota(ctx: AppContext): Promise<number | null> {
+  let remaining: number | null = null;
+  for (const ch of quotaChannels(ctx)) {
+    let q;
+    try {
+      q = await ctx.channels[ch]!.messageQuota!();
+    } catch (err) {
+      throw new AppError('unavailable', `${ch === 'line' ? 'LINE' : ch}'s message quota could not be read: ${(err as Error).message}`);
+    }
+    if (q.limit !== null) remaining = Math.max(0, q.limit - q.used) + (remaining ?? 0);
+  }
+  return remaining;
+}
+
+/** How many recipients on quota channels the broadcast would have now (the holdout gets nothing). */
+async function countQuotaRecipients(ctx: AppContext, tx: Tx, b: Pick<BroadcastRow, 'id' | 'variants' | 'holdoutPercent' | 'audience'>): Promise<number> {
+  const channels = quotaChannels(ctx);
+  if (channels.length === 0) return 0;
+  const r = await tx.execute(sql`SELECT count(*)::int AS n FROM contacts c
+    WHERE ${audienceCondition(b.audience, ctx.clock())} AND c.channel = ANY(${sql.param(channels)}::text[]) AND ${variantOf(b)} <> 'holdout'`);
+  return (r.rows[0] as { n: number }).n;
+}
+
+function quotaExceeded(uses: number, remaining: number): AppError {
+  return new AppError('quota_exceeded',
+    `this broadcast needs ${uses.toLocaleString('en')} LINE messages but only ${remaining.toLocaleString('en')} remain in this month's quota; `
+    + 'send to fewer contacts, or choose "up-to-remaining" to send to as many as fit', { uses, remaining });
+}
+
+/** The console's quota line for a draft: what it would use of what remains. */
+export async function quotaPreview(ctx: AppContext, body: unknown): Promise<QuotaLine> {
+  const input = parseOrThrow(broadcastCreate, { name: 'preview', ...(typeof body === 'object' && body ? body : {}) });
+  const draft = { id: 'preview', audience: input.audience, variants: variantsOf(input), holdoutPercent: input.holdoutPercent };
+  const uses = await countQuotaRecipients(ctx, ctx.db, draft);
+  return { uses, remaining: uses > 0 || quotaChannels(ctx).length > 0 ? await remainingQuota(ctx) : null };
+}
+
+function variantsOf(input: BroadcastCreate): Variant[] {
+  if (input.variants) return input.variants.map((v, i) => ({ key: VARIANT_KEYS[i]!, campaignId: v.campaignId, text: v.text ?? null, weight: v.weight }));
+  return [{ key: 'a', campaignId: input.campaignId!, text: input.text ?? null, weight: 1 }];
+}
+
+/**
+ * `POST /api/v1/broadcasts`. A broadcast due now starts in the same transaction: with
+ * `all-or-nothing`, one that does not fit the remaining quota is refused (409) and nothing is kept.
+ */
+export async function createBroadcast(ctx: AppContext, body: unknown): Promise<BroadcastRow> {
+  const input = parseOrThrow(broadcastCreate, body);
+  const now = ctx.clock();
+  const sendAt = input.sendAt ? new Date(input.sendAt) : now;
+  const variants = variantsOf(input);
+  const id = newId('brd');
+  const remaining = quotaChannels(ctx).length > 0 ? await remainingQuota(ctx) : null;
+  return await ctx.db.transaction(async (tx) => {
+    await checkAudienceRefs(tx, input.audience);
+    for (const v of variants) {
+      const campaign = await findCampaign(tx, v.campaignId);
+      if (!campaign) throw new AppError('not_found', `campaign ${v.campaignId} does not exist`);
+      const refused = campaignRefusal(campaign, 'broadcast', sendAt > now ? sendAt : now);
+      if (refused && refused.code !== 'outside_sending_period') throw new AppError(refused.code, refused.message);
+      if (campaign.sendEnd <= sendAt) throw new AppError('outside_sending_period', `"${campaign.name}" can only be sent until ${campaign.sendEnd.toISOString()}`);
+    }
+    await tx.execute(sql`INSERT INTO broadcasts (id, name, status, audience, variants, holdout_percent, send_at, rate_per_second, quota_mode, created_at)
+      VALUES (${id}, ${input.name}, 'scheduled', ${JSON.stringify(input.audience)}::jsonb, ${JSON.stringify(variants)}::jsonb, ${input.holdoutPercent},
+        ${sendAt}, ${input.ratePerSecond ?? DEFAULT_RATE_PER_SECOND}, ${input.quota}, ${now})`);
+    const b = await getBroadcastRow(tx, id, true);
+    if (sendAt <= now) {
+      await startLocked(ctx, tx, b, remaining);
+    } else if (input.quota === 'all-or-nothing' && remaining !== null) {
+      // Checked now as well as at the start, so the marketer hears of it while composing.
+      const uses = await countQuotaRecipients(ctx, tx, b);
+      if (uses > remaining) throw quotaExceeded(uses, remaining);
+    }
+    return await getBroadcastRow(tx, id);
+  });
+}
+
+/**
+ * Fixes the recipient list (each contact's variant or holdout drawn once) and applies the quota
+ * rule; the broadcast is `running` after. Under the broadcast's row lock.
+ */
+async function startLocked(ctx: AppContext, tx: Tx, b: BroadcastRow, remaining: number | null): Promise<void> {
+  const now = ctx.clock();
+  await tx.execute(sql`DELETE FROM broadcast_recipients WHERE broadcast_id = ${b.id}`);
+  await tx.execute(sql`INSERT INTO broadcast_recipients (broadcast_id, contact_id, seq, channel, variant, status)
+    SELECT ${b.id}, id, row_number() OVER (ORDER BY id), channel, variant, CASE WHEN variant = 'holdout' THEN 'holdout' ELSE 'pending' END
+    FROM (SELECT c.id, c.channel, ${variantOf(b)} AS variant FROM contacts c WHERE ${audienceCondition(b.audience, now)}) s`);
+  const channels = quotaChannels(ctx);
+  if (remaining !== null && channels.length > 0) {
+    const r = await tx.execute(sql`SELECT count(*)::int AS n FROM broadcast_recipients
+      WHERE broadcast_id = ${b.id} AND status = 'pending' AND channel = ANY(${sql.param(channels)}::text[])`);
+    const uses = (r.rows[0] as { n: number }).n;
+    if (uses > remaining) {
+      if (b.quotaMode === 'all-or-nothing') throw quotaExceeded(uses, remaining);
+      await tx.execute(sql`WITH over AS (
+          SELECT contact_id FROM broadcast_recipients WHERE broadcast_id = ${b.id} AND status = 'pending'
+            AND channel = ANY(${sql.param(channels)}::text[]) ORDER BY seq OFFSET ${remaining})
+        UPDATE broadcast_recipients r SET status = 'skipped', reason = 'quota' FROM over
+        WHERE r.broadcast_id = ${b.id} AND r.contact_id = over.contact_id`);
+    }
+  }
+  await tx.execute(sql`UPDATE broadcasts SET status = 'running', reason = NULL, started_at = ${now}, paced_at = ${now} WHERE id = ${b.id}`);
+}
+
+/**
+ * Starts a scheduled broadcast whose time has come (the worker calls it). The quota is read
+ * again now: an all-or-nothing broadcast that no longer fits is paused with `quota_exceeded`.
+ */
+export async function startDue(ctx: AppContext, id: string): Promise<void> {
+  const peek = await findBroadcast(ctx.db, id);
+  if (!peek || peek.status !== 'scheduled' || peek.sendAt > ctx.clock()) return;
+  let remaining: number | null;
+  try {
+    remaining = await remainingQuota(ctx);
+  } catch (err) {
+    ctx.log.warn({ broadcast: id, err }, 'quota could not be read; the broadcast starts at the next try');
+    return;
+  }
+  try {
+    await ctx.db.transaction(async (tx) => {
+      const b = await getBroadcastRow(tx, id, true);
+      if (b.status !== 'scheduled') return;
+      await startLocked(ctx, tx, b, remaining);
+    });
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'quota_exceeded')) throw err;
+    await ctx.db.execute(sql`UPDATE broadcasts SET status = 'paused', reason = 'quota_exceeded' WHERE id = ${id} AND status = 'scheduled'`);
+    ctx.log.warn({ broadcast: id, message: err.message }, 'broadcast paused: it does not fit the remaining quota');
+  }
+}
+
+/** Parks a broadcast's pending messages (the delivery worker leaves them) or lets them go again. */
+async function parkMessages(tx: Tx, id: string, park: boolean): Promise<void> {
+  if (park) {
+    await tx.execute(sql`UPDATE outbox SET next_attempt_at = 'infinity' WHERE broadcast_id = ${id} AND status = 'pending'`);
+  } else {
+    await tx.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE broadcast_id = ${id} AND status = 'pending' AND next_attempt_at = 'infinity'`);
+  }
+}
+
+/** Pauses a broadcast (the marketer, or the platform's monthly limit with `quota_exhausted`). */
+export async function pauseBroadcast(ctx: AppContext, id: string, reason: string | null = null, tx?: Tx): Promise<BroadcastRow> {
+  const run = async (t: Tx) => {
+    const b = await getBroadcastRow(t, id, true);
+    if (b.status !== 'running' && b.status !== 'scheduled') {
+      if (b.status === 'paused') return b;
+      throw new AppError('conflict', `the broadcast is ${b.status}; only a scheduled or running one can be paused`);
+    }
+    await t.execute(sql`UPDATE broadcasts SET status = 'paused', reason = ${reason} WHERE id = ${id}`);
+    await parkMessages(t, id, true);
+    return await getBroadcastRow(t, id);
+  };
+  return tx ? await run(tx) : await ctx.db.transaction(run);
+}
+
+/** Resumes a paused broadcast; one paused before it started starts now (the quota read again). */
+export async function resumeBroadcast(ctx: AppContext, id: string): Promise<BroadcastRow> {
+  const peek = await getBroadcastRow(ctx.db, id);
+  if (peek.status === 'running' || peek.status === 'scheduled') return peek;
+  if (peek.status !== 'paused') throw new AppError('conflict', `the broadcast is ${peek.status}; only a paused one can be resumed`);
+  const remaining = peek.startedAt ? null : await remainingQuota(ctx);
+  const b = await ctx.db.transaction(async (tx) => {
+    const b = await getBroadcastRow(tx, id, true);
+    if (b.status !== 'paused') return b;
+    if (!b.startedAt) {
+      if (b.sendAt > ctx.clock()) {
+        await tx.execute(sql`UPDATE broadcasts SET status = 'scheduled', reason = NULL WHERE id = ${id}`);
+      } else {
+        await startLocked(ctx, tx, b, remaining);
+      }
+    } else {
+      await tx.execute(sql`UPDATE broadcasts SET status = 'running', reason = NULL, paced_at = ${ctx.clock()} WHERE id = ${id}`);
+      await parkMessages(tx, id, false);
+    }
+    return await getBroadcastRow(tx, id);
+  });
+  ctx.notifyOutbox();
+  return b;
+}
+
+/**
+ * Cancels a broadcast: recipients not yet issued are skipped (`cancelled`), and its parked or
+ * waiting messages are withdrawn, their coupons released. Cards already sent stay sent.
+ */
+export async function cancelBroadcast(ctx: AppContext, id: string): Promise<BroadcastRow> {
+  return await ctx.db.transaction(async (tx) => {
+    const b = await getBroadcastRow(tx, id, true);
+    if (b.status === 'cancelled') return b;
+    if (b.status === 'done') throw new AppError('conflict', 'the broadcast is done; there is nothing left to cancel');
+    const now = ctx.clock();
+    await tx.execute(sql`UPDATE broadcast_recipients SET status = 'skipped', reason = 'cancelled' WHERE broadcast_id = ${id} AND status = 'pending'`);
+    const withdrawn = await tx.execute(sql`UPDATE outbox SET status = 'failed', last_error = 'the broadcast was cancelled'
+      WHERE broadcast_id = ${id} AND status = 'pending' AND (next_attempt_at = 'infinity' OR attempts = 0) RETURNING coupon_id`);
+    const couponIds = (withdrawn.rows as Array<{ coupon_id: string | null }>).map((r) => r.coupon_id).filter((c): c is string => !!c);
+    if (couponIds.length) {
+      const released = await tx.execute(sql`UPDATE coupons SET status = 'void', void_at = ${now}, delivery_status = 'failed',
+          delivery_error = 'the broadcast was cancelled'
+        WHERE id = ANY(${sql.param(couponIds)}::text[]) AND status = 'pending' RETURNING campaign_id, contact_id`);
+      for (const row of released.rows as Array<{ campaign_id: string; contact_id: string }>) {
+        await tx.execute(sql`UPDATE contact_campaign_counters SET held = held - 1
+          WHERE campaign_id = ${row.campaign_id} AND contact_id = ${row.contact_id} AND held > 0`);
+      }
+    }
+    await tx.execute(sql`UPDATE broadcasts SET status = 'cancelled', finished_at = ${now} WHERE id = ${id}`);
+    return await getBroadcastRow(tx, id);
+  });
+}
+
+export interface BroadcastCounts { recipients: number; sent: number; failed: number; skipped: number; pending: number; holdout: number }
+
+export async function broadcastCounts(tx: Tx, id: string): Promise<{ counts: BroadcastCounts; skippedBy: Record<string, number> }> {
+  const r = await tx.execute(sql`SELECT r.status, r.reason, o.status AS delivery, count(*)::int AS n
+    FROM broadcast_recipients r LEFT JOIN outbox o ON o.id = r.outbox_id
+    WHERE r.broadcast_id = ${id} GROUP BY 1, 2, 3`);
+  const counts: BroadcastCounts = { recipients: 0, sent: 0, failed: 0, skipped: 0, pending: 0, holdout: 0 };
+  const skippedBy: Record<string, number> = {};
+  for (const row of r.rows as Array<{ status: string; reason: string | null; delivery: string | null; n: number }>) {
+    counts.recipients += row.n;
+    if (row.status === 'holdout') counts.holdout += row.n;
+    else if (row.status === 'skipped') {
+      counts.skipped += row.n;
+      const reason = row.reason ?? 'unknown';
+      skippedBy[reason] = (skippedBy[reason] ?? 0) + row.n;
+    } else if (row.status === 'issued' && row.delivery === 'sent') counts.sent += row.n;
+    else if (row.status === 'issued' && row.delivery === 'failed') counts.failed += row.n;
+    else counts.pending += row.n;
+  }
+  return { counts, skippedBy };
+}
+
+export async function broadcastJson(tx: Tx, b: BroadcastRow) {
+  const { counts, skippedBy } = await broadcastCounts(tx, b.id);
+  return {
+    id: b.id,
+    name: b.name,
+    status: b.status,
+    reason: b.reason,
+    sendAt: new Date(b.sendAt).toISOString(),
+    audience: b.audience,
+    variants: b.variants.map((v) => ({ key: v.key, campaignId: v.campaignId, text: v.text, weight: v.weight })),
+    holdoutPercent: b.holdoutPercent,
+    ratePerSecond: b.ratePerSecond,
+    quota: b.quotaMode,
+    createdAt: new Date(b.createdAt).toISOString(),
+    startedAt: b.startedAt ? new Date(b.startedAt).toISOString() : null,
+    finishedAt: b.finishedAt ? new Date(b.finishedAt).toISOString() : null,
+    counts,
+    skippedBy,
+  };
+}
+
+export async function getBroadcastJson(ctx: AppContext, id: string) {
+  return await broadcastJson(ctx.db, await getBroadcastRow(ctx.db, id));
+}
+
+export async function listBroadcasts(ctx: AppContext) {
+  const r = await ctx.db.execute(sql`SELECT ${broadcastColumns} FROM broadcasts ORDER BY created_at DESC, id LIMIT 200`);
+  const rows = r.rows as unknown as BroadcastRow[];
+  return { broadcasts: await Promise.all(rows.map((b) => broadcastJson(ctx.db, b))) };
+}
+
+/**
+ * `GET /api/v1/broadcasts/:id/stats`: each variant's funnel from its coupons. The holdout got
+ * nothing from the broadcast; its `redeemed` and `verified` count holdout contacts who redeemed a
+ * coupon of the broadcast's campaigns some other way since it started, the baseline to beat.
+ */
+export async function broadcastStats(ctx: AppContext, id: string) {
+  const b = await getBroadcastRow(ctx.db, id);
+  const campaignIds = [...new Set(b.variants.map((v) => v.campaignId))];
+  const r = await ctx.db.execute(sql`SELECT r.variant AS key, count(*)::int AS recipients,
+      count(cp.sent_at)::int AS sent, count(cp.opened_at)::int AS opened, count(cp.redeemed_at)::int AS redeemed, count(cp.verified_at)::int AS verified
+    FROM broadcast_recipients r LEFT JOIN coupons cp ON cp.id = r.coupon_id
+    WHERE r.broadcast_id = ${id} AND r.variant <> 'holdout' GROUP BY r.variant`);
+  const byKey = new Map((r.rows as Array<{ key: string; recipients: number; sent: number; opened: number; redeemed: number; verified: number }>)
+    .map((row) => [row.key, row]));
+  const variants = b.variants.map((v) => byKey.get(v.key) ?? { key: v.key, recipients: 0, sent: 0, opened: 0, redeemed: 0, verified: 0 });
+  if (b.holdoutPercent > 0) {
+    const h = await ctx.db.execute(sql`SELECT count(*)::int AS recipients,
+        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
+          AND cp.redeemed_at >= ${b.startedAt ?? b.sendAt}))::int AS redeemed,
+        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
+          AND cp.verified_at >= ${b.startedAt ?? b.sendAt}))::int AS verified
+      FROM broadcast_recipients r WHERE r.broadcast_id = ${id} AND r.variant = 'holdout'`);
+    const row = h.rows[0] as { recipients: number; redeemed: number; verified: number };
+    variants.push({ key: 'holdout', recipients: row.recipients, sent: 0, opened: 0, redeemed: row.redeemed, verified: row.verified });
+  }
+  return { variants };
+}

@@ -1,0 +1,62 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { estimateAudience, parseAudience } from '../audiences/audience.ts';
+import {
+  broadcastStats, cancelBroadcast, createBroadcast, getBroadcastJson, listBroadcasts, pauseBroadcast, quotaPreview, resumeBroadcast,
+} from '../broadcasts/broadcasts.ts';
+import { parseOrThrow } from '../lib/errors.ts';
+import type { RouteModule } from './app.ts';
+import { requireRole } from './auth.ts';
+
+const estimateBody = z.object({ audience: z.unknown().optional() }).strict();
+
+/** Audiences (estimates) and broadcasts. */
+export const broadcastRoutes: RouteModule = ({ ctx, auth }) => {
+  const router = Router();
+  const admin = requireRole(auth, 'marketer');
+  const json = express.json({ limit: '64kb' });
+
+  router.post('/api/v1/audiences/estimate', admin, json, async (req, res) => {
+    const body = parseOrThrow(estimateBody, req.body ?? {});
+    res.json(await estimateAudience(ctx.db, parseAudience(body.audience), ctx.clock()));
+  });
+
+  router.get('/api/v1/broadcasts', admin, async (_req, res) => {
+    res.json(await listBroadcasts(ctx));
+  });
+
+  router.post('/api/v1/broadcasts', admin, json, async (req, res) => {
+    const b = await createBroadcast(ctx, req.body);
+    res.status(201).location(`/api/v1/broadcasts/${b.id}`).json(await getBroadcastJson(ctx, b.id));
+  });
+
+  // The compose form's quota line: "this uses N of your M remaining messages this month".
+  router.post('/api/v1/broadcasts/preview', admin, json, async (req, res) => {
+    res.json(await quotaPreview(ctx, req.body));
+  });
+
+  router.get('/api/v1/broadcasts/:id', admin, async (req, res) => {
+    res.json(await getBroadcastJson(ctx, req.params.id as string));
+  });
+
+  router.get('/api/v1/broadcasts/:id/stats', admin, async (req, res) => {
+    res.json(await broadcastStats(ctx, req.params.id as string));
+  });
+
+  router.post('/api/v1/broadcasts/:id/pause', admin, async (req, res) => {
+    const b = await pauseBroadcast(ctx, req.params.id as string);
+    res.json(await getBroadcastJson(ctx, b.id));
+  });
+
+  router.post('/api/v1/broadcasts/:id/resume', admin, async (req, res) => {
+    const b = await resumeBroadcast(ctx, req.params.id as string);
+    res.json(await getBroadcastJson(ctx, b.id));
+  });
+
+  router.post('/api/v1/broadcasts/:id/cancel', admin, async (req, res) => {
+    const b = await cancelBroadcast(ctx, req.params.id as string);
+    res.json(await getBroadcastJson(ctx, b.id));
+  });
+
+  return router;
+};

@@ -1,0 +1,304 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import request from 'supertest';
+import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
+import { newLineUserId } from '../../scripts/support/line-webhook.ts';
+import { broadcastRound, issueSlice } from '../../src/broadcasts/broadcast-worker.ts';
+import { deliverDue, type SendFn } from '../../src/delivery/delivery-worker.ts';
+import { loadFixed, makeCampaign } from '../support/campaigns.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+let svc: TestService;
+let standin: LineStandin;
+let now = new Date();
+const messengerSent: string[] = [];
+
+beforeAll(async () => {
+  standin = await startLineStandin({ accessToken: 'line-token' });
+  svc = await startTestService({
+    env: { LINE_CHANNEL_SECRET: 'secret', LINE_CHANNEL_ACCESS_TOKEN: 'line-token', LINE_API_BASE_URL: standin.url },
+    clock: () => now,
+  });
+});
+afterAll(async () => {
+  await svc?.stop();
+  await standin?.close();
+});
+beforeEach(async () => {
+  await svc.ctx.db.execute(sql`TRUNCATE contacts, conversations, coupons, outbox, broadcasts, broadcast_recipients, contact_campaign_counters CASCADE`);
+  standin.quota = { limit: null, used: 0 };
+  standin.requests.length = 0;
+  standin.delivered.length = 0;
+  messengerSent.length = 0;
+  now = new Date();
+});
+
+/** LINE goes to the stand-in through the real adapter; Messenger (not configured here) is recorded. */
+const send: SendFn = async (delivery, row) => {
+  if (row.channel === 'line') return await svc.ctx.channels.line!.send(delivery);
+  messengerSent.push(delivery.to.userId);
+  return { outcome: 'sent' };
+};
+
+function tick(ms: number): void {
+  now = new Date(now.getTime() + ms);
+}
+
+/** Contacts straight into the table: `n` of a channel with tags, language and activity. */
+async function addContacts(n: number, opts: { channel?: string; tags?: string[]; language?: string | null; unreachable?: boolean; lastMessageAgoMs?: number } = {}): Promise<string[]> {
+  const channel = opts.channel ?? 'line';
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const userId = channel === 'line' ? newLineUserId() : `${channel}-${Math.random().toString(36).slice(2)}`;
+    const r = await svc.ctx.db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags, language, unreachable_at, last_message_at)
+      VALUES ('ctc_' || md5(random()::text), ${channel}, ${userId}, md5(random()::text), ${sql.param(opts.tags ?? [])}::text[], ${opts.language ?? null},
+        ${opts.unreachable ? now : null}, ${opts.lastMessageAgoMs === undefined ? null : new Date(now.getTime() - opts.lastMessageAgoMs)}) RETURNING id`);
+    const id = (r.rows[0] as { id: string }).id;
+    if (opts.lastMessageAgoMs !== undefined) {
+      await svc.ctx.db.execute(sql`INSERT INTO conversations (id, contact_id, channel, external_id, last_inbound_at)
+        VALUES ('cnv_' || md5(random()::text), ${id}, ${channel}, ${userId}, ${new Date(now.getTime() - opts.lastMessageAgoMs)})`);
+    }
+    ids.push(id);
+  }
+  return ids;
+}
+
+async function campaignWithStock(quantity = 10_000, overrides: Record<string, unknown> = {}) {
+  const c = await makeCampaign(svc.ctx, overrides);
+  await loadFixed(svc.ctx, c.id, 'FIXED-1', quantity);
+  return c;
+}
+
+const post = (path: string, body: unknown) => request(svc.url).post(path).set(svc.admin).send(body as object);
+const get = (path: string) => request(svc.url).get(path).set(svc.admin);
+
+/** Runs the broadcast to its end: slices as the clock moves, deliveries after each. */
+async function runToEnd(id: string, stepMs = 1000): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    tick(stepMs);
+    const outcome = await issueSlice(svc.ctx, id);
+    while ((await deliverDue(svc.ctx, send)) > 0) { /* drain */ }
+    if (outcome.state === 'done' || outcome.state === 'idle') return;
+  }
+  throw new Error('the broadcast did not finish');
+}
+
+describe('audience estimates', () => {
+  it('counts per channel with every filter, never unreachable or inbox contacts', async () => {
+    const c = await campaignWithStock();
+    await addContacts(5, { tags: ['vip', 'tokyo'], language: 'ja', lastMessageAgoMs: 3600_000 });
+    await addContacts(4, { tags: ['vip'], language: 'zh-TW' });
+    await addContacts(3, { tags: ['tokyo'], language: 'en', unreachable: true });
+    await addContacts(2, { channel: 'messenger', tags: ['vip'], lastMessageAgoMs: 3600_000 });
+    await addContacts(6, { channel: 'inbox', tags: ['vip'] });
+
+    const all = await post('/api/v1/audiences/estimate', { audience: {} });
+    expect(all.status).toBe(200);
+    expect(all.body).toEqual({ contacts: 11, byChannel: { line: 9, messenger: 2 } });
+
+    const cases: Array<[Record<string, unknown>, number]> = [
+      [{ channels: ['line'], tagsAll: ['vip', 'tokyo'] }, 5],
+      [{ tagsAny: ['tokyo', 'nobody'] }, 5],
+      [{ tagsNone: ['tokyo'] }, 6],
+      [{ languages: ['zh'] }, 4],
+      [{ languages: ['ja', 'zh-tw'] }, 9],
+      [{ activeWithinDays: 1 }, 7],
+      [{ campaign: { id: c.id, has: 'none' } }, 11],
+      [{ campaign: { id: c.id, has: 'redeemed' } }, 0],
+    ];
+    for (const [audience, expected] of cases) {
+      const res = await post('/api/v1/audiences/estimate', { audience });
+      expect([audience, res.body.contacts]).toEqual([audience, expected]);
+    }
+  });
+
+  it('refuses inbox, unknown keys and unknown campaigns', async () => {
+    expect((await post('/api/v1/audiences/estimate', { audience: { channels: ['inbox'] } })).status).toBe(400);
+    expect((await post('/api/v1/audiences/estimate', { audience: { tag: 'x' } })).status).toBe(400);
+    expect((await post('/api/v1/audiences/estimate', { audience: { campaign: { id: 'cmp_nope', has: 'none' } } })).status).toBe(404);
+    expect((await request(svc.url).post('/api/v1/audiences/estimate').send({})).status).toBe(401);
+  });
+});
+
+describe('broadcasts', () => {
+  it('sends one card per recipient at the set rate, skipping with reasons, and reports counts, stats and records', async () => {
+    const c = await campaignWithStock();
+    const line = await addContacts(25, { tags: ['vip'] });
+    await addContacts(1, { channel: 'messenger', tags: ['vip'], lastMessageAgoMs: 3600_000 });
+    await addContacts(1, { channel: 'messenger', tags: ['vip'], lastMessageAgoMs: 30 * 3600_000 });
+    await addContacts(2, { tags: ['vip'], unreachable: true });
+    await addContacts(2, { channel: 'inbox', tags: ['vip'] });
+    // One contact already holds this campaign's coupon: the per-contact limit applies.
+    await svc.ctx.db.execute(sql`INSERT INTO contact_campaign_counters (campaign_id, contact_id, held) VALUES (${c.id}, ${line[0]!}, 1)`);
+
+    const created = await post('/api/v1/broadcasts', { name: 'VIP week', audience: { tagsAll: ['vip'] }, campaignId: c.id, text: 'A gift for you', ratePerSecond: 10 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'VIP week', status: 'running', reason: null,
+      counts: { recipients: 27, sent: 0, failed: 0, skipped: 0, pending: 27, holdout: 0 }, skippedBy: {} });
+    const id = created.body.id as string;
+
+    // The rate: ten a second.
+    tick(1000);
+    expect(await issueSlice(svc.ctx, id)).toEqual({ state: 'issued', count: 10 });
+    expect(await issueSlice(svc.ctx, id)).toEqual({ state: 'waiting' });
+    await runToEnd(id);
+
+    const failures = await svc.ctx.db.execute(sql`SELECT channel, last_error FROM outbox WHERE status <> 'sent'`);
+    expect(failures.rows).toEqual([]);
+    const done = await get(`/api/v1/broadcasts/${id}`);
+    expect(done.body).toMatchObject({ status: 'done', counts: { recipients: 27, sent: 25, failed: 0, skipped: 2, pending: 0, holdout: 0 },
+      skippedBy: { limit_reached: 1, outside_window: 1 } });
+    // One push per LINE recipient (text and card together, one message as LINE counts), each once.
+    const pushes = standin.delivered.filter((r) => r.kind === 'push');
+    expect(pushes).toHaveLength(24);
+    expect(new Set(pushes.map((p) => (p.body as { to: string }).to)).size).toBe(24);
+    expect((pushes[0]!.body as { messages: Array<{ type: string; text?: string }> }).messages.map((m) => m.type)).toEqual(['text', 'flex']);
+    expect((pushes[0]!.body as { messages: Array<{ text?: string }> }).messages[0]!.text).toBe('A gift for you');
+    expect(messengerSent).toHaveLength(1);
+
+    const records = await get(`/api/v1/campaigns/${c.id}/records`);
+    expect(records.body.records).toHaveLength(25);
+    expect(records.body.records.every((r: { broadcastId: string }) => r.broadcastId === id)).toBe(true);
+
+    const stats = await get(`/api/v1/broadcasts/${id}/stats`);
+    expect(stats.body).toEqual({ variants: [{ key: 'a', recipients: 27, sent: 25, opened: 0, redeemed: 0, verified: 0 }] });
+
+    const skipped = await svc.ctx.db.execute(sql`SELECT reason FROM broadcast_recipients WHERE broadcast_id = ${id} AND status = 'skipped' ORDER BY reason`);
+    expect(skipped.rows).toEqual([{ reason: 'limit_reached' }, { reason: 'outside_window' }]);
+    expect((await get('/api/v1/broadcasts')).body.broadcasts.map((b: { id: string }) => b.id)).toContain(id);
+  });
+
+  it('refuses with all-or-nothing when the quota is short, naming both numbers; up-to-remaining sends what fits', async () => {
+    const c = await campaignWithStock();
+    await addContacts(30);
+    standin.quota = { limit: 100, used: 85 };
+    const refused = await post('/api/v1/broadcasts', { name: 'Too many', campaignId: c.id });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('quota_exceeded');
+    expect(refused.body.error.message).toMatch(/30 LINE messages/);
+    expect(refused.body.error.message).toMatch(/only 15 remain/);
+    expect((await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM broadcasts`)).rows[0]).toEqual({ n: 0 });
+
+    const preview = await post('/api/v1/broadcasts/preview', { campaignId: c.id });
+    expect(preview.body).toEqual({ uses: 30, remaining: 15 });
+
+    const fit = await post('/api/v1/broadcasts', { name: 'What fits', campaignId: c.id, quota: 'up-to-remaining', ratePerSecond: 1000 });
+    expect(fit.status).toBe(201);
+    expect(fit.body.counts).toMatchObject({ recipients: 30, skipped: 15, pending: 15 });
+    expect(fit.body.skippedBy).toEqual({ quota: 15 });
+    await runToEnd(fit.body.id);
+    expect((await get(`/api/v1/broadcasts/${fit.body.id}`)).body.counts).toMatchObject({ sent: 15, skipped: 15, pending: 0 });
+    expect(standin.quota.used).toBe(100);
+  });
+
+  it("pauses with quota_exhausted on LINE's monthly-limit 429 and does not retry it; an ordinary 429 is retried", async () => {
+    const c = await campaignWithStock();
+    await addContacts(3);
+    const created = await post('/api/v1/broadcasts', { name: 'Month end', campaignId: c.id, ratePerSecond: 1000 });
+    const id = created.body.id as string;
+    tick(1000);
+    expect(await issueSlice(svc.ctx, id)).toEqual({ state: 'issued', count: 3 });
+    standin.script({ status: 429, body: { message: 'Too many requests' } }, { status: 429, body: { message: 'You have reached your monthly limit.' } });
+    await deliverDue(svc.ctx, send);
+    const b = await get(`/api/v1/broadcasts/${id}`);
+    expect(b.body).toMatchObject({ status: 'paused', reason: 'quota_exhausted', counts: { sent: 1, pending: 2, failed: 0 } });
+    const rows = await svc.ctx.db.execute(sql`SELECT status, next_attempt_at = 'infinity' AS parked, last_error FROM outbox WHERE broadcast_id = ${id} AND status = 'pending' ORDER BY last_error`);
+    expect(rows.rows).toEqual([
+      { status: 'pending', parked: true, last_error: 'LINE 429: Too many requests' },
+      { status: 'pending', parked: true, last_error: 'LINE 429: You have reached your monthly limit.' },
+    ]);
+    const before = standin.requests.length;
+    expect(await deliverDue(svc.ctx, send)).toBe(0);
+    expect(standin.requests.length).toBe(before);
+
+    // Resumed (the quota grew): both go out, once each.
+    const resumed = await post(`/api/v1/broadcasts/${id}/resume`, {});
+    expect(resumed.body.status).toBe('running');
+    await runToEnd(id);
+    expect((await get(`/api/v1/broadcasts/${id}`)).body).toMatchObject({ status: 'done', counts: { sent: 3, pending: 0 } });
+    expect(standin.delivered.filter((r) => r.kind === 'push')).toHaveLength(3);
+  });
+
+  it('pauses, resumes and cancels; a cancelled broadcast withdraws what was not sent', async () => {
+    const c = await campaignWithStock();
+    await addContacts(20);
+    const id = (await post('/api/v1/broadcasts', { name: 'Stop me', campaignId: c.id, ratePerSecond: 5 })).body.id as string;
+    tick(1000);
+    await issueSlice(svc.ctx, id);
+    const paused = await post(`/api/v1/broadcasts/${id}/pause`, {});
+    expect(paused.body).toMatchObject({ status: 'paused', reason: null });
+    tick(5000);
+    expect(await issueSlice(svc.ctx, id)).toEqual({ state: 'idle' });
+    expect(await deliverDue(svc.ctx, send)).toBe(0);
+    expect((await post(`/api/v1/broadcasts/${id}/resume`, {})).body.status).toBe('running');
+    tick(1000);
+    await issueSlice(svc.ctx, id);
+    while ((await deliverDue(svc.ctx, send)) > 0) { /* drain */ }
+    const cancelled = await post(`/api/v1/broadcasts/${id}/cancel`, {});
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', counts: { recipients: 20, sent: 10, skipped: 10, pending: 0 }, skippedBy: { cancelled: 10 } });
+    expect((await post(`/api/v1/broadcasts/${id}/resume`, {})).status).toBe(409);
+    expect((await post(`/api/v1/broadcasts/${id}/pause`, {})).status).toBe(409);
+    expect((await post('/api/v1/broadcasts/brd_nope/pause', {})).status).toBe(404);
+  });
+
+  it('starts a scheduled broadcast when its time comes', async () => {
+    const c = await campaignWithStock();
+    await addContacts(4);
+    const at = new Date(now.getTime() + 3600_000).toISOString();
+    const created = await post('/api/v1/broadcasts', { name: 'Later', campaignId: c.id, sendAt: at });
+    expect(created.body).toMatchObject({ status: 'scheduled', sendAt: at, counts: { recipients: 0 } });
+    await broadcastRound(svc.ctx);
+    expect((await get(`/api/v1/broadcasts/${created.body.id}`)).body.status).toBe('scheduled');
+    tick(3600_000);
+    await addContacts(1); // joined before the start: included, the list is fixed at the start
+    await broadcastRound(svc.ctx);
+    const started = await get(`/api/v1/broadcasts/${created.body.id}`);
+    expect(started.body).toMatchObject({ status: 'running', counts: { recipients: 5 } });
+  });
+
+  it('assigns variants by weight and a holdout, fixed per recipient, and reports each funnel', async () => {
+    const [a, b] = [await campaignWithStock(), await campaignWithStock()];
+    await addContacts(400);
+    const created = await post('/api/v1/broadcasts', {
+      name: 'A/B', holdoutPercent: 20, ratePerSecond: 10_000,
+      variants: [{ campaignId: a.id, text: 'Hello', weight: 3 }, { campaignId: b.id, weight: 1 }],
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const groups = await svc.ctx.db.execute(sql`SELECT variant, count(*)::int AS n FROM broadcast_recipients WHERE broadcast_id = ${id} GROUP BY variant ORDER BY variant`);
+    const n = Object.fromEntries((groups.rows as Array<{ variant: string; n: number }>).map((g) => [g.variant, g.n]));
+    expect(n.holdout! + n.a! + n.b!).toBe(400);
+    expect(n.holdout).toBeGreaterThan(50);
+    expect(n.holdout).toBeLessThan(110);
+    expect(n.a! / n.b!).toBeGreaterThan(2);
+    const before = await svc.ctx.db.execute(sql`SELECT contact_id, variant FROM broadcast_recipients WHERE broadcast_id = ${id} ORDER BY contact_id`);
+    await post(`/api/v1/broadcasts/${id}/pause`, {});
+    await post(`/api/v1/broadcasts/${id}/resume`, {});
+    await runToEnd(id);
+    const after = await svc.ctx.db.execute(sql`SELECT contact_id, variant FROM broadcast_recipients WHERE broadcast_id = ${id} ORDER BY contact_id`);
+    expect(after.rows).toEqual(before.rows);
+
+    const stats = await get(`/api/v1/broadcasts/${id}/stats`);
+    expect(stats.body.variants.map((v: { key: string }) => v.key)).toEqual(['a', 'b', 'holdout']);
+    expect(stats.body.variants[0]).toEqual({ key: 'a', recipients: n.a, sent: n.a, opened: 0, redeemed: 0, verified: 0 });
+    expect(stats.body.variants[2]).toMatchObject({ key: 'holdout', recipients: n.holdout, sent: 0 });
+    expect((await get(`/api/v1/broadcasts/${id}`)).body.counts).toMatchObject({ holdout: n.holdout, sent: n.a! + n.b! });
+  });
+
+  it('refuses bad bodies', async () => {
+    const c = await campaignWithStock();
+    const bad: Array<[Record<string, unknown>, number]> = [
+      [{ name: 'x' }, 400],
+      [{ name: 'x', campaignId: c.id, variants: [{ campaignId: c.id }] }, 400],
+      [{ name: 'x', variants: Array.from({ length: 5 }, () => ({ campaignId: c.id })) }, 400],
+      [{ name: 'x', campaignId: c.id, holdoutPercent: 60 }, 400],
+      [{ name: 'x', campaignId: c.id, ratePerSecond: 0 }, 400],
+      [{ name: 'x', campaignId: c.id, audience: { channels: ['inbox'] } }, 400],
+      [{ name: 'x', campaignId: 'cmp_nope' }, 404],
+    ];
+    for (const [body, status] of bad) expect([body, (await post('/api/v1/broadcasts', body)).status]).toEqual([body, status]);
+    const priv = await campaignWithStock(10, { visibility: 'private' });
+    expect((await post('/api/v1/broadcasts', { name: 'x', campaignId: priv.id })).status).toBe(422);
+    expect((await request(svc.url).post('/api/v1/broadcasts').send({ name: 'x', campaignId: c.id })).status).toBe(401);
+  });
+});
