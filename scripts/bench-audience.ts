@@ -24,7 +24,8 @@ try {
     SELECT 'ctc_a' || g,
       CASE WHEN g % 20 < 16 THEN 'line' WHEN g % 20 < 19 THEN 'messenger' ELSE 'inbox' END,
       'U' || md5(g::text), md5('me' || g),
-      (ARRAY[ARRAY['vip'], ARRAY['newsletter'], ARRAY['vip', 'tokyo'], ARRAY['osaka'], ARRAY[]::text[], ARRAY['newsletter', 'osaka', 'lapsed']])[1 + g % 6],
+      CASE g % 6 WHEN 0 THEN ARRAY['vip'] WHEN 1 THEN ARRAY['newsletter'] WHEN 2 THEN ARRAY['vip', 'tokyo'] WHEN 3 THEN ARRAY['osaka']
+        WHEN 4 THEN ARRAY[]::text[] ELSE ARRAY['newsletter', 'osaka', 'lapsed'] END,
       (ARRAY['ja', 'en', 'zh-TW', 'th', NULL])[1 + g % 5],
       now() - make_interval(days => g % 365),
       CASE WHEN g % 4 = 0 THEN NULL ELSE now() - make_interval(hours => g % 2000) END,
