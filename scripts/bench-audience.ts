@@ -33,7 +33,7 @@ try {
     FROM generate_series(1, ${total}) g`);
   // Some contacts hold the campaign's coupon, a few redeemed it.
   await db.execute(sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, source, issued_at)
-    SELECT 'cpn_a' || g, ${campaign.id}, 'ctc_a' || g, md5('t' || g), CASE WHEN g % 70 = 0 THEN 'redeemed' ELSE 'sent' END, 'api', now()
+    SELECT 'cpn_a' || g, ${campaign.id}, 'ctc_a' || g, md5('t' || g), CASE WHEN (g / 7) % 10 = 0 THEN 'redeemed' ELSE 'sent' END, 'api', now()
     FROM generate_series(1, ${total}, 7) g`);
   await db.execute(sql`VACUUM ANALYZE contacts`);
   await db.execute(sql`VACUUM ANALYZE coupons`);
