@@ -1,12 +1,13 @@
-import express, { Router } from 'express';
+import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { estimateAudience, parseAudience } from '../audiences/audience.ts';
 import {
   broadcastStats, cancelBroadcast, createBroadcast, getBroadcastJson, listBroadcasts, pauseBroadcast, quotaPreview, resumeBroadcast,
 } from '../broadcasts/broadcasts.ts';
 import { parseOrThrow } from '../lib/errors.ts';
+import { recordAudit, type AuditAction } from '../people/audit.ts';
 import type { RouteModule } from './app.ts';
-import { requireRole } from './auth.ts';
+import { requireRole, type RequestActor } from './auth.ts';
 
 const estimateBody = z.object({ audience: z.unknown().optional() }).strict();
 
@@ -15,6 +16,11 @@ export const broadcastRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
   const admin = requireRole(auth, 'marketer');
   const json = express.json({ limit: '64kb' });
+  /** Who started, paused, resumed or cancelled a broadcast goes in the audit log. */
+  const audit = async (res: Response, action: AuditAction, b: { id: string; name: string; status: string }) => {
+    const actor = res.locals.actor as RequestActor | null | undefined;
+    if (actor) await recordAudit(ctx.db, ctx.clock, actor, action, { type: 'broadcast', id: b.id, name: b.name }, { status: b.status });
+  };
 
   router.post('/api/v1/audiences/estimate', admin, json, async (req, res) => {
     const body = parseOrThrow(estimateBody, req.body ?? {});
@@ -27,6 +33,7 @@ export const broadcastRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.post('/api/v1/broadcasts', admin, json, async (req, res) => {
     const b = await createBroadcast(ctx, req.body);
+    await audit(res, 'broadcast.started', b);
     res.status(201).location(`/api/v1/broadcasts/${b.id}`).json(await getBroadcastJson(ctx, b.id));
   });
 
@@ -45,16 +52,19 @@ export const broadcastRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.post('/api/v1/broadcasts/:id/pause', admin, async (req, res) => {
     const b = await pauseBroadcast(ctx, req.params.id as string);
+    await audit(res, 'broadcast.paused', b);
     res.json(await getBroadcastJson(ctx, b.id));
   });
 
   router.post('/api/v1/broadcasts/:id/resume', admin, async (req, res) => {
     const b = await resumeBroadcast(ctx, req.params.id as string);
+    await audit(res, 'broadcast.resumed', b);
     res.json(await getBroadcastJson(ctx, b.id));
   });
 
   router.post('/api/v1/broadcasts/:id/cancel', admin, async (req, res) => {
     const b = await cancelBroadcast(ctx, req.params.id as string);
+    await audit(res, 'broadcast.cancelled', b);
     res.json(await getBroadcastJson(ctx, b.id));
   });
 

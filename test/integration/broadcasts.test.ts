@@ -236,6 +236,8 @@ describe('broadcasts', () => {
     while ((await deliverDue(svc.ctx, send)) > 0) { /* drain */ }
     const cancelled = await post(`/api/v1/broadcasts/${id}/cancel`, {});
     expect(cancelled.body).toMatchObject({ status: 'cancelled', counts: { recipients: 20, sent: 10, skipped: 10, pending: 0 }, skippedBy: { cancelled: 10 } });
+    const audit = await svc.ctx.db.execute(sql`SELECT action FROM audit_log WHERE target_id = ${id} ORDER BY id`);
+    expect(audit.rows.map((r) => (r as { action: string }).action)).toEqual(['broadcast.started', 'broadcast.paused', 'broadcast.resumed', 'broadcast.cancelled']);
     expect((await post(`/api/v1/broadcasts/${id}/resume`, {})).status).toBe(409);
     expect((await post(`/api/v1/broadcasts/${id}/pause`, {})).status).toBe(409);
     expect((await post('/api/v1/broadcasts/brd_nope/pause', {})).status).toBe(404);
