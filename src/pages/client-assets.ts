@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { RouteModule } from '../http/app.ts';
+import { publicRoute } from '../http/auth.ts';
 
 /**
  * The browser code (src/client/, TypeScript) served as ES modules under /assets/. Types are
@@ -71,7 +72,7 @@ function clientAssets(): Map<string, ClientAsset> {
 export const clientAssetRoutes: RouteModule = () => {
   const router = Router();
   const assets = clientAssets();
-  router.get(/^\/assets\//, (req, res, next) => {
+  router.get(`${ASSET_PREFIX}*module`, publicRoute('the browser code of public and signed-in pages alike'), (req, res, next) => {
     const asset = assets.get(req.path);
     if (!asset) return next();
     res.set({
