@@ -30,6 +30,10 @@ export interface IssueRequest {
   broadcastId?: string;
   /** Text sent just before the card, in the same message (a broadcast's text). */
   intro?: string;
+  /** The flow that issues it (source `flow`): its funnel and revenue are counted per flow. */
+  flowId?: string | null;
+  /** Who issues it (the agent, for source `agent`): counted per agent. */
+  issuedBy?: string | null;
   /** A fresh LINE reply token to answer with (flows answering an event). */
   replyToken?: string | null;
   replyTokenExpiresAt?: Date | null;
@@ -95,9 +99,9 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   const id = newId('cpn');
   const token = newToken();
   const inserted = await tx.execute(sql`
-    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id)
+    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by)
     VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
-            ${deadlineAtSend(campaign, now)}, ${req.broadcastId ?? null})
+            ${deadlineAtSend(campaign, now)}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null})
     RETURNING ${couponColumns}`);
   const coupon = inserted.rows[0] as unknown as CouponRow;
   const outboxId = await enqueueMessage(tx, {

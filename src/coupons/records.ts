@@ -25,8 +25,12 @@ export function couponToJson(ctx: AppContext, c: CouponRow, now: Date) {
     openedAt: c.openedAt?.toISOString() ?? null,
     redeemedAt: c.redeemedAt?.toISOString() ?? null,
     verifiedAt: c.verifiedAt?.toISOString() ?? null,
+    verifiedReceivedAt: c.verifiedReceivedAt?.toISOString() ?? null,
     expiresAt: c.expiresAt?.toISOString() ?? null,
     serial: c.serialCode,
+    amount: c.amount,
+    currency: c.currency,
+    storeId: c.storeId,
   };
 }
 
@@ -50,7 +54,7 @@ export function parseRecordsQuery(query: unknown): RecordsQuery {
 
 /** A record: the coupon's own columns, with its contact's channel and name, and the effective status. */
 export interface RedemptionRecord extends Pick<CouponRow, 'contactId' | 'deliveryStatus' | 'deliveryError' | 'source' | 'issuedAt'
-  | 'sentAt' | 'openedAt' | 'redeemedAt' | 'verifiedAt' | 'expiresAt'> {
+  | 'sentAt' | 'openedAt' | 'redeemedAt' | 'verifiedAt' | 'verifiedReceivedAt' | 'expiresAt' | 'amount' | 'currency' | 'storeId'> {
   couponId: string;
   channel: string;
   userId: string;
@@ -75,7 +79,8 @@ export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, n
     SELECT c.id AS "couponId", c.contact_id AS "contactId", ct.channel, ct.platform_user_id AS "userId", ct.display_name AS "displayName",
       ${effectiveStatusSql(now, 'c')} AS status, c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError", c.source,
       c.issued_at AS "issuedAt", c.sent_at AS "sentAt", c.opened_at AS "openedAt", c.redeemed_at AS "redeemedAt",
-      c.verified_at AS "verifiedAt", c.expires_at AS "expiresAt", c.serial_code AS serial, coalesce(c.sent_by_name, c.source) AS "sentBy", c.broadcast_id AS "broadcastId"
+      c.verified_at AS "verifiedAt", c.expires_at AS "expiresAt", c.serial_code AS serial, coalesce(c.sent_by_name, c.source) AS "sentBy", c.broadcast_id AS "broadcastId",
+      c.verified_received_at AS "verifiedReceivedAt", c.amount::float8 AS amount, c.currency, c.store_id AS "storeId"
     FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
     WHERE ${sql.join(where, sql` AND `)}
     ORDER BY c.issued_at, c.id LIMIT ${q.limit}`);
@@ -88,12 +93,13 @@ export function recordToJson(r: RedemptionRecord) {
     ...r,
     issuedAt: r.issuedAt.toISOString(),
     sentAt: iso(r.sentAt), openedAt: iso(r.openedAt), redeemedAt: iso(r.redeemedAt),
-    verifiedAt: iso(r.verifiedAt), expiresAt: iso(r.expiresAt),
+    verifiedAt: iso(r.verifiedAt), verifiedReceivedAt: iso(r.verifiedReceivedAt), expiresAt: iso(r.expiresAt),
   };
 }
 
 export const csvColumns = ['couponId', 'contactId', 'channel', 'userId', 'displayName', 'status', 'deliveryStatus', 'deliveryError',
-  'source', 'issuedAt', 'sentAt', 'openedAt', 'redeemedAt', 'verifiedAt', 'expiresAt', 'serial', 'sentBy', 'broadcastId'] as const;
+  'source', 'issuedAt', 'sentAt', 'openedAt', 'redeemedAt', 'verifiedAt', 'expiresAt', 'serial', 'sentBy', 'broadcastId',
+  'verifiedReceivedAt', 'amount', 'currency', 'storeId'] as const;
 
 /**
  * One CSV field, always quoted: a spreadsheet that splits on `;` (or tabs) would otherwise cut an
@@ -128,9 +134,15 @@ export async function campaignStats(ctx: AppContext, campaignId: string) {
   const s = r.rows[0] as { issued: number; sent: number; opened: number; redeemed: number; verified: number; expired: number; deliveryFailed: number; deliveryPending: number };
   const stock = (await stockOf(ctx.db, [campaign.id])).get(campaign.id)!;
   const rate = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 10_000) / 10_000);
+  const breakdown = await funnelBreakdown(ctx, campaignId);
+  const revenue = breakdown.total.revenue;
   return {
     sent: s.sent, opened: s.opened, redeemed: s.redeemed, verified: s.verified, expired: s.expired,
     stockLeft: stock.left,
+    revenue,
+    revenuePerSent: perSent(revenue, s.sent),
+    byFlow: breakdown.byFlow,
+    byAgent: breakdown.byAgent,
     issued: s.issued, deliveryFailed: s.deliveryFailed, deliveryPending: s.deliveryPending,
     stock,
     rates: {
@@ -139,5 +151,68 @@ export async function campaignStats(ctx: AppContext, campaignId: string) {
       verified: rate(s.verified, s.redeemed),
       redeemedOfOpened: rate(s.redeemed, s.opened),
     },
+  };
+}
+
+/** Revenue per currency, from verified coupons' order amounts. */
+export type Revenue = Record<string, number>;
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Revenue divided by the coupons sent, per currency. */
+export function perSent(revenue: Revenue, sent: number): Revenue {
+  return Object.fromEntries(Object.entries(revenue).map(([cur, total]) => [cur, sent === 0 ? 0 : round2(total / sent)]));
+}
+
+export interface FunnelRow {
+  sent: number;
+  opened: number;
+  redeemed: number;
+  verified: number;
+  revenue: Revenue;
+  revenuePerSent: Revenue;
+}
+
+/**
+ * The funnel with revenue, for the whole campaign and split by who issued the coupons: per flow
+ * (coupons a flow issued) and per agent (coupons sent from the workbench). One grouped query.
+ */
+export async function funnelBreakdown(ctx: AppContext, campaignId: string) {
+  const r = await ctx.db.execute(sql`
+    SELECT c.source, c.flow_id AS "flowId", c.issued_by AS "issuedBy", c.currency,
+      count(*) FILTER (WHERE c.sent_at IS NOT NULL)::int AS sent,
+      count(*) FILTER (WHERE c.opened_at IS NOT NULL)::int AS opened,
+      count(*) FILTER (WHERE c.redeemed_at IS NOT NULL)::int AS redeemed,
+      count(*) FILTER (WHERE c.verified_at IS NOT NULL)::int AS verified,
+      (sum(c.amount) FILTER (WHERE c.verified_at IS NOT NULL))::float8 AS revenue
+    FROM coupons c WHERE c.campaign_id = ${campaignId}
+    GROUP BY c.source, c.flow_id, c.issued_by, c.currency`);
+  type Row = { source: string; flowId: string | null; issuedBy: string | null; currency: string | null;
+    sent: number; opened: number; redeemed: number; verified: number; revenue: number | null };
+  const empty = (): FunnelRow => ({ sent: 0, opened: 0, redeemed: 0, verified: 0, revenue: {}, revenuePerSent: {} });
+  const total = empty();
+  const flows = new Map<string, FunnelRow>();
+  const agents = new Map<string, FunnelRow>();
+  const addTo = (f: FunnelRow, row: Row) => {
+    f.sent += row.sent; f.opened += row.opened; f.redeemed += row.redeemed; f.verified += row.verified;
+    if (row.currency && row.revenue !== null) f.revenue[row.currency] = round2((f.revenue[row.currency] ?? 0) + row.revenue);
+  };
+  for (const row of r.rows as unknown as Row[]) {
+    addTo(total, row);
+    if (row.source === 'flow' && row.flowId) {
+      if (!flows.has(row.flowId)) flows.set(row.flowId, empty());
+      addTo(flows.get(row.flowId)!, row);
+    }
+    if (row.source === 'agent') {
+      const agent = row.issuedBy ?? 'unknown';
+      if (!agents.has(agent)) agents.set(agent, empty());
+      addTo(agents.get(agent)!, row);
+    }
+  }
+  const finish = (f: FunnelRow) => ({ ...f, revenuePerSent: perSent(f.revenue, f.sent) });
+  return {
+    total: finish(total),
+    byFlow: [...flows].sort(([a], [b]) => a.localeCompare(b)).map(([flowId, f]) => ({ flowId, ...finish(f) })),
+    byAgent: [...agents].sort(([a], [b]) => a.localeCompare(b)).map(([agent, f]) => ({ agent, ...finish(f) })),
   };
 }

@@ -139,7 +139,7 @@ export async function workbenchSend(ctx: AppContext, body: unknown, agent?: Acto
       const overLimit = await claimAgentSend(tx, agent.id, b.campaignId, day);
       if (overLimit) return overLimit;
     }
-    const issued = await issueCoupon(ctx, tx, { campaign: { id: b.campaignId }, contact, conversation, source: 'agent' });
+    const issued = await issueCoupon(ctx, tx, { campaign: { id: b.campaignId }, contact, conversation, source: 'agent', issuedBy: agent?.id ?? null });
     if (!issued.ok) {
       if (limitedAgent(agent)) await releaseAgentSend(tx, agent.id, b.campaignId, day);
       return issued;

@@ -161,8 +161,18 @@ export const coupons = pgTable('coupons', {
   sentAt: ts('sent_at'),
   openedAt: ts('opened_at'),
   redeemedAt: ts('redeemed_at'),
+  /** The verification time as the POS gave it (its clock is final). */
   verifiedAt: ts('verified_at'),
+  /** When we received the verification (our clock), kept beside the POS's time. */
+  verifiedReceivedAt: ts('verified_received_at'),
   verifiedBy: text('verified_by'),
+  /** The order the coupon was used on, as the POS reported it (all optional). */
+  amount: numeric('amount'),
+  currency: text('currency'),
+  storeId: text('store_id'),
+  /** The flow that issued it (source `flow`), and who issued it (the agent, for `agent`). */
+  flowId: text('flow_id'),
+  issuedBy: text('issued_by'),
   expiredAt: ts('expired_at'),
   voidAt: ts('void_at'),
   /** The usage deadline; a coupon past it reads as expired whether or not the sweep ran. */
@@ -448,3 +458,22 @@ export const agentDailyCounts = pgTable('agent_daily_counts', {
   day: text('day').notNull(),
   sent: integer('sent').notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.personId, t.campaignId, t.day] })]);
+
+/**
+ * What happened to a coupon at the till, one row per verification or void: who (`pos`, `admin`, or the person's id),
+ * when (our clock, and the POS's own time), from where (store, address) and why (a void's reason).
+ * Issue, delivery, opening and redemption happen once each and are read from the coupon's columns.
+ */
+export const couponHistory = pgTable('coupon_history', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  couponId: text('coupon_id').notNull().references(() => coupons.id),
+  event: text('event', { enum: ['verified', 'voided'] }).notNull(),
+  at: ts('at').notNull(),
+  posAt: ts('pos_at'),
+  actor: text('actor').notNull(),
+  storeId: text('store_id'),
+  ip: text('ip'),
+  reason: text('reason'),
+  amount: numeric('amount'),
+  currency: text('currency'),
+}, (t) => [index('coupon_history_coupon_idx').on(t.couponId, t.id)]);

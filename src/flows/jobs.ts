@@ -162,9 +162,9 @@ export async function onCouponReleased(ctx: AppContext, tx: Tx, couponId: string
 /** Re-issues a released flow coupon once, to the same contact, if the campaign still sends. */
 export async function resendReleased(ctx: AppContext, couponId: string): Promise<'reissued' | 'duplicate' | string> {
   const outcome = await ctx.db.transaction(async (tx) => {
-    const r = await tx.execute(sql`SELECT c.contact_id AS "contactId", c.conversation_id AS "conversationId", c.campaign_id AS "campaignId", c.status, c.source
+    const r = await tx.execute(sql`SELECT c.contact_id AS "contactId", c.conversation_id AS "conversationId", c.campaign_id AS "campaignId", c.status, c.source, c.flow_id AS "flowId"
       FROM coupons c WHERE c.id = ${couponId}`);
-    const c = r.rows[0] as { contactId: string; conversationId: string | null; campaignId: string; status: string; source: string } | undefined;
+    const c = r.rows[0] as { contactId: string; conversationId: string | null; campaignId: string; status: string; source: string; flowId: string | null } | undefined;
     if (!c || c.status !== 'void' || c.source !== 'flow') return 'not_released';
     const contact = await lockContact(tx, c.contactId);
     const claimed = await tx.execute(sql`INSERT INTO coupon_resends (released_coupon_id, outcome, at) VALUES (${couponId}, 'pending', ${ctx.clock()})
@@ -175,7 +175,7 @@ export async function resendReleased(ctx: AppContext, couponId: string): Promise
     if (!contact || !conversation) {
       result = 'no_conversation';
     } else {
-      const issued = await issueCoupon(ctx, tx, { campaign: { id: c.campaignId }, contact, conversation, source: 'flow' });
+      const issued = await issueCoupon(ctx, tx, { campaign: { id: c.campaignId }, contact, conversation, source: 'flow', flowId: c.flowId });
       if (issued.ok) {
         await tx.execute(sql`UPDATE coupon_resends SET new_coupon_id = ${issued.coupon.id}, outcome = 'reissued' WHERE released_coupon_id = ${couponId}`);
         return 'reissued';

@@ -145,9 +145,9 @@ export class RunSession {
     this.wroteOutbox = true;
   }
 
-  async issue(slug: string): Promise<CouponOutcome> {
+  async issue(slug: string, flowId: string): Promise<CouponOutcome> {
     const result = await issueCoupon(this.ctx, this.tx, {
-      campaign: { slug }, contact: this.contact, conversation: this.conversation, source: 'flow', ...this.peekReply(),
+      campaign: { slug }, contact: this.contact, conversation: this.conversation, source: 'flow', flowId, ...this.peekReply(),
     });
     if (!result.ok) {
       const campaign = result.code === 'not_found' ? null : await findCampaignBySlug(this.tx, slug);
@@ -297,7 +297,7 @@ async function runStep(session: RunSession, run: RunRow, step: Step, path: strin
         await session.send(effect.message);
         break;
       case 'issueCoupon': {
-        const result = await session.issue(effect.campaign);
+        const result = await session.issue(effect.campaign, run.flowId);
         const then = executeStep(step, out.state, { phase: 'coupon', result }, session.env());
         out = { ...then, effects: [...out.effects.slice(0, i + 1), ...then.effects] };
         break;

@@ -1,20 +1,36 @@
-import express, { Router } from 'express';
+import express, { Router, type Response } from 'express';
+import { couponHistory } from '../coupons/history.ts';
 import { couponToJson } from '../coupons/records.ts';
-import { parseVerification, verifyCoupon } from '../coupons/verify.ts';
+import { parseVerification, parseVoid, verifyCoupon, voidVerification } from '../coupons/verify.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
 import { requireRole, verifierOf, type RequestActor } from './auth.ts';
 import { recordAudit } from '../people/audit.ts';
 
-/** Verification at the till: the POS token, staff and the owner. */
+/** The owner may void any verification at any time; the POS and staff only their own, soon after. */
+const voidsAnyTime = (res: Response) => (res.locals.actor as RequestActor | undefined)?.role === 'owner';
+
+/** Verification and void at the till: the POS token, staff and the owner. */
 export const couponRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
   router.post('/api/v1/verifications', requireRole(auth, 'pos', 'staff'), express.json({ limit: '10kb' }), async (req, res) => {
-    const { by, verifiedAt } = parseVerification(req.body);
-    const result = await verifyCoupon(ctx, by, { ...(verifiedAt ? { verifiedAt } : {}), verifiedBy: verifierOf(res) });
+    const { by, ...fields } = parseVerification(req.body);
+    const result = await verifyCoupon(ctx, by, { ...fields, actor: verifierOf(res), ip: req.ip ?? null });
     if (!result.ok) throw new AppError(result.code, result.message);
     await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.verified', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId });
     res.status(200).json({ status: 'verified', coupon: couponToJson(ctx, result.coupon, ctx.clock()) });
+  });
+  router.post('/api/v1/verifications/void', requireRole(auth, 'pos', 'staff'), express.json({ limit: '10kb' }), async (req, res) => {
+    const { by, reason } = parseVoid(req.body);
+    const result = await voidVerification(ctx, by, { actor: verifierOf(res), anyTime: voidsAnyTime(res), ip: req.ip ?? null, reason });
+    if (!result.ok) throw new AppError(result.code, result.message);
+    await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.voided', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId, reason });
+    res.status(200).json({ status: 'voided', coupon: couponToJson(ctx, result.coupon, ctx.clock()) });
+  });
+  router.get('/api/v1/coupons/:id/history', requireRole(auth, 'admin'), async (req, res) => {
+    const history = await couponHistory(ctx, req.params.id as string);
+    if (!history) throw new AppError('not_found', 'this coupon does not exist');
+    res.json(history);
   });
   return router;
 };

@@ -35,6 +35,8 @@ export const errorStatus = {
   not_delivered: 422,
   already_verified: 409,
   not_redeemed: 422,
+  not_verified: 409,
+  void_window_passed: 403,
   verification_disabled: 422,
   chat_inactive: 422,
   contact_unreachable: 422,

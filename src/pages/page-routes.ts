@@ -199,7 +199,7 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
         ...found, token, status: effectiveStatus(found.coupon, ctx.clock()), imageUrl: null, locale, timeZone: campaignTimeZone(ctx, found.campaign), barcode: null,
       }, nonce));
     }
-    const result = await verifyCoupon(ctx, { token }, { verifiedBy: verifierOf(res) });
+    const result = await verifyCoupon(ctx, { token }, { actor: verifierOf(res), ip: req.ip ?? null });
     if (result.ok) {
       await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.verified', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId, via: 'coupon page' });
     }
