@@ -256,7 +256,7 @@ describe('admin page in a browser', () => {
     expect(download.suggestedFilename()).toBe('admin-spring-records.csv');
     const csv = await fs.promises.readFile((await download.path())!, 'utf8');
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('couponId,contactId,channel,userId,displayName,status,deliveryStatus,deliveryError,source,issuedAt,sentAt,openedAt,redeemedAt,verifiedAt,expiresAt,serial,sentBy,broadcastId');
+    expect(lines[0]).toBe('couponId,contactId,channel,userId,displayName,status,deliveryStatus,deliveryError,source,issuedAt,sentAt,openedAt,redeemedAt,verifiedAt,expiresAt,serial,sentBy,broadcastId,verifiedReceivedAt,amount,currency,storeId');
     expect(lines).toHaveLength(2);
     const cells = lines[1]!.split(',').map((cell) => cell.replace(/^"(.*)"$/, '$1'));
     expect(cells[0]).toBe(issued.body.coupon.id);
