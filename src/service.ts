@@ -24,6 +24,7 @@ import { JobRunner } from './jobs/runner.ts';
 import { RetentionWorker } from './maintenance/retention.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { withSafeErrors, type Logger } from './lib/logger.ts';
+import { WebhookWorker } from './webhooks/webhook-worker.ts';
 
 export interface ServiceOptions {
   log: Logger;
@@ -49,6 +50,8 @@ export interface Service {
   delivery: DeliveryWorker;
   inbound: InboundWorker;
   broadcasts: BroadcastWorker;
+  /** Sends events to the shop's own systems (webhooks out), apart from chat deliveries. */
+  webhooks: WebhookWorker;
   server: http.Server;
   /** The embedded PostgreSQL when no DATABASE_URL was given. */
   database: EmbeddedDatabase | null;
@@ -133,6 +136,9 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     const broadcasts = new BroadcastWorker(ctx);
     stops.push(() => broadcasts.stop());
     if (workers) broadcasts.start();
+    const webhooks = new WebhookWorker(ctx);
+    stops.push(() => webhooks.stop());
+    if (workers) webhooks.start();
 
     const auth = await loadAuth(ctx);
     const app = createApp({ ctx, auth }, routes);
@@ -157,7 +163,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     if (config.PORT === 0 && config.PUBLIC_BASE_URL === 'http://localhost:0') config.PUBLIC_BASE_URL = `http://localhost:${port}`;
     return {
       url: `http://localhost:${port}`,
-      ctx, auth, jobs, delivery, inbound, broadcasts, server, app, database: embedded,
+      ctx, auth, jobs, delivery, inbound, broadcasts, webhooks, server, app, database: embedded,
       stop: stopAll,
     };
   } catch (err) {

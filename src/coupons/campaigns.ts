@@ -65,6 +65,8 @@ const campaignFields = z.object({
   remindBeforeHours: z.number().int('must be a whole number').min(1).max(720).nullable(),
   locale: z.enum(locales, { error: `must be one of ${locales.join(', ')}` }),
   timeZone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Asia/Taipei').transform(canonicalTimeZone),
+  /** `campaign.low_stock` is sent when the stock left falls to this (null: never). */
+  lowStockThreshold: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000_000).nullable(),
 });
 
 const defaults = {
@@ -77,6 +79,7 @@ const defaults = {
   verification: false,
   refusalText: null,
   remindBeforeHours: null,
+  lowStockThreshold: null,
 };
 
 type CampaignFields = z.infer<typeof campaignFields>;
@@ -96,7 +99,7 @@ function crossFieldRules(c: CampaignFields, ctx: z.RefinementCtx): void {
 
 const createSchema = campaignFields.partial({
   slug: true, instructions: true, redeemBy: true, perContactLimit: true, barcode: true, colors: true,
-  visibility: true, verification: true, refusalText: true, remindBeforeHours: true, locale: true, timeZone: true,
+  visibility: true, verification: true, refusalText: true, remindBeforeHours: true, locale: true, timeZone: true, lowStockThreshold: true,
 }).strict();
 const patchSchema = campaignFields.partial().strict();
 
@@ -132,6 +135,7 @@ function toColumns(c: CampaignFields) {
     remindBeforeHours: c.remindBeforeHours,
     locale: c.locale,
     timeZone: c.timeZone,
+    lowStockThreshold: c.lowStockThreshold,
   };
 }
 
@@ -198,6 +202,7 @@ function toFields(ctx: AppContext, row: CampaignRow): CampaignFields {
     remindBeforeHours: row.remindBeforeHours,
     locale: campaignLocale(ctx, row),
     timeZone: campaignTimeZone(ctx, row),
+    lowStockThreshold: row.lowStockThreshold,
   };
 }
 

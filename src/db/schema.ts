@@ -41,6 +41,10 @@ export const campaigns = pgTable('campaigns', {
   refusalText: text('refusal_text'),
   /** Remind contacts this many hours before their coupon's deadline (null: no reminder). */
   remindBeforeHours: integer('remind_before_hours'),
+  /** `campaign.low_stock` when the stock left falls to this; the alerts are re-armed when stock is added. */
+  lowStockThreshold: integer('low_stock_threshold'),
+  lowStockAlertedAt: ts('low_stock_alerted_at'),
+  soldOutAlertedAt: ts('sold_out_alerted_at'),
   imageFile: text('image_file'),
   imageType: text('image_type'),
   /** Language of customer texts when neither the contact nor the browser says (null: DEFAULT_LOCALE). */
@@ -477,3 +481,69 @@ export const couponHistory = pgTable('coupon_history', {
   amount: numeric('amount'),
   currency: text('currency'),
 }, (t) => [index('coupon_history_coupon_idx').on(t.couponId, t.id)]);
+
+/** The shop's own systems: where events are POSTed, which types, and the secret that signs them. */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  events: text('events').array().notNull(),
+  /** Kept to sign deliveries; shown only when the endpoint is created. */
+  secret: text('secret').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/**
+ * Events for the shop's systems (an outbox): written in the same transaction as the change they
+ * report — coupon events by the trigger on `coupons`, the others by `recordWebhookEvent` — and only
+ * when an endpoint subscribes. `payload` is what the change saw (the coupon row); `body` the JSON
+ * sent, built on the first attempt and kept so every retry carries the same bytes.
+ */
+export const webhookEvents = pgTable('webhook_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  couponId: text('coupon_id'),
+  campaignId: text('campaign_id'),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  body: text('body'),
+  /** Set by callers whose job may run twice: one event per key. */
+  dedupeKey: text('dedupe_key'),
+}, (t) => [
+  uniqueIndex('webhook_events_dedupe_key').on(t.dedupeKey),
+  index('webhook_events_created_idx').on(t.createdAt),
+]);
+
+/** One event to one endpoint: pending until a 2xx, retried with backoff, failed after 24 hours. */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  eventId: text('event_id').notNull().references(() => webhookEvents.id, { onDelete: 'cascade' }),
+  endpointId: text('endpoint_id').notNull().references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+  status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  /** A new delivery is due at once, whatever the clocks say ('epoch'); later the backoff sets it. */
+  nextAttemptAt: ts('next_attempt_at').notNull().default(sql`'epoch'`),
+  firstAttemptAt: ts('first_attempt_at'),
+  lastError: text('last_error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  deliveredAt: ts('delivered_at'),
+}, (t) => [
+  uniqueIndex('webhook_deliveries_event_endpoint_key').on(t.eventId, t.endpointId),
+  index('webhook_deliveries_due_idx').on(t.endpointId, t.nextAttemptAt, t.id).where(sql`status = 'pending'`),
+  index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
+]);
+
+/** Every attempt of a delivery: when, the HTTP status (null: no answer), the error. */
+export const webhookAttempts = pgTable('webhook_attempts', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  deliveryId: bigint('delivery_id', { mode: 'number' }).notNull().references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+  at: ts('at').notNull(),
+  statusCode: integer('status_code'),
+  error: text('error'),
+  durationMs: integer('duration_ms').notNull(),
+}, (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.id)]);
+
+/** A redemption that may have crossed a campaign's stock thresholds, to be looked at after commit. */
+export const webhookStockChecks = pgTable('webhook_stock_checks', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  campaignId: text('campaign_id').notNull(),
+});

@@ -9,6 +9,7 @@ import { jobsRoutes } from './jobs-routes.ts';
 import { serialsRoutes } from './serials-routes.ts';
 import { statusRoutes } from './status-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
+import { webhooksOutRoutes } from './webhooks-out-routes.ts';
 import { workbenchRoutes } from './workbench-routes.ts';
 import { clientAssetRoutes } from '../pages/client-assets.ts';
 import { pageRoutes } from '../pages/page-routes.ts';
@@ -30,6 +31,7 @@ export const routes: RouteModule[] = [
   statusRoutes,
   peopleRoutes,
   signInRoutes,
+  webhooksOutRoutes,
   pageRoutes,
   clientAssetRoutes,
 ];

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 
 /** Ids carry their type: `cmp_…`, `cpn_…`. */
-export type IdPrefix = 'cmp' | 'cpn' | 'ctc' | 'cnv' | 'imp' | 'msg' | 'run' | 'psn' | 'tok' | 'ses' | 'brd';
+export type IdPrefix = 'cmp' | 'cpn' | 'ctc' | 'cnv' | 'imp' | 'msg' | 'run' | 'psn' | 'tok' | 'ses' | 'brd' | 'whk';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${crypto.randomBytes(12).toString('base64url')}`;
