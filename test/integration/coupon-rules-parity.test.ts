@@ -117,7 +117,7 @@ describe('coupon rules parity', () => {
       Object.assign(actual[key] as object, {
         redeemFunction: redeemAnswer(await redeemCoupon(svc.ctx, coupons.redeemFunction.token)),
         redeemStatements: redeemAnswer(await redeemCoupon(svc.ctx, coupons.redeemStatements.token, { statements: true })),
-        verify: verifyAnswer(await verifyCoupon(svc.ctx, { couponId: coupons.verify.id }, { verifiedBy: 'parity' })),
+        verify: verifyAnswer(await verifyCoupon(svc.ctx, { couponId: coupons.verify.id }, { actor: 'parity' })),
       });
     }
 
