@@ -28,6 +28,7 @@ export function couponRow(over: Partial<CouponRow> = {}): CouponRow {
     id: 'cpn_1', campaignId: 'cmp_1', contactId: 'ctc_1', conversationId: 'cnv_1', token: 'tok_abcdefgh', status: 'sent',
     deliveryStatus: 'sent', deliveryError: null, source: 'api', issuedAt: new Date('2026-04-10T01:00:00Z'),
     sentAt: new Date('2026-04-10T01:00:00Z'), openedAt: null, redeemedAt: null, verifiedAt: null,
+    verifiedReceivedAt: null, verifiedBy: null, amount: null, currency: null, storeId: null,
     expiresAt: new Date('2026-04-17T14:59:00Z'), serialCode: null,
     ...over,
   };
