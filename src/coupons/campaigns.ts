@@ -167,6 +167,7 @@ const fieldColumns: Record<keyof CampaignFields, Array<keyof ReturnType<typeof t
   remindBeforeHours: ['remindBeforeHours'],
   locale: ['locale'],
   timeZone: ['timeZone'],
+  lowStockThreshold: ['lowStockThreshold'],
 };
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -26,6 +26,18 @@ export const retentionTargets: RetentionTarget[] = [
     done: (cutoff) => sql`status = 'sent' AND created_at < ${cutoff}`,
     failed: (cutoff) => sql`status = 'failed' AND created_at < ${cutoff}`,
   },
+  // Webhooks out: a delivery's attempts go with it (ON DELETE CASCADE); an event goes once no
+  // delivery of it is left (hence after the deliveries).
+  {
+    table: 'webhook_deliveries',
+    done: (cutoff) => sql`status = 'sent' AND created_at < ${cutoff}`,
+    failed: (cutoff) => sql`status = 'failed' AND created_at < ${cutoff}`,
+  },
+  {
+    table: 'webhook_events',
+    done: (cutoff) => sql`created_at < ${cutoff} AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)`,
+    failed: () => sql`false`,
+  },
 ];
 
 export interface PruneOptions {

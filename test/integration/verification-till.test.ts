@@ -94,7 +94,7 @@ describe('amount, currency and store', () => {
       .sort((a: [number], b: [number]) => a[0] - b[0]))
       .toEqual([[350, 'TWD', null], [800.5, 'JPY', 'shibuya-1'], [1200, 'JPY', 'shibuya-1']]);
     const csv = await request(svc.url).get(`/api/v1/campaigns/${campaign.id}/records?format=csv&status=verified`).set(svc.admin);
-    const lines = csv.text.trim().split('\r\n');
+    const lines = csv.text.trim().replace(/"/g, '').split('\r\n');
     expect(lines[0]).toMatch(/,verifiedReceivedAt,amount,currency,storeId$/);
     expect(lines.filter((l) => /,2026-11-20T10:10:00.000Z,1200,JPY,shibuya-1$/.test(l))).toHaveLength(1);
 
