@@ -151,19 +151,21 @@ export async function postEvent(
 export async function recordAttempt(ctx: AppContext, d: Pick<ClaimedDelivery, 'id' | 'attempts' | 'firstAttemptAt'>, out: AttemptOutcome): Promise<void> {
   const at = ctx.clock();
   const deadline = d.firstAttemptAt.getTime() + RETRY_WINDOW_MS;
-  await ctx.db.transaction(async (tx) => {
-    await tx.execute(sql`INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms)
-      VALUES (${d.id}::bigint, ${at}, ${out.status}, ${out.error}, ${out.durationMs})`);
-    if (out.ok) {
-      await tx.execute(sql`UPDATE webhook_deliveries SET status = 'sent', delivered_at = ${at}, last_error = NULL WHERE id = ${d.id}::bigint`);
-    } else if (at.getTime() >= deadline) {
-      await tx.execute(sql`UPDATE webhook_deliveries SET status = 'failed', last_error = ${`gave up after ${d.attempts} attempts in 24 hours: ${out.error}`}
-        WHERE id = ${d.id}::bigint`);
-    } else {
-      const next = new Date(Math.min(deadline, at.getTime() + webhookRetryDelayMs(d.attempts)));
-      await tx.execute(sql`UPDATE webhook_deliveries SET next_attempt_at = ${next}, last_error = ${out.error} WHERE id = ${d.id}::bigint`);
-    }
-  });
+  let update;
+  if (out.ok) {
+    update = sql`status = 'sent', delivered_at = ${at}, last_error = NULL`;
+  } else if (at.getTime() >= deadline) {
+    update = sql`status = 'failed', last_error = ${`gave up after ${d.attempts} attempts in 24 hours: ${out.error}`}`;
+  } else {
+    update = sql`next_attempt_at = ${new Date(Math.min(deadline, at.getTime() + webhookRetryDelayMs(d.attempts)))}, last_error = ${out.error}`;
+  }
+  // One statement (one round trip, atomic): the attempt and the delivery's new state.
+  await ctx.db.execute(sql`
+    WITH attempt AS (
+      INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms)
+      VALUES (${d.id}::bigint, ${at}, ${out.status}, ${out.error}, ${out.durationMs})
+    )
+    UPDATE webhook_deliveries SET ${update} WHERE id = ${d.id}::bigint`);
 }
 
 /** Builds, sends and records one claimed delivery. */
