@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import type { Logger } from '../lib/logger.ts';
+import { redactTokens, type Logger } from '../lib/logger.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/availability.ts';
 import { AppError, validationError } from '../lib/errors.ts';
 
@@ -68,7 +68,10 @@ export function notFound(req: Request, res: Response): void {
   sendError(res, new AppError('not_found', `no route for ${req.method} ${req.path}`));
 }
 
-/** Coupon and "my coupons" tokens are secrets in the path: only their start is logged. */
+/**
+ * Coupon and "my coupons" tokens are secrets in the path: only their start is logged. So are
+ * sign-in links and any other token-like run in a path or query (cut as in error messages).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^\/(c|me)\/([^/?]{6})[^/?]*/, '/$1/$2…');
+  return redactTokens(url.replace(/^\/(c|me)\/([^/?]{6})[^/?]*/, '/$1/$2…'));
 }

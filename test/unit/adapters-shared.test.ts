@@ -14,8 +14,8 @@ describe('shared adapter helpers', () => {
   });
 
   it('names the platform that did not answer', () => {
-    expect(unanswered(Object.assign(new Error('t'), { name: 'TimeoutError' }), 'LINE')).toEqual({ outcome: 'retry', error: 'LINE did not answer in time' });
-    expect(unanswered(new Error('fetch failed', { cause: new Error('ECONNREFUSED') }), 'Graph API'))
+    expect(unanswered(Object.assign(new Error('t'), { name: 'TimeoutError' }), 'LINE')).toEqual({ outcome: 'retry', error: 'LINE did not answer in time', maybeDelivered: true });
+    expect(unanswered(new Error('fetch failed', { cause: Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), 'Graph API'))
       .toEqual({ outcome: 'retry', error: 'Graph API unreachable: fetch failed: ECONNREFUSED' });
   });
 
