@@ -9,7 +9,7 @@ import 'dotenv/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { loadConfigOrExit } from '../src/config.ts';
 import { createDb, migrateDb } from '../src/db/client.ts';
 import { DataDirInUseError, startEmbedded } from '../src/db/embedded.ts';
 import { AppError } from '../src/lib/errors.ts';
@@ -37,16 +37,7 @@ if (!(roles as readonly string[]).includes(args.role)) {
   process.exit(2);
 }
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 
 let url = config.DATABASE_URL;
 let stopEmbedded: (() => Promise<void>) | null = null;

@@ -96,3 +96,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { secret: c.INBOX_WEBHOOK_SECRET, callbackUrl: c.INBOX_CALLBACK_URL } : null,
   };
 }
+
+/** For command-line entry points: the configuration, or its one-line error and exit status 1. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,21 +1,12 @@
 import 'dotenv/config';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { DataDirInUseError, DataDirUnreachableError } from './db/embedded.ts';
 import { PortUnavailableError } from './http/listen.ts';
 import { createLogger } from './lib/logger.ts';
 import { startupBanner } from './banner.ts';
 import { startService } from './service.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL);
 
 try {
