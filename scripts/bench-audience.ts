@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import { benchCampaign, benchDir, knob, startBenchService } from './support/bench.ts';
+import { query } from '../src/db/client.ts';
 
 const { sql } = await import('drizzle-orm');
 const { estimateAudience, audienceCondition, parseAudience } = await import('../src/audiences/audience.ts');
@@ -20,7 +21,7 @@ try {
   const campaign = await benchCampaign(service.ctx, { name: 'Audience bench', slug: `audience-bench-${Date.now()}` });
   console.log(`preparing ${total.toLocaleString('en')} contacts…`);
   const t0 = performance.now();
-  await db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags, language, followed_at, last_message_at, unreachable_at)
+  await query(db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags, language, followed_at, last_message_at, unreachable_at)
     SELECT 'ctc_a' || g,
       CASE WHEN g % 20 < 16 THEN 'line' WHEN g % 20 < 19 THEN 'messenger' ELSE 'inbox' END,
       'U' || md5(g::text), md5('me' || g),
@@ -32,11 +33,11 @@ try {
       CASE WHEN g % 33 = 0 THEN now() END
     FROM generate_series(1, ${total}) g`);
   // Some contacts hold the campaign's coupon, a few redeemed it.
-  await db.execute(sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, source, issued_at)
+  await query(db, sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, source, issued_at)
     SELECT 'cpn_a' || g, ${campaign.id}, 'ctc_a' || g, md5('t' || g), CASE WHEN (g / 7) % 10 = 0 THEN 'redeemed' ELSE 'sent' END, 'api', now()
     FROM generate_series(1, ${total}, 7) g`);
-  await db.execute(sql`VACUUM ANALYZE contacts`);
-  await db.execute(sql`VACUUM ANALYZE coupons`);
+  await query(db, sql`VACUUM ANALYZE contacts`);
+  await query(db, sql`VACUUM ANALYZE coupons`);
   console.log(`prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${os.cpus().length} CPU(s)`);
 
   const audiences: Array<[string, Record<string, unknown>]> = [
@@ -61,7 +62,7 @@ try {
     }
     times.sort((a, b) => a - b);
     worst = Math.max(worst, times[times.length - 1]!);
-    const plan = await db.execute(sql`EXPLAIN SELECT c.channel, count(*) FROM contacts c WHERE ${audienceCondition(audience, new Date())} GROUP BY c.channel`);
+    const plan = await query(db, sql`EXPLAIN SELECT c.channel, count(*) FROM contacts c WHERE ${audienceCondition(audience, new Date())} GROUP BY c.channel`);
     const scans = plan.rows.map((r) => String(Object.values(r)[0])).filter((l) => /Scan/.test(l)).map((l) => l.trim().replace(/\s+\(cost.*$/, ''));
     console.log(`${label.padEnd(42)} ${String(result.contacts).padStart(8)} contacts  best ${times[0]!.toFixed(0).padStart(4)} ms  worst ${times[times.length - 1]!.toFixed(0).padStart(4)} ms  ${scans.join('; ')}`);
   }

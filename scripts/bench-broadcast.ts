@@ -15,6 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { query } from '../src/db/client.ts';
 
 interface StandinStats { pushes: number; perUserMax: number; duplicates: number; users: number; replies: Array<[string, number]> }
 
@@ -92,15 +93,15 @@ async function main(): Promise<void> {
   try {
     const db = service.ctx.db;
     console.log(`preparing ${contacts.toLocaleString('en')} LINE contacts on ${os.cpus().length} CPU(s) (load average ${os.loadavg()[0]!.toFixed(1)})…`);
-    await db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags)
+    await query(db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags)
       SELECT 'ctc_b' || g, 'line', 'U' || md5('bench' || g), md5('me' || g), ARRAY['bench'] FROM generate_series(1, ${contacts}) g`);
-    await db.execute(sql`VACUUM ANALYZE contacts`);
+    await query(db, sql`VACUUM ANALYZE contacts`);
     const campaign = await benchCampaign(service.ctx, { name: 'Broadcast bench', slug: `broadcast-bench-${Date.now()}` });
-    await db.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaign.id}, 'BENCH10', ${contacts * 2})`);
+    await query(db, sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaign.id}, 'BENCH10', ${contacts * 2})`);
 
     // --- The floor: pre-built pushes, a plain loop, one UPDATE per push.
-    await db.execute(sql`CREATE TABLE bench_floor (id int PRIMARY KEY, status text NOT NULL)`);
-    await db.execute(sql`INSERT INTO bench_floor SELECT g, 'pending' FROM generate_series(1, ${contacts}) g`);
+    await query(db, sql`CREATE TABLE bench_floor (id int PRIMARY KEY, status text NOT NULL)`);
+    await query(db, sql`INSERT INTO bench_floor SELECT g, 'pending' FROM generate_series(1, ${contacts}) g`);
     const card = renderLine({
       type: 'coupon', intro: 'A gift for you',
       card: {
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     const floorSeconds = (performance.now() - floorStart) / 1000;
     const floorRate = contacts / floorSeconds;
     bodies.length = 0;
-    await db.execute(sql`DROP TABLE bench_floor`);
+    await query(db, sql`DROP TABLE bench_floor`);
     console.log(`floor: ${floorRate.toFixed(0)} pushes/s (${floorSeconds.toFixed(1)} s)`);
     await ask(standinProcess, 'reset', (m) => m === 'reset-done');
 
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
     }
     const { p50, p99 } = latencyPercentiles(waits);
     const cardsPerSecond = view.counts.sent! / seconds;
-    const dupCoupons = await db.execute(sql`SELECT count(*) - count(DISTINCT contact_id) AS n FROM coupons WHERE broadcast_id = ${id}`);
+    const dupCoupons = await query(db, sql`SELECT count(*) - count(DISTINCT contact_id) AS n FROM coupons WHERE broadcast_id = ${id}`);
     console.log(`\nbroadcast ${view.status}: ${JSON.stringify(view.counts)}`);
     console.log(`time to done: ${seconds.toFixed(1)} s; cards per second: ${cardsPerSecond.toFixed(0)}`);
     console.log(`duplicates: ${stats.duplicates} at LINE (most pushes to one user: ${stats.perUserMax}), ${Number((dupCoupons.rows[0] as { n: number | string }).n)} extra coupons`);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { benchCampaign, benchDir, knob, lineWebhookPoster, runWorker, startBenchService } from './support/bench.ts';
 import { followEvent, lineWebhookBody } from './support/line-webhook.ts';
+import { query } from '../src/db/client.ts';
 
 interface LoadInput { url: string; secret: string; clients: number; contacts: number }
 interface LoadOutput { ok: number; failed: number; seconds: number; startedAt: number }
@@ -73,7 +74,7 @@ if (!isMainThread) {
     const db = service.ctx.db;
     const campaign = await benchCampaign(service.ctx, { name: 'Welcome 10%', slug: 'welcome-10' });
     // A fixed serial × N is a counter: the pool costs one row whatever N is.
-    await db.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaign.id}, 'WELCOME10', ${contacts + 1000})`);
+    await query(db, sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaign.id}, 'WELCOME10', ${contacts + 1000})`);
     const registry = service.ctx.flows!;
     await registry.reload();
     if (!registry.get('welcome')) throw new Error('the welcome flow did not load');
@@ -85,10 +86,10 @@ if (!isMainThread) {
     await standin.waitFor(() => cardTimes.length >= load.ok, 300_000, 'every coupon card');
     await standin.waitFor(() => texts >= load.ok, 60_000, 'every welcome text');
     const lastCard = Math.max(...cardTimes);
-    const runs = (await db.execute(sql`SELECT count(*)::int AS done,
+    const runs = (await query(db, sql`SELECT count(*)::int AS done,
         extract(epoch FROM max(r.ended_at) - (SELECT min(received_at) FROM inbound_events))::float AS span
       FROM flow_runs r WHERE r.status = 'done' AND r.start_flow_id = 'welcome'`)).rows[0] as { done: number; span: number };
-    const countCoupons = async () => (await db.execute(sql`SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS contacts,
+    const countCoupons = async () => (await query(db, sql`SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS contacts,
       count(*) FILTER (WHERE status = 'sent')::int AS sent FROM coupons`)).rows[0] as { n: number; contacts: number; sent: number };
     // The stand-in has the last cards a moment before their outcomes commit.
     let coupons = await countCoupons();

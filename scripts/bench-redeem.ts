@@ -14,6 +14,7 @@
 import os from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { benchCampaign, benchDir, keepAlivePoster, knob, latencyPercentiles, runWorker, startBenchService } from './support/bench.ts';
+import { query } from '../src/db/client.ts';
 
 interface LoadInput { url: string; tokens: string[]; clients: number }
 interface LoadOutput { perSecond: number[]; latencies: number[]; ok: number; failed: number; seconds: number }
@@ -63,16 +64,16 @@ if (!isMainThread) {
       const campaign = await benchCampaign(service.ctx, { name: `Bench ${prefix}`, slug: `bench-${prefix}-${Date.now()}` });
       console.log(`\n== ${label}\npreparing ${serialsCount} serials, contacts and sent coupons…`);
       // Sent coupons, one per contact, created in bulk: the bench measures redemption, not issuing.
-      await db.execute(sql`INSERT INTO serials (campaign_id, code) SELECT ${campaign.id}, ${prefix} || lpad(g::text, 9, '0') FROM generate_series(1, ${serialsCount}) g`);
-      await db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token) SELECT 'ctc_' || ${prefix} || g, 'line', 'U' || ${prefix} || g, 'me_' || ${prefix} || g FROM generate_series(1, ${serialsCount}) g`);
-      await db.execute(sql`INSERT INTO contact_campaign_counters (campaign_id, contact_id, held) SELECT ${campaign.id}, 'ctc_' || ${prefix} || g, 1 FROM generate_series(1, ${serialsCount}) g`);
-      await db.execute(sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, delivery_status, source, issued_at, sent_at, expires_at)
+      await query(db, sql`INSERT INTO serials (campaign_id, code) SELECT ${campaign.id}, ${prefix} || lpad(g::text, 9, '0') FROM generate_series(1, ${serialsCount}) g`);
+      await query(db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token) SELECT 'ctc_' || ${prefix} || g, 'line', 'U' || ${prefix} || g, 'me_' || ${prefix} || g FROM generate_series(1, ${serialsCount}) g`);
+      await query(db, sql`INSERT INTO contact_campaign_counters (campaign_id, contact_id, held) SELECT ${campaign.id}, 'ctc_' || ${prefix} || g, 1 FROM generate_series(1, ${serialsCount}) g`);
+      await query(db, sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, delivery_status, source, issued_at, sent_at, expires_at)
         SELECT 'cpn_' || ${prefix} || g, ${campaign.id}, 'ctc_' || ${prefix} || g, 'tok_' || md5(${prefix} || g::text), 'sent', 'sent', 'api', now(), now(), now() + interval '30 days'
         FROM generate_series(1, ${serialsCount}) g`);
-      await db.execute(sql`ANALYZE`);
-      const plan = await db.execute(sql`EXPLAIN SELECT id FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL AND id > 0 ORDER BY campaign_id, id LIMIT 1 FOR UPDATE SKIP LOCKED`);
+      await query(db, sql`ANALYZE`);
+      const plan = await query(db, sql`EXPLAIN SELECT id FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL AND id > 0 ORDER BY campaign_id, id LIMIT 1 FOR UPDATE SKIP LOCKED`);
       console.log(`claim plan: ${plan.rows.map((r) => Object.values(r)[0]).join(' | ')}`);
-      const tokens = (await db.execute(sql`SELECT token FROM coupons WHERE campaign_id = ${campaign.id} ORDER BY random()`)).rows.map((r) => (r as { token: string }).token);
+      const tokens = (await query(db, sql`SELECT token FROM coupons WHERE campaign_id = ${campaign.id} ORDER BY random()`)).rows.map((r) => (r as { token: string }).token);
 
       console.log(`redeeming over HTTP with ${clients} clients on ${os.cpus().length} CPU(s)…`);
       const rssBefore = process.memoryUsage().rss;
@@ -84,7 +85,7 @@ if (!isMainThread) {
       const firstHalf = full.slice(0, Math.floor(full.length / 2));
       const secondHalf = full.slice(Math.floor(full.length / 2));
       const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-      const dup = await db.execute(sql`SELECT count(*)::int AS redeemed, count(DISTINCT serial_code)::int AS distinct_codes FROM coupons WHERE campaign_id = ${campaign.id} AND serial_code IS NOT NULL`);
+      const dup = await query(db, sql`SELECT count(*)::int AS redeemed, count(DISTINCT serial_code)::int AS distinct_codes FROM coupons WHERE campaign_id = ${campaign.id} AND serial_code IS NOT NULL`);
       const d = dup.rows[0] as { redeemed: number; distinct_codes: number };
       const rate = result.ok / result.seconds;
       console.log(`\nredeemed: ${result.ok} ok, ${result.failed} failed in ${result.seconds.toFixed(1)} s`);
@@ -106,7 +107,7 @@ if (!isMainThread) {
       webhooks.start();
       const hooked = await phase('two webhook endpoints on coupon.redeemed (one answers after 2 s)', 'w');
       const counts = await receivers.counts();
-      const states = await db.execute(sql`SELECT e.url, count(*) FILTER (WHERE d.status = 'pending')::int AS pending, count(*) FILTER (WHERE d.status = 'sent')::int AS sent
+      const states = await query(db, sql`SELECT e.url, count(*) FILTER (WHERE d.status = 'pending')::int AS pending, count(*) FILTER (WHERE d.status = 'sent')::int AS sent
         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id GROUP BY e.url ORDER BY e.url`);
       console.log(`\nwebhook deliveries when the load ended: received fast ${counts.fast}, slow ${counts.slow}; ${states.rows.map((r) => JSON.stringify(r)).join(', ')}`);
       await webhooks.stop();

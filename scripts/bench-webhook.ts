@@ -17,6 +17,7 @@ import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { benchDir, knob, latencyPercentiles, lineWebhookPoster, runWorker, startBenchService } from './support/bench.ts';
 import { followEvent, lineWebhookBody, textEvent } from './support/line-webhook.ts';
+import { query } from '../src/db/client.ts';
 
 interface LoadInput { url: string; secret: string; clients: number; seconds: number; users: number; prefix: string }
 interface LoadOutput { latencies: number[]; ok: number; failed: number; seconds: number; statuses: Record<string, number> }
@@ -93,16 +94,16 @@ if (!isMainThread) {
     const acknowledgedAt = Date.now();
     let open = Infinity;
     while (open > 0) {
-      const r = await db.execute(sql`SELECT count(*)::int AS n FROM inbound_events WHERE processed_at IS NULL`);
+      const r = await query(db, sql`SELECT count(*)::int AS n FROM inbound_events WHERE processed_at IS NULL`);
       open = (r.rows[0] as { n: number }).n;
       if (open > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const drainSeconds = (Date.now() - acknowledgedAt) / 1000;
-    const counts = (await db.execute(sql`SELECT count(*)::int AS stored, count(processed_at)::int AS processed,
+    const counts = (await query(db, sql`SELECT count(*)::int AS stored, count(processed_at)::int AS processed,
       count(*) FILTER (WHERE attempts = 1 AND last_error IS NULL)::int AS once,
       extract(epoch FROM max(processed_at) - min(received_at))::float AS span FROM inbound_events`)).rows[0] as
       { stored: number; processed: number; once: number; span: number };
-    const contacts = (await db.execute(sql`SELECT count(*)::int AS n FROM contacts`)).rows[0] as { n: number };
+    const contacts = (await query(db, sql`SELECT count(*)::int AS n FROM contacts`)).rows[0] as { n: number };
     console.log(`  acknowledged ${ours.ok} (${ours.failed} failed), stored ${counts.stored}, processed ${counts.processed} (each once: ${counts.once}), contacts ${contacts.n}`);
     console.log(`  backlog drained ${drainSeconds.toFixed(1)} s after the load; processing ${(counts.processed / counts.span).toFixed(0)} events/s overall`);
 

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { languageTag, tagName } from '../contacts/contact-directory.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 
 /**
@@ -62,14 +62,14 @@ export interface Estimate { contacts: number; byChannel: Record<string, number> 
 /** Checks what the audience names (its campaign) exists. */
 export async function checkAudienceRefs(tx: Tx, a: Audience): Promise<void> {
   if (!a.campaign) return;
-  const r = await tx.execute(sql`SELECT 1 FROM campaigns WHERE id = ${a.campaign.id}`);
+  const r = await query(tx, sql`SELECT 1 FROM campaigns WHERE id = ${a.campaign.id}`);
   if (r.rows.length === 0) throw new AppError('not_found', `audience.campaign: campaign ${a.campaign.id} does not exist`);
 }
 
 /** How many contacts an audience holds now, per channel (every channel of the audience listed). */
 export async function estimateAudience(tx: Tx, a: Audience, now: Date): Promise<Estimate> {
   await checkAudienceRefs(tx, a);
-  const r = await tx.execute(sql`SELECT c.channel, count(*)::int AS n FROM contacts c WHERE ${audienceCondition(a, now)} GROUP BY c.channel`);
+  const r = await query(tx, sql`SELECT c.channel, count(*)::int AS n FROM contacts c WHERE ${audienceCondition(a, now)} GROUP BY c.channel`);
   const byChannel: Record<string, number> = {};
   for (const ch of a.channels ?? audienceChannels) byChannel[ch] = 0;
   let contacts = 0;

@@ -5,6 +5,7 @@ import { findCampaign, type CampaignRow } from '../coupons/campaigns.ts';
 import { campaignRefusal, issueCouponBatch, type IssueRefusalCode } from '../coupons/issue.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 import { broadcastColumns, startDue, type BroadcastRow } from './broadcasts.ts';
+import { query } from '../db/client.ts';
 
 /** Recipients issued per transaction at most. */
 const SLICE_MAX = 200;
@@ -47,20 +48,20 @@ export type SliceOutcome =
  */
 export async function issueSlice(ctx: AppContext, id: string): Promise<SliceOutcome> {
   const outcome = await ctx.db.transaction(async (tx): Promise<SliceOutcome> => {
-    const locked = await tx.execute(sql`SELECT ${broadcastColumns} FROM broadcasts WHERE id = ${id} AND status = 'running' FOR UPDATE SKIP LOCKED`);
+    const locked = await query(tx, sql`SELECT ${broadcastColumns} FROM broadcasts WHERE id = ${id} AND status = 'running' FOR UPDATE SKIP LOCKED`);
     const b = locked.rows[0] as unknown as BroadcastRow | undefined;
     if (!b) return { state: 'idle' };
     const now = ctx.clock();
     const base = Math.max(new Date(b.pacedAt ?? now).getTime(), now.getTime() - MAX_BURST_MS);
     const budget = Math.min(SLICE_MAX, Math.floor(((now.getTime() - base) * b.ratePerSecond) / 1000));
-    const backlog = await tx.execute(sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM outbox WHERE broadcast_id = ${id} AND status = 'pending' LIMIT ${BACKLOG_MAX}) x`);
+    const backlog = await query(tx, sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM outbox WHERE broadcast_id = ${id} AND status = 'pending' LIMIT ${BACKLOG_MAX}) x`);
     const waiting = (backlog.rows[0] as { n: number }).n;
-    const next = await tx.execute(sql`SELECT contact_id AS "contactId", variant FROM broadcast_recipients
+    const next = await query(tx, sql`SELECT contact_id AS "contactId", variant FROM broadcast_recipients
       WHERE broadcast_id = ${id} AND status = 'pending' ORDER BY seq LIMIT ${Math.max(budget, 1)}`);
     const recipients = next.rows as Array<{ contactId: string; variant: string }>;
     if (recipients.length === 0) {
       if (waiting > 0) return { state: 'waiting' };
-      await tx.execute(sql`UPDATE broadcasts SET status = 'done', finished_at = ${now} WHERE id = ${id}`);
+      await query(tx, sql`UPDATE broadcasts SET status = 'done', finished_at = ${now} WHERE id = ${id}`);
       return { state: 'done' };
     }
     if (budget <= 0 || waiting >= BACKLOG_MAX) return { state: 'waiting' };
@@ -74,13 +75,13 @@ export async function issueSlice(ctx: AppContext, id: string): Promise<SliceOutc
       if (campaign) campaigns.set(campaign.id, campaign);
       const refused = campaign ? campaignRefusal(campaign, 'broadcast', now) : { code: 'not_found' as const, message: 'the campaign was removed' };
       if (refused) {
-        await tx.execute(sql`UPDATE broadcasts SET status = 'paused', reason = ${refused.code} WHERE id = ${id}`);
+        await query(tx, sql`UPDATE broadcasts SET status = 'paused', reason = ${refused.code} WHERE id = ${id}`);
         ctx.log.warn({ broadcast: id, code: refused.code, message: refused.message }, 'broadcast paused: its campaign cannot be sent');
         return { state: 'idle' };
       }
     }
 
-    const contactRows = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ANY(${sql.param(recipients.map((r) => r.contactId))}::text[])`);
+    const contactRows = await query(tx, sql`SELECT ${contactColumns} FROM contacts WHERE id = ANY(${sql.param(recipients.map((r) => r.contactId))}::text[])`);
     const contacts = new Map((contactRows.rows as unknown as ContactRow[]).map((c) => [c.id, c]));
     const issued: Array<{ contactId: string; couponId: string; outboxId: string }> = [];
     const skipped: Array<{ contactId: string; reason: string }> = [];
@@ -99,17 +100,17 @@ export async function issueSlice(ctx: AppContext, id: string): Promise<SliceOutc
     // A contact removed since the list was fixed cannot be reached.
     for (const r of recipients) if (!contacts.has(r.contactId)) skipped.push({ contactId: r.contactId, reason: 'unreachable' });
     if (issued.length) {
-      await tx.execute(sql`UPDATE broadcast_recipients r SET status = 'issued', coupon_id = u.coupon_id, outbox_id = u.outbox_id
+      await query(tx, sql`UPDATE broadcast_recipients r SET status = 'issued', coupon_id = u.coupon_id, outbox_id = u.outbox_id
         FROM unnest(${sql.param(issued.map((i) => i.contactId))}::text[], ${sql.param(issued.map((i) => i.couponId))}::text[],
           ${sql.param(issued.map((i) => i.outboxId))}::text[]) AS u(contact_id, coupon_id, outbox_id)
         WHERE r.broadcast_id = ${id} AND r.contact_id = u.contact_id`);
     }
     if (skipped.length) {
-      await tx.execute(sql`UPDATE broadcast_recipients r SET status = 'skipped', reason = u.reason
+      await query(tx, sql`UPDATE broadcast_recipients r SET status = 'skipped', reason = u.reason
         FROM unnest(${sql.param(skipped.map((s) => s.contactId))}::text[], ${sql.param(skipped.map((s) => s.reason))}::text[]) AS u(contact_id, reason)
         WHERE r.broadcast_id = ${id} AND r.contact_id = u.contact_id`);
     }
-    await tx.execute(sql`UPDATE broadcasts SET paced_at = ${new Date(base + (recipients.length * 1000) / b.ratePerSecond)} WHERE id = ${id}`);
+    await query(tx, sql`UPDATE broadcasts SET paced_at = ${new Date(base + (recipients.length * 1000) / b.ratePerSecond)} WHERE id = ${id}`);
     return { state: 'issued', count: recipients.length };
   });
   if (outcome.state === 'issued') ctx.notifyOutbox();
@@ -119,7 +120,7 @@ export async function issueSlice(ctx: AppContext, id: string): Promise<SliceOutc
 
 /** Starts the scheduled broadcasts whose time has come and moves every running one a slice on. */
 export async function broadcastRound(ctx: AppContext): Promise<{ running: number; issued: number }> {
-  const due = await ctx.db.execute(sql`SELECT id, status FROM broadcasts WHERE status IN ('scheduled', 'running') AND send_at <= ${ctx.clock()}`);
+  const due = await query(ctx.db, sql`SELECT id, status FROM broadcasts WHERE status IN ('scheduled', 'running') AND send_at <= ${ctx.clock()}`);
   let running = 0;
   let issued = 0;
   for (const row of due.rows as Array<{ id: string; status: string }>) {

@@ -5,7 +5,7 @@ import { audienceCondition, audienceSchema, checkAudienceRefs, type Audience } f
 import type { AppContext } from '../context.ts';
 import { findCampaign } from '../coupons/campaigns.ts';
 import { campaignRefusal } from '../coupons/issue.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 
@@ -66,7 +66,7 @@ export const broadcastColumns = sql`id, name, status, reason, audience, variants
   finished_at AS "finishedAt", paced_at AS "pacedAt"`;
 
 export async function findBroadcast(tx: Tx, id: string, lock = false): Promise<BroadcastRow | null> {
-  const r = await tx.execute(sql`SELECT ${broadcastColumns} FROM broadcasts WHERE id = ${id} ${lock ? sql`FOR UPDATE` : sql``}`);
+  const r = await query(tx, sql`SELECT ${broadcastColumns} FROM broadcasts WHERE id = ${id} ${lock ? sql`FOR UPDATE` : sql``}`);
   return (r.rows[0] as unknown as BroadcastRow | undefined) ?? null;
 }
 
@@ -126,7 +126,7 @@ async function remainingQuota(ctx: AppContext): Promise<number | null> {
 async function countQuotaRecipients(ctx: AppContext, tx: Tx, b: Pick<BroadcastRow, 'id' | 'variants' | 'holdoutPercent' | 'audience'>): Promise<number> {
   const channels = quotaChannels(ctx);
   if (channels.length === 0) return 0;
-  const r = await tx.execute(sql`SELECT count(*)::int AS n FROM contacts c
+  const r = await query(tx, sql`SELECT count(*)::int AS n FROM contacts c
     WHERE ${audienceCondition(b.audience, ctx.clock())} AND c.channel = ANY(${sql.param(channels)}::text[]) AND ${variantOf(b)} <> 'holdout'`);
   return (r.rows[0] as { n: number }).n;
 }
@@ -170,7 +170,7 @@ export async function createBroadcast(ctx: AppContext, body: unknown): Promise<B
       if (refused && refused.code !== 'outside_sending_period') throw new AppError(refused.code, refused.message);
       if (campaign.sendEnd <= sendAt) throw new AppError('outside_sending_period', `"${campaign.name}" can only be sent until ${campaign.sendEnd.toISOString()}`);
     }
-    await tx.execute(sql`INSERT INTO broadcasts (id, name, status, audience, variants, holdout_percent, send_at, rate_per_second, quota_mode, created_at)
+    await query(tx, sql`INSERT INTO broadcasts (id, name, status, audience, variants, holdout_percent, send_at, rate_per_second, quota_mode, created_at)
       VALUES (${id}, ${input.name}, 'scheduled', ${JSON.stringify(input.audience)}::jsonb, ${JSON.stringify(variants)}::jsonb, ${input.holdoutPercent},
         ${sendAt}, ${input.ratePerSecond ?? DEFAULT_RATE_PER_SECOND}, ${input.quota}, ${now})`);
     const b = await getBroadcastRow(tx, id, true);
@@ -191,25 +191,25 @@ export async function createBroadcast(ctx: AppContext, body: unknown): Promise<B
  */
 async function startLocked(ctx: AppContext, tx: Tx, b: BroadcastRow, remaining: number | null): Promise<void> {
   const now = ctx.clock();
-  await tx.execute(sql`DELETE FROM broadcast_recipients WHERE broadcast_id = ${b.id}`);
-  await tx.execute(sql`INSERT INTO broadcast_recipients (broadcast_id, contact_id, seq, channel, variant, status)
+  await query(tx, sql`DELETE FROM broadcast_recipients WHERE broadcast_id = ${b.id}`);
+  await query(tx, sql`INSERT INTO broadcast_recipients (broadcast_id, contact_id, seq, channel, variant, status)
     SELECT ${b.id}, id, row_number() OVER (ORDER BY id), channel, variant, CASE WHEN variant = 'holdout' THEN 'holdout' ELSE 'pending' END
     FROM (SELECT c.id, c.channel, ${variantOf(b)} AS variant FROM contacts c WHERE ${audienceCondition(b.audience, now)}) s`);
   const channels = quotaChannels(ctx);
   if (remaining !== null && channels.length > 0) {
-    const r = await tx.execute(sql`SELECT count(*)::int AS n FROM broadcast_recipients
+    const r = await query(tx, sql`SELECT count(*)::int AS n FROM broadcast_recipients
       WHERE broadcast_id = ${b.id} AND status = 'pending' AND channel = ANY(${sql.param(channels)}::text[])`);
     const uses = (r.rows[0] as { n: number }).n;
     if (uses > remaining) {
       if (b.quotaMode === 'all-or-nothing') throw quotaExceeded(uses, remaining);
-      await tx.execute(sql`WITH over AS (
+      await query(tx, sql`WITH over AS (
           SELECT contact_id FROM broadcast_recipients WHERE broadcast_id = ${b.id} AND status = 'pending'
             AND channel = ANY(${sql.param(channels)}::text[]) ORDER BY seq OFFSET ${remaining})
         UPDATE broadcast_recipients r SET status = 'skipped', reason = 'quota' FROM over
         WHERE r.broadcast_id = ${b.id} AND r.contact_id = over.contact_id`);
     }
   }
-  await tx.execute(sql`UPDATE broadcasts SET status = 'running', reason = NULL, started_at = ${now}, paced_at = ${now} WHERE id = ${b.id}`);
+  await query(tx, sql`UPDATE broadcasts SET status = 'running', reason = NULL, started_at = ${now}, paced_at = ${now} WHERE id = ${b.id}`);
 }
 
 /**
@@ -234,7 +234,7 @@ export async function startDue(ctx: AppContext, id: string): Promise<void> {
     });
   } catch (err) {
     if (!(err instanceof AppError && err.code === 'quota_exceeded')) throw err;
-    await ctx.db.execute(sql`UPDATE broadcasts SET status = 'paused', reason = 'quota_exceeded' WHERE id = ${id} AND status = 'scheduled'`);
+    await query(ctx.db, sql`UPDATE broadcasts SET status = 'paused', reason = 'quota_exceeded' WHERE id = ${id} AND status = 'scheduled'`);
     ctx.log.warn({ broadcast: id, message: err.message }, 'broadcast paused: it does not fit the remaining quota');
   }
 }
@@ -242,9 +242,9 @@ export async function startDue(ctx: AppContext, id: string): Promise<void> {
 /** Parks a broadcast's pending messages (the delivery worker leaves them) or lets them go again. */
 async function parkMessages(tx: Tx, id: string, park: boolean): Promise<void> {
   if (park) {
-    await tx.execute(sql`UPDATE outbox SET next_attempt_at = 'infinity' WHERE broadcast_id = ${id} AND status = 'pending'`);
+    await query(tx, sql`UPDATE outbox SET next_attempt_at = 'infinity' WHERE broadcast_id = ${id} AND status = 'pending'`);
   } else {
-    await tx.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE broadcast_id = ${id} AND status = 'pending' AND next_attempt_at = 'infinity'`);
+    await query(tx, sql`UPDATE outbox SET next_attempt_at = now() WHERE broadcast_id = ${id} AND status = 'pending' AND next_attempt_at = 'infinity'`);
   }
 }
 
@@ -256,7 +256,7 @@ export async function pauseBroadcast(ctx: AppContext, id: string, reason: string
       if (b.status === 'paused') return b;
       throw new AppError('conflict', `the broadcast is ${b.status}; only a scheduled or running one can be paused`);
     }
-    await t.execute(sql`UPDATE broadcasts SET status = 'paused', reason = ${reason} WHERE id = ${id}`);
+    await query(t, sql`UPDATE broadcasts SET status = 'paused', reason = ${reason} WHERE id = ${id}`);
     await parkMessages(t, id, true);
     return await getBroadcastRow(t, id);
   };
@@ -274,12 +274,12 @@ export async function resumeBroadcast(ctx: AppContext, id: string): Promise<Broa
     if (b.status !== 'paused') return b;
     if (!b.startedAt) {
       if (b.sendAt > ctx.clock()) {
-        await tx.execute(sql`UPDATE broadcasts SET status = 'scheduled', reason = NULL WHERE id = ${id}`);
+        await query(tx, sql`UPDATE broadcasts SET status = 'scheduled', reason = NULL WHERE id = ${id}`);
       } else {
         await startLocked(ctx, tx, b, remaining);
       }
     } else {
-      await tx.execute(sql`UPDATE broadcasts SET status = 'running', reason = NULL, paced_at = ${ctx.clock()} WHERE id = ${id}`);
+      await query(tx, sql`UPDATE broadcasts SET status = 'running', reason = NULL, paced_at = ${ctx.clock()} WHERE id = ${id}`);
       await parkMessages(tx, id, false);
     }
     return await getBroadcastRow(tx, id);
@@ -298,20 +298,20 @@ export async function cancelBroadcast(ctx: AppContext, id: string): Promise<Broa
     if (b.status === 'cancelled') return b;
     if (b.status === 'done') throw new AppError('conflict', 'the broadcast is done; there is nothing left to cancel');
     const now = ctx.clock();
-    await tx.execute(sql`UPDATE broadcast_recipients SET status = 'skipped', reason = 'cancelled' WHERE broadcast_id = ${id} AND status = 'pending'`);
-    const withdrawn = await tx.execute(sql`UPDATE outbox SET status = 'failed', last_error = 'the broadcast was cancelled'
+    await query(tx, sql`UPDATE broadcast_recipients SET status = 'skipped', reason = 'cancelled' WHERE broadcast_id = ${id} AND status = 'pending'`);
+    const withdrawn = await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = 'the broadcast was cancelled'
       WHERE broadcast_id = ${id} AND status = 'pending' AND (next_attempt_at = 'infinity' OR attempts = 0) RETURNING coupon_id`);
     const couponIds = (withdrawn.rows as Array<{ coupon_id: string | null }>).map((r) => r.coupon_id).filter((c): c is string => !!c);
     if (couponIds.length) {
-      const released = await tx.execute(sql`UPDATE coupons SET status = 'void', void_at = ${now}, delivery_status = 'failed',
+      const released = await query(tx, sql`UPDATE coupons SET status = 'void', void_at = ${now}, delivery_status = 'failed',
           delivery_error = 'the broadcast was cancelled'
         WHERE id = ANY(${sql.param(couponIds)}::text[]) AND status = 'pending' RETURNING campaign_id, contact_id`);
       for (const row of released.rows as Array<{ campaign_id: string; contact_id: string }>) {
-        await tx.execute(sql`UPDATE contact_campaign_counters SET held = held - 1
+        await query(tx, sql`UPDATE contact_campaign_counters SET held = held - 1
           WHERE campaign_id = ${row.campaign_id} AND contact_id = ${row.contact_id} AND held > 0`);
       }
     }
-    await tx.execute(sql`UPDATE broadcasts SET status = 'cancelled', finished_at = ${now} WHERE id = ${id}`);
+    await query(tx, sql`UPDATE broadcasts SET status = 'cancelled', finished_at = ${now} WHERE id = ${id}`);
     return await getBroadcastRow(tx, id);
   });
 }
@@ -319,7 +319,7 @@ export async function cancelBroadcast(ctx: AppContext, id: string): Promise<Broa
 export interface BroadcastCounts { recipients: number; sent: number; failed: number; skipped: number; pending: number; holdout: number }
 
 export async function broadcastCounts(tx: Tx, id: string): Promise<{ counts: BroadcastCounts; skippedBy: Record<string, number> }> {
-  const r = await tx.execute(sql`SELECT r.status, r.reason, o.status AS delivery, count(*)::int AS n
+  const r = await query(tx, sql`SELECT r.status, r.reason, o.status AS delivery, count(*)::int AS n
     FROM broadcast_recipients r LEFT JOIN outbox o ON o.id = r.outbox_id
     WHERE r.broadcast_id = ${id} GROUP BY 1, 2, 3`);
   const counts: BroadcastCounts = { recipients: 0, sent: 0, failed: 0, skipped: 0, pending: 0, holdout: 0 };
@@ -364,7 +364,7 @@ export async function getBroadcastJson(ctx: AppContext, id: string) {
 }
 
 export async function listBroadcasts(ctx: AppContext) {
-  const r = await ctx.db.execute(sql`SELECT ${broadcastColumns} FROM broadcasts ORDER BY created_at DESC, id LIMIT 200`);
+  const r = await query(ctx.db, sql`SELECT ${broadcastColumns} FROM broadcasts ORDER BY created_at DESC, id LIMIT 200`);
   const rows = r.rows as unknown as BroadcastRow[];
   return { broadcasts: await Promise.all(rows.map((b) => broadcastJson(ctx.db, b))) };
 }
@@ -377,7 +377,7 @@ export async function listBroadcasts(ctx: AppContext) {
 export async function broadcastStats(ctx: AppContext, id: string) {
   const b = await getBroadcastRow(ctx.db, id);
   const campaignIds = [...new Set(b.variants.map((v) => v.campaignId))];
-  const r = await ctx.db.execute(sql`SELECT r.variant AS key, count(*)::int AS recipients,
+  const r = await query(ctx.db, sql`SELECT r.variant AS key, count(*)::int AS recipients,
       count(cp.sent_at)::int AS sent, count(cp.opened_at)::int AS opened, count(cp.redeemed_at)::int AS redeemed, count(cp.verified_at)::int AS verified
     FROM broadcast_recipients r LEFT JOIN coupons cp ON cp.id = r.coupon_id
     WHERE r.broadcast_id = ${id} AND r.variant <> 'holdout' GROUP BY r.variant`);
@@ -385,7 +385,7 @@ export async function broadcastStats(ctx: AppContext, id: string) {
     .map((row) => [row.key, row]));
   const variants = b.variants.map((v) => byKey.get(v.key) ?? { key: v.key, recipients: 0, sent: 0, opened: 0, redeemed: 0, verified: 0 });
   if (b.holdoutPercent > 0) {
-    const h = await ctx.db.execute(sql`SELECT count(*)::int AS recipients,
+    const h = await query(ctx.db, sql`SELECT count(*)::int AS recipients,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
           AND cp.redeemed_at >= ${b.startedAt ?? b.sendAt}))::int AS redeemed,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])

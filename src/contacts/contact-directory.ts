@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { channelNames } from '../../adapters/types.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 
 /** A tag as flows write them: trimmed, 1–50 characters. */
@@ -60,8 +60,8 @@ function decodeCursor(cursor: string): string {
 }
 
 /** `GET /api/v1/contacts`: filtered, in id order, a page at a time. */
-export async function listContacts(tx: Tx, query: unknown): Promise<{ contacts: ContactJson[]; next: string | null }> {
-  const q = parseOrThrow(contactListQuery, query);
+export async function listContacts(tx: Tx, input: unknown): Promise<{ contacts: ContactJson[]; next: string | null }> {
+  const q = parseOrThrow(contactListQuery, input);
   const where: SQL[] = [];
   if (q.channel) where.push(sql`channel = ${q.channel}`);
   if (q.tag) where.push(sql`tags @> ARRAY[${q.tag}]::text[]`);
@@ -70,7 +70,7 @@ export async function listContacts(tx: Tx, query: unknown): Promise<{ contacts: 
     where.push(sql`(display_name ILIKE ${like} OR platform_user_id = ${q.q})`);
   }
   if (q.cursor) where.push(sql`id > ${decodeCursor(q.cursor)}`);
-  const r = await tx.execute(sql`SELECT ${columns} FROM contacts
+  const r = await query(tx, sql`SELECT ${columns} FROM contacts
     ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
     ORDER BY id LIMIT ${q.limit + 1}`);
   const rows = r.rows as unknown as Row[];
@@ -80,7 +80,7 @@ export async function listContacts(tx: Tx, query: unknown): Promise<{ contacts: 
 }
 
 export async function getContactJson(tx: Tx, id: string): Promise<ContactJson> {
-  const r = await tx.execute(sql`SELECT ${columns} FROM contacts WHERE id = ${id}`);
+  const r = await query(tx, sql`SELECT ${columns} FROM contacts WHERE id = ${id}`);
   const row = r.rows[0] as unknown as Row | undefined;
   if (!row) throw new AppError('not_found', `contact ${id} does not exist`);
   return toJson(row);
@@ -105,7 +105,7 @@ export async function patchContact(tx: Tx, id: string, body: unknown): Promise<C
   const remove = [...new Set(p.removeTags ?? [])];
   const both = add.filter((t) => remove.includes(t));
   if (both.length) throw new AppError('validation_error', `a tag cannot be both added and removed: ${both.join(', ')}`);
-  const r = await tx.execute(sql`UPDATE contacts SET
+  const r = await query(tx, sql`UPDATE contacts SET
       tags = ${mergedTags(sql`tags`, sql`${sql.param(add)}::text[]`, sql`${sql.param(remove)}::text[]`)},
       language = ${p.language === undefined ? sql`language` : sql`${p.language}`}
     WHERE id = ${id} RETURNING ${columns}`);

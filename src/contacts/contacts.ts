@@ -1,32 +1,21 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelName } from '../../adapters/types.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
+import { selectList, type RowOf } from '../db/rows.ts';
+import { contacts, conversations } from '../db/schema.ts';
 import { newId, newToken } from '../lib/ids.ts';
 
-export interface ContactRow {
-  id: string;
-  channel: ChannelName;
-  platformUserId: string;
-  displayName: string | null;
-  /** BCP 47 language from the platform profile, an import or PATCH; null when unknown. */
-  language: string | null;
-  meToken: string;
-  tags: string[];
-  attributes: Record<string, unknown>;
-  unreachableAt: Date | null;
-}
+const contactRowKeys = [
+  'id', 'channel', 'platformUserId', 'displayName', 'language', 'meToken', 'tags', 'attributes', 'unreachableAt',
+] as const;
+const conversationRowKeys = ['id', 'contactId', 'channel', 'externalId', 'lastInboundAt', 'handoffAt'] as const;
 
-export interface ConversationRow {
-  id: string;
-  contactId: string;
-  channel: ChannelName;
-  externalId: string;
-  lastInboundAt: Date | null;
-  handoffAt: Date | null;
-}
+/** A contact as services read it (the schema's columns and types). */
+export type ContactRow = Pick<RowOf<typeof contacts>, (typeof contactRowKeys)[number]>;
+export type ConversationRow = Pick<RowOf<typeof conversations>, (typeof conversationRowKeys)[number]>;
 
-export const contactColumns = sql`id, channel, platform_user_id AS "platformUserId", display_name AS "displayName", language,
-  me_token AS "meToken", tags, attributes, unreachable_at AS "unreachableAt"`;
+export const contactColumns = selectList(contacts, contactRowKeys);
+const conversationColumns = selectList(conversations, conversationRowKeys);
 
 /**
  * Finds or creates the contact for a platform user in one statement; refreshes last seen.
@@ -43,7 +32,7 @@ export async function ensureContact(
   } = {},
 ): Promise<ContactRow> {
   const at = opts.at ?? new Date();
-  const result = await tx.execute(sql`
+  const result = await query(tx, sql`
     INSERT INTO contacts (id, channel, platform_user_id, display_name, me_token, first_seen_at, last_seen_at, profile_fetched_at, unreachable_at,
       language, followed_at, last_message_at)
     VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${newToken()}, ${at}, ${at},
@@ -62,17 +51,14 @@ export async function ensureContact(
 
 /** The contact's stored language (BCP 47 as given), or null. */
 export async function contactLanguage(tx: Tx, id: string): Promise<string | null> {
-  const result = await tx.execute(sql`SELECT language FROM contacts WHERE id = ${id}`);
+  const result = await query(tx, sql`SELECT language FROM contacts WHERE id = ${id}`);
   return (result.rows[0] as { language: string | null } | undefined)?.language ?? null;
 }
 
 export async function getContact(tx: Tx, id: string): Promise<ContactRow | null> {
-  const result = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${id}`);
+  const result = await query(tx, sql`SELECT ${contactColumns} FROM contacts WHERE id = ${id}`);
   return (result.rows[0] as unknown as ContactRow | undefined) ?? null;
 }
-
-const conversationColumns = sql`id, contact_id AS "contactId", channel, external_id AS "externalId",
-  last_inbound_at AS "lastInboundAt", handoff_at AS "handoffAt"`;
 
 /**
  * Finds or creates a conversation. `inboundAt` records an inbound message (what makes a chat
@@ -81,7 +67,7 @@ const conversationColumns = sql`id, contact_id AS "contactId", channel, external
 export async function ensureConversation(
   tx: Tx, contact: { id: string; channel: ChannelName }, externalId: string, opts: { inboundAt?: Date } = {},
 ): Promise<ConversationRow> {
-  const result = await tx.execute(sql`
+  const result = await query(tx, sql`
     INSERT INTO conversations (id, contact_id, channel, external_id, last_inbound_at)
     VALUES (${newId('cnv')}, ${contact.id}, ${contact.channel}, ${externalId}, ${opts.inboundAt ?? null})
     ON CONFLICT (channel, external_id) DO UPDATE SET
@@ -96,7 +82,7 @@ export async function ensureConversation(
  */
 export async function ensureDirectConversations(tx: Tx, contacts: Array<{ id: string; channel: ChannelName; platformUserId: string }>): Promise<Map<string, ConversationRow>> {
   if (contacts.length === 0) return new Map();
-  const result = await tx.execute(sql`
+  const result = await query(tx, sql`
     INSERT INTO conversations (id, contact_id, channel, external_id)
     SELECT * FROM unnest(${sql.param(contacts.map(() => newId('cnv')))}::text[], ${sql.param(contacts.map((c) => c.id))}::text[],
       ${sql.param(contacts.map((c) => c.channel))}::text[], ${sql.param(contacts.map((c) => c.platformUserId))}::text[])
@@ -106,11 +92,93 @@ export async function ensureDirectConversations(tx: Tx, contacts: Array<{ id: st
 }
 
 export async function getConversation(tx: Tx, id: string): Promise<ConversationRow | null> {
-  const result = await tx.execute(sql`SELECT ${conversationColumns} FROM conversations WHERE id = ${id}`);
+  const result = await query(tx, sql`SELECT ${conversationColumns} FROM conversations WHERE id = ${id}`);
   return (result.rows[0] as unknown as ConversationRow | undefined) ?? null;
 }
 
 export async function findConversation(tx: Tx, channel: ChannelName, externalId: string): Promise<ConversationRow | null> {
-  const result = await tx.execute(sql`SELECT ${conversationColumns} FROM conversations WHERE channel = ${channel} AND external_id = ${externalId}`);
+  const result = await query(tx, sql`SELECT ${conversationColumns} FROM conversations WHERE channel = ${channel} AND external_id = ${externalId}`);
   return (result.rows[0] as unknown as ConversationRow | undefined) ?? null;
+}
+
+/**
+ * Locks a contact and reads it (flows change a contact's runs, tags and attributes under this
+ * lock). With `skipLocked`, a contact held by another transaction reads as null instead of being
+ * waited for.
+ */
+export async function lockContact(tx: Tx, contactId: string, opts: { skipLocked?: boolean } = {}): Promise<ContactRow | null> {
+  const r = await query(tx, sql`SELECT ${contactColumns} FROM contacts WHERE id = ${contactId} FOR UPDATE ${opts.skipLocked ? sql`SKIP LOCKED` : sql``}`);
+  return (r.rows[0] as unknown as ContactRow | undefined) ?? null;
+}
+
+/** Sets one attribute of a contact (a JSON value). */
+export async function setContactAttribute(tx: Tx, contactId: string, name: string, value: unknown): Promise<void> {
+  await query(tx, sql`UPDATE contacts SET attributes = attributes || jsonb_build_object(${name}::text, ${JSON.stringify(value)}::jsonb)
+    WHERE id = ${contactId}`);
+}
+
+/** Adds tags a contact does not have yet, keeping the order they were first added in; returns the tags. */
+export async function addContactTags(tx: Tx, contactId: string, tags: string[]): Promise<string[]> {
+  const r = await query(tx, sql`
+    UPDATE contacts SET tags = ARRAY(
+      SELECT t FROM (SELECT t, min(o) AS o FROM unnest(tags || ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(tags)}::jsonb)))
+        WITH ORDINALITY AS u(t, o) GROUP BY t) s ORDER BY o)
+    WHERE id = ${contactId} RETURNING tags`);
+  return (r.rows[0] as { tags: string[] }).tags;
+}
+
+/** Removes tags from a contact; returns the tags left. */
+export async function removeContactTags(tx: Tx, contactId: string, tags: string[]): Promise<string[]> {
+  const r = await query(tx, sql`
+    UPDATE contacts SET tags = ARRAY(SELECT t FROM unnest(tags) WITH ORDINALITY AS u(t, o)
+      WHERE t NOT IN (SELECT jsonb_array_elements_text(${JSON.stringify(tags)}::jsonb)) ORDER BY o)
+    WHERE id = ${contactId} RETURNING tags`);
+  return (r.rows[0] as { tags: string[] }).tags;
+}
+
+/** Gives a conversation to an agent (the bot stays silent there); an earlier handoff time stays. */
+export async function handOffConversation(tx: Tx, conversationId: string, at: Date): Promise<void> {
+  await query(tx, sql`UPDATE conversations SET handoff_at = ${at} WHERE id = ${conversationId} AND handoff_at IS NULL`);
+}
+
+/** The contact's conversation with the latest inbound message (any, when none has one). */
+export async function latestConversation(tx: Tx, contactId: string): Promise<ConversationRow | null> {
+  const result = await query(tx, sql`SELECT ${conversationColumns} FROM conversations WHERE contact_id = ${contactId}
+    ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
+  return (result.rows[0] as unknown as ConversationRow | undefined) ?? null;
+}
+
+/** A conversation handed off to an agent, with its contact's name and tags. */
+export interface HandoffRow {
+  id: string;
+  channel: ChannelName;
+  externalId: string;
+  contactId: string;
+  displayName: string | null;
+  tags: string[];
+  handoffAt: Date;
+  lastInboundAt: Date | null;
+}
+
+/** Conversations a `handoff` gave to an agent, oldest handoff first (at most 500). */
+export async function listHandoffs(tx: Tx): Promise<HandoffRow[]> {
+  const r = await query(tx, sql`
+    SELECT cv.id, cv.channel, cv.external_id AS "externalId", cv.contact_id AS "contactId", ct.display_name AS "displayName",
+      ct.tags, cv.handoff_at AS "handoffAt", cv.last_inbound_at AS "lastInboundAt"
+    FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
+    WHERE cv.handoff_at IS NOT NULL ORDER BY cv.handoff_at, cv.id LIMIT 500`);
+  return r.rows as unknown as HandoffRow[];
+}
+
+/**
+ * Gives a conversation back to the bot. Null when it does not exist; `released` says whether it
+ * was handed off.
+ */
+export async function releaseConversation(tx: Tx, conversationId: string): Promise<{ id: string; released: boolean } | null> {
+  const r = await query(tx, sql`
+    WITH old AS (SELECT id, handoff_at FROM conversations WHERE id = ${conversationId} FOR UPDATE)
+    UPDATE conversations c SET handoff_at = NULL FROM old WHERE c.id = old.id
+    RETURNING c.id, old.handoff_at AS "was"`);
+  const row = r.rows[0] as { id: string; was: Date | null } | undefined;
+  return row ? { id: row.id, released: row.was !== null } : null;
 }

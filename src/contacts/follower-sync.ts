@@ -5,6 +5,7 @@ import type { AppContext } from '../context.ts';
 import { defineJob } from '../jobs/define.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
+import { query } from '../db/client.ts';
 
 export interface SyncView { id: string; channel: string; status: 'running' | 'done' | 'failed'; read: number; created: number; error?: string }
 
@@ -40,13 +41,13 @@ export async function startFollowerSync(ctx: AppContext, body: unknown): Promise
   if (!adapter) throw new AppError('channel_off', `the ${channel} channel is not configured`);
   if (!adapter.listFollowers) throw new AppError('validation_error', `channel: ${channel} has no list of followers to sync; only LINE does`);
   const id = newId('imp');
-  await ctx.db.execute(sql`INSERT INTO contact_syncs (id, channel, status, created_at) VALUES (${id}, ${channel}, 'running', ${ctx.clock()})`);
+  await query(ctx.db, sql`INSERT INTO contact_syncs (id, channel, status, created_at) VALUES (${id}, ${channel}, 'running', ${ctx.clock()})`);
   await ctx.jobs.send(followerSyncJob, { syncId: id }, { singletonKey: id });
   return (await findSync(ctx, id))!;
 }
 
 export async function findSync(ctx: AppContext, id: string): Promise<SyncView | null> {
-  const r = await ctx.db.execute(sql`SELECT id, channel, status, read, created, error FROM contact_syncs WHERE id = ${id}`);
+  const r = await query(ctx.db, sql`SELECT id, channel, status, read, created, error FROM contact_syncs WHERE id = ${id}`);
   const row = r.rows[0] as { id: string; channel: string; status: SyncView['status']; read: number; created: number; error: string | null } | undefined;
   if (!row) return null;
   return { id: row.id, channel: row.channel, status: row.status, read: row.read, created: row.created, ...(row.error ? { error: row.error } : {}) };
@@ -76,7 +77,7 @@ export async function runFollowerSync(ctx: AppContext, syncId: string, opts: { r
       }
       if (!page.ok) throw new SyncRefused(refusalText(page.status, page.message));
       userIds.push(...page.userIds);
-      await ctx.db.execute(sql`UPDATE contact_syncs SET read = ${userIds.length} WHERE id = ${syncId} AND status = 'running'`);
+      await query(ctx.db, sql`UPDATE contact_syncs SET read = ${userIds.length} WHERE id = ${syncId} AND status = 'running'`);
       if (!page.next) break;
       start = page.next;
     }
@@ -84,13 +85,13 @@ export async function runFollowerSync(ctx: AppContext, syncId: string, opts: { r
       let n = 0;
       for (let i = 0; i < userIds.length; i += 5000) {
         const chunk = userIds.slice(i, i + 5000);
-        const r = await tx.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, first_seen_at, last_seen_at)
+        const r = await query(tx, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, first_seen_at, last_seen_at)
           SELECT * FROM unnest(${sql.param(chunk.map(() => newId('ctc')))}::text[], ${sql.param(chunk.map(() => channel))}::text[],
             ${sql.param(chunk)}::text[], ${sql.param(chunk.map(() => newToken()))}::text[]), LATERAL (SELECT ${ctx.clock()}::timestamptz, ${ctx.clock()}::timestamptz) t
           ON CONFLICT (channel, platform_user_id) DO NOTHING`);
         n += r.rowCount ?? 0;
       }
-      await tx.execute(sql`UPDATE contact_syncs SET status = 'done', read = ${userIds.length}, created = ${n}, finished_at = ${ctx.clock()}
+      await query(tx, sql`UPDATE contact_syncs SET status = 'done', read = ${userIds.length}, created = ${n}, finished_at = ${ctx.clock()}
         WHERE id = ${syncId}`);
       return n;
     });
@@ -98,7 +99,7 @@ export async function runFollowerSync(ctx: AppContext, syncId: string, opts: { r
     if (created > 0) await ctx.jobs.send(profileFetchJob, {}, { singletonKey: 'contacts-profiles' });
   } catch (err) {
     if (!(err instanceof SyncRefused)) throw err;
-    await ctx.db.execute(sql`UPDATE contact_syncs SET status = 'failed', error = ${err.message}, finished_at = ${ctx.clock()}
+    await query(ctx.db, sql`UPDATE contact_syncs SET status = 'failed', error = ${err.message}, finished_at = ${ctx.clock()}
       WHERE id = ${syncId} AND status = 'running'`);
     ctx.log.warn({ syncId, channel, error: err.message }, 'follower sync refused');
   }
@@ -132,7 +133,7 @@ export async function fetchMissingProfiles(
   const gap = 1000 / (opts.ratePerSecond ?? PROFILE_FETCHES_PER_SECOND);
   const channels = (Object.keys(ctx.channels) as ChannelName[]).filter((c) => ctx.channels[c]?.fetchProfile);
   if (channels.length === 0) return { fetched: 0, more: false };
-  const r = await ctx.db.execute(sql`SELECT id, channel, platform_user_id AS "userId" FROM contacts
+  const r = await query(ctx.db, sql`SELECT id, channel, platform_user_id AS "userId" FROM contacts
     WHERE profile_fetched_at IS NULL AND display_name IS NULL AND unreachable_at IS NULL AND channel = ANY(${sql.param(channels)}::text[])
     ORDER BY channel, id LIMIT ${limit + 1}`);
   const rows = r.rows as Array<{ id: string; channel: ChannelName; userId: string }>;
@@ -145,7 +146,7 @@ export async function fetchMissingProfiles(
     } catch (err) {
       ctx.log.warn({ err, contact: row.id }, 'profile fetch failed');
     }
-    await ctx.db.execute(sql`UPDATE contacts SET profile_fetched_at = ${ctx.clock()},
+    await query(ctx.db, sql`UPDATE contacts SET profile_fetched_at = ${ctx.clock()},
         display_name = COALESCE(display_name, ${profile?.displayName ?? null}), language = COALESCE(language, ${profile?.language ?? null})
       WHERE id = ${row.id}`);
   }

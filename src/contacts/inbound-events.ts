@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelEvent } from '../../adapters/types.ts';
-import type { Db } from '../db/client.ts';
+import { query, type Db } from '../db/client.ts';
 
 interface Waiter {
   events: ChannelEvent[];
@@ -81,7 +81,7 @@ export class InboundEventStore {
     const sorted = [...events].sort((a, b) => (a.channel === b.channel
       ? (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
       : (a.channel < b.channel ? -1 : 1)));
-    await this.db.execute(sql`
+    await query(this.db, sql`
       INSERT INTO inbound_events (channel, event_key, event)
       SELECT * FROM unnest(${sql.param(sorted.map((e) => e.channel))}::text[],
                            ${sql.param(sorted.map((e) => e.eventId))}::text[],

@@ -6,6 +6,7 @@ import { safeErrorMessage } from '../lib/logger.ts';
 import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 import { ensureContact, ensureConversation } from './contacts.ts';
+import { query } from '../db/client.ts';
 
 /** After this many failed tries an event is set aside (processed_at set, last_error kept). */
 export const INBOUND_MAX_ATTEMPTS = 10;
@@ -42,7 +43,7 @@ export async function processInboundDue(ctx: AppContext, limit = BATCH, profiles
   // Contacts whose profile is being fetched wait outside the batch, so they cannot crowd it.
   const waiting = profiles?.pendingContacts() ?? [];
   // Events queued behind one that is waiting out a backoff are left out, so they cannot crowd the batch.
-  const result = await ctx.db.execute(sql`
+  const result = await query(ctx.db, sql`
     SELECT e.id, e.channel, e.event, e.attempts FROM inbound_events e
     WHERE e.processed_at IS NULL AND e.next_attempt_at <= now()
       ${waiting.length > 0 ? sql`AND (e.channel, e.event->>'userId') NOT IN (
@@ -157,7 +158,7 @@ async function contactsWithoutProfile(ctx: AppContext, firsts: StoredEvent[]): P
     && ctx.channels[row.channel]?.fetchProfile);
   const out = new Set<string>();
   if (candidates.length === 0) return out;
-  const known = await ctx.db.execute(sql`
+  const known = await query(ctx.db, sql`
     SELECT channel, platform_user_id AS "userId" FROM contacts
     WHERE (channel, platform_user_id) IN (
       SELECT * FROM unnest(${sql.param(candidates.map((r) => r.channel))}::text[], ${sql.param(candidates.map((r) => r.event.userId))}::text[]))
@@ -193,7 +194,7 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
     outcome = await ctx.db.transaction(async (tx) => {
       const now = ctx.clock();
       // Lock and mark in one statement: the mark only commits together with the effects below.
-      const locked = await tx.execute(sql`
+      const locked = await query(tx, sql`
         UPDATE inbound_events SET processed_at = ${now}, attempts = attempts + 1, last_error = NULL
         WHERE id = (
           SELECT e.id FROM inbound_events e
@@ -241,7 +242,7 @@ async function recordFailure(ctx: AppContext, row: StoredEvent, err: unknown): P
   else ctx.log.warn(log, 'inbound event failed; will retry');
   try {
     // The guard skips the write when another worker processed the event in the meantime.
-    await ctx.db.execute(sql`
+    await query(ctx.db, sql`
       UPDATE inbound_events SET attempts = attempts + 1, last_error = ${message},
         next_attempt_at = now() + make_interval(secs => ${retryDelayMs(attempts) / 1000}),
         processed_at = ${giveUp ? ctx.clock() : null}

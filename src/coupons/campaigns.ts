@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { campaigns } from '../db/schema.ts';
 import { locales, type Locale } from '../i18n/locales.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
@@ -289,7 +289,7 @@ async function getCampaignForUpdate(tx: Tx, id: string): Promise<CampaignRow> {
 }
 
 async function hasPool(tx: Tx, id: string): Promise<boolean> {
-  const r = await tx.execute(sql`SELECT EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${id})
+  const r = await query(tx, sql`SELECT EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${id})
     OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${id}) AS has`);
   return (r.rows[0] as { has: boolean }).has;
 }
@@ -305,7 +305,7 @@ export async function findCampaignBySlug(tx: Tx, slug: string): Promise<Campaign
 }
 
 export async function findCampaignIdBySlug(tx: Tx, slug: string): Promise<string | null> {
-  const r = await tx.execute(sql`SELECT id FROM campaigns WHERE slug = ${slug}`);
+  const r = await query(tx, sql`SELECT id FROM campaigns WHERE slug = ${slug}`);
   return (r.rows[0] as { id: string } | undefined)?.id ?? null;
 }
 
@@ -332,11 +332,11 @@ export async function stockOf(tx: Tx, ids: string[]): Promise<Map<string, Stock>
   const out = new Map<string, Stock>(ids.map((id) => [id, { kind: 'none', total: 0, left: 0, soldOut: true }]));
   if (ids.length === 0) return out;
   const idList = sql.join(ids.map((id) => sql`${id}`), sql`, `);
-  const fixed = await tx.execute(sql`SELECT campaign_id, quantity, taken FROM fixed_serials WHERE campaign_id IN (${idList})`);
+  const fixed = await query(tx, sql`SELECT campaign_id, quantity, taken FROM fixed_serials WHERE campaign_id IN (${idList})`);
   for (const r of fixed.rows as Array<{ campaign_id: string; quantity: number; taken: number }>) {
     out.set(r.campaign_id, { kind: 'fixed', total: r.quantity, left: r.quantity - r.taken, soldOut: r.quantity - r.taken <= 0 });
   }
-  const serial = await tx.execute(sql`SELECT campaign_id, count(*)::int AS total, count(*) FILTER (WHERE coupon_id IS NULL)::int AS left
+  const serial = await query(tx, sql`SELECT campaign_id, count(*)::int AS total, count(*) FILTER (WHERE coupon_id IS NULL)::int AS left
     FROM serials WHERE campaign_id IN (${idList}) GROUP BY campaign_id`);
   for (const r of serial.rows as Array<{ campaign_id: string; total: number; left: number }>) {
     out.set(r.campaign_id, { kind: 'serials', total: r.total, left: r.left, soldOut: r.left <= 0 });

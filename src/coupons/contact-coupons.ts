@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import { isShownToCustomerSql } from './rules-sql.ts';
 import { effectiveStatus, type CouponStatus, type RewardFields } from './rules.ts';
+import { query } from '../db/client.ts';
 
 export interface ContactCoupon {
   token: string;
@@ -51,7 +52,7 @@ interface Row extends RewardFields {
  * contact's. Null when no contact has this token.
  */
 export async function listContactCoupons(ctx: AppContext, meToken: string): Promise<ContactCoupons | null> {
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT ct.id AS "contactId", ct.display_name AS "displayName", ct.language,
       c.token, c.status, c.expires_at AS "expiresAt", c.issued_at AS "issuedAt",
       c.redeemed_at AS "redeemedAt", c.verified_at AS "verifiedAt",

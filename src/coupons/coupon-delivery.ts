@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 
 /**
  * What a coupon's delivery outcome does to the coupon. A confirmed delivery makes it `sent`
@@ -7,7 +7,7 @@ import type { Tx } from '../db/client.ts';
  * voids it, keeps the reason visible and releases the contact's claim.
  */
 export async function markCouponDelivered(tx: Tx, couponId: string, at: Date): Promise<void> {
-  await tx.execute(sql`
+  await query(tx, sql`
     UPDATE coupons c SET
       status = CASE WHEN c.status = 'pending' THEN 'sent' ELSE c.status END,
       delivery_status = 'sent', delivery_error = NULL,
@@ -19,13 +19,13 @@ export async function markCouponDelivered(tx: Tx, couponId: string, at: Date): P
 }
 
 export async function releaseCoupon(tx: Tx, couponId: string, reason: string, at: Date): Promise<void> {
-  const released = await tx.execute(sql`
+  const released = await query(tx, sql`
     UPDATE coupons SET status = 'void', void_at = ${at}, delivery_status = 'failed', delivery_error = ${reason}
     WHERE id = ${couponId} AND status = 'pending'
     RETURNING campaign_id, contact_id`);
   const row = released.rows[0] as { campaign_id: string; contact_id: string } | undefined;
   if (!row) return; // already delivered, redeemed or released: nothing to give back
-  await tx.execute(sql`
+  await query(tx, sql`
     UPDATE contact_campaign_counters SET held = held - 1
     WHERE campaign_id = ${row.campaign_id} AND contact_id = ${row.contact_id} AND held > 0`);
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
+import { query } from '../db/client.ts';
 import { isPastDeadlineSql } from './rules-sql.ts';
 
 const SWEEP_BATCH = 5000;
@@ -13,7 +14,7 @@ export async function sweepExpired(ctx: AppContext): Promise<number> {
   let total = 0;
   for (;;) {
     const expired = await ctx.db.transaction(async (tx) => {
-      const r = await tx.execute(sql`
+      const r = await query(tx, sql`
         UPDATE coupons SET status = 'expired', expired_at = expires_at
         WHERE id IN (
           SELECT id FROM coupons

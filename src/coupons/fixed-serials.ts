@@ -5,6 +5,7 @@ import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { getCampaign, stockOf, type Stock } from './campaigns.ts';
 import { unencodableReason } from './rules.ts';
 import { lockSerialPool } from './serial-import.ts';
+import { query } from '../db/client.ts';
 
 export const MAX_FIXED_CODE_LENGTH = 16;
 /**
@@ -44,11 +45,11 @@ export async function loadFixedSerial(ctx: AppContext, campaignId: string, body:
   }
   return await ctx.db.transaction(async (tx) => {
     await lockSerialPool(tx, campaignId);
-    const oneTime = await tx.execute(sql`SELECT 1 FROM serials WHERE campaign_id = ${campaignId} LIMIT 1`);
+    const oneTime = await query(tx, sql`SELECT 1 FROM serials WHERE campaign_id = ${campaignId} LIMIT 1`);
     if (oneTime.rows.length > 0) {
       throw new AppError('pool_kind_conflict', 'this campaign has one-time serials from a CSV pack; a fixed serial cannot be added to it');
     }
-    const current = await tx.execute(sql`SELECT code, quantity FROM fixed_serials WHERE campaign_id = ${campaignId}`);
+    const current = await query(tx, sql`SELECT code, quantity FROM fixed_serials WHERE campaign_id = ${campaignId}`);
     const existing = current.rows[0] as { code: string; quantity: number } | undefined;
     if (existing && existing.code !== fixed.code) {
       throw new AppError('conflict', `this campaign's fixed serial is "${existing.code}"; top it up with the same code (a fixed pool has one code)`);
@@ -56,7 +57,7 @@ export async function loadFixedSerial(ctx: AppContext, campaignId: string, body:
     if (existing && existing.quantity + fixed.quantity > MAX_FIXED_TOTAL) {
       throw new AppError('conflict', `the fixed serial's total quantity would exceed ${MAX_FIXED_TOTAL}`);
     }
-    await tx.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaignId}, ${fixed.code}, ${fixed.quantity})
+    await query(tx, sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaignId}, ${fixed.code}, ${fixed.quantity})
       ON CONFLICT (campaign_id) DO UPDATE SET quantity = fixed_serials.quantity + EXCLUDED.quantity`);
     const stock = (await stockOf(tx, [campaignId])).get(campaignId)!;
     return { loaded: fixed.quantity, rejected: [] as [], stock };

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
+import { query } from '../db/client.ts';
 
 export type HistoryEvent = 'issued' | 'delivered' | 'delivery_failed' | 'opened' | 'redeemed' | 'verified' | 'voided' | 'expired';
 
@@ -54,14 +55,14 @@ const clean = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o
  * and voids may repeat and are kept one row each in `coupon_history`.
  */
 export async function couponHistory(ctx: AppContext, couponId: string): Promise<{ couponId: string; events: HistoryEntry[] } | null> {
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT c.id, c.source, ct.channel, c.flow_id AS "flowId", c.issued_by AS "issuedBy", c.issued_at AS "issuedAt", c.sent_at AS "sentAt",
       c.opened_at AS "openedAt", c.redeemed_at AS "redeemedAt", c.expired_at AS "expiredAt", c.void_at AS "voidAt",
       c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError"
     FROM coupons c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ${couponId}`);
   const c = r.rows[0] as unknown as CouponTimes | undefined;
   if (!c) return null;
-  const till = await ctx.db.execute(sql`
+  const till = await query(ctx.db, sql`
     SELECT event, at, pos_at AS "posAt", actor, store_id AS "storeId", ip, reason, amount::float8 AS amount, currency
     FROM coupon_history WHERE coupon_id = ${couponId} ORDER BY id`);
 

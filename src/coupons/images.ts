@@ -6,6 +6,7 @@ import type { AppContext } from '../context.ts';
 import { campaigns } from '../db/schema.ts';
 import { AppError } from '../lib/errors.ts';
 import { campaignImageUrl, type CampaignRow } from './campaigns.ts';
+import { query } from '../db/client.ts';
 
 /** A campaign image must be under 1 MiB: busboy reports the limit once a file reaches this size. */
 export const MAX_IMAGE_BYTES = 1024 * 1024;
@@ -112,7 +113,7 @@ export async function setCampaignImage(ctx: AppContext, campaignId: string, byte
   let updated: { row: CampaignRow; oldFile: string | null } | null;
   try {
     updated = await ctx.db.transaction(async (tx) => {
-      const before = await tx.execute(sql`SELECT image_file FROM campaigns WHERE id = ${campaignId} FOR UPDATE`);
+      const before = await query(tx, sql`SELECT image_file FROM campaigns WHERE id = ${campaignId} FOR UPDATE`);
       if (before.rows.length === 0) return null;
       const [row] = await tx.update(campaigns).set({ imageFile: file, imageType: mimeOf[info.kind], updatedAt: ctx.clock() })
         .where(sql`id = ${campaignId}`).returning();

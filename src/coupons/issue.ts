@@ -4,7 +4,7 @@ import {
   ensureContact, ensureConversation, ensureDirectConversations, getConversation, type ContactRow, type ConversationRow,
 } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { enqueueMessage, enqueueMessages } from '../delivery/outbox.ts';
 import { refuse, type Refusal, type Result } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
@@ -83,12 +83,12 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   const refused = campaignRefusal(campaign, req.source, now) ?? channelRefusal(req.contact, req.conversation, now);
   if (refused) return refused;
 
-  const stock = await tx.execute(sql`SELECT
+  const stock = await query(tx, sql`SELECT
       EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
       OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
   if (!(stock.rows[0] as { left: boolean }).left) return refuse('sold_out', `"${campaign.name}" is sold out`);
 
-  const claim = await tx.execute(sql`
+  const claim = await query(tx, sql`
     INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held) VALUES (${campaign.id}, ${req.contact.id}, 1)
     ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
     RETURNING held`);
@@ -98,7 +98,7 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
 
   const id = newId('cpn');
   const token = newToken();
-  const inserted = await tx.execute(sql`
+  const inserted = await query(tx, sql`
     INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by)
     VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
             ${deadlineAtSend(campaign, now)}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null})
@@ -145,7 +145,7 @@ export async function issueCouponBatch(ctx: AppContext, tx: Tx, req: {
   if (req.contacts.length === 0) return [];
   const campaignRefused = campaignRefusal(campaign, req.source, now);
   if (campaignRefused) return refuseAll(campaignRefused);
-  const stock = await tx.execute(sql`SELECT
+  const stock = await query(tx, sql`SELECT
       EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
       OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
   if (!(stock.rows[0] as { left: boolean }).left) return refuseAll(refuse('sold_out', `"${campaign.name}" is sold out`));
@@ -160,7 +160,7 @@ export async function issueCouponBatch(ctx: AppContext, tx: Tx, req: {
   }
   let claimed = new Set<string>();
   if (eligible.length > 0) {
-    const claim = await tx.execute(sql`
+    const claim = await query(tx, sql`
       INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held)
       SELECT ${campaign.id}, id, 1 FROM unnest(${sql.param(eligible.map((c) => c.id).sort())}::text[]) AS u(id)
       ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
@@ -180,7 +180,7 @@ export async function issueCouponBatch(ctx: AppContext, tx: Tx, req: {
       const message = { type: 'coupon' as const, card: couponCard(ctx, campaign, coupon, contact), ...(req.intro ? { intro: req.intro } : {}) };
       return { contact, coupon, conversationId: conversations.get(contact.id)!.id, outboxId: newId('msg'), message };
     });
-    await tx.execute(sql`
+    await query(tx, sql`
       INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id)
       SELECT id, ${campaign.id}, contact_id, conversation_id, token, 'pending', ${req.source}, ${now}, ${expiresAt}, ${req.broadcastId ?? null}
       FROM unnest(${sql.param(rows.map((r) => r.coupon.id))}::text[], ${sql.param(rows.map((r) => r.contact.id))}::text[],
@@ -232,7 +232,7 @@ export async function issueToUser(
     const contact = await ensureContact(tx, channel, userId, { at: ctx.clock() });
     let conversation: ConversationRow | null;
     if (channel === 'inbox') {
-      const r = await tx.execute(sql`SELECT id FROM conversations WHERE contact_id = ${contact.id} ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
+      const r = await query(tx, sql`SELECT id FROM conversations WHERE contact_id = ${contact.id} ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
       const row = r.rows[0] as { id: string } | undefined;
       conversation = row ? await getConversation(tx, row.id) : null;
       if (!conversation) return refuse('chat_inactive', 'this inbox contact has no conversation to send into');

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { parseOrThrow } from '../lib/errors.ts';
 import { getCampaign, stockOf } from './campaigns.ts';
 import type { CouponRow } from './coupon-row.ts';
@@ -75,7 +75,7 @@ export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, n
   if (q.to) where.push(sql`c.issued_at < ${q.to}`);
   // Keyset on (issued_at, id), the cursor being the last record's id: exact whatever the timestamps' precision.
   if (after) where.push(sql`(c.issued_at, c.id) > (SELECT issued_at, id FROM coupons WHERE id = ${after} AND campaign_id = ${campaignId})`);
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     SELECT c.id AS "couponId", c.contact_id AS "contactId", ct.channel, ct.platform_user_id AS "userId", ct.display_name AS "displayName",
       ${effectiveStatusSql(now, 'c')} AS status, c.delivery_status AS "deliveryStatus", c.delivery_error AS "deliveryError", c.source,
       c.issued_at AS "issuedAt", c.sent_at AS "sentAt", c.opened_at AS "openedAt", c.redeemed_at AS "redeemedAt",
@@ -121,7 +121,7 @@ export function csvLine(r: RedemptionRecord): string {
 export async function campaignStats(ctx: AppContext, campaignId: string) {
   const campaign = await getCampaign(ctx.db, campaignId);
   const now = ctx.clock();
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT count(*)::int AS issued,
       count(*) FILTER (WHERE c.sent_at IS NOT NULL)::int AS sent,
       count(*) FILTER (WHERE c.opened_at IS NOT NULL)::int AS opened,
@@ -178,7 +178,7 @@ export interface FunnelRow {
  * (coupons a flow issued) and per agent (coupons sent from the workbench). One grouped query.
  */
 export async function funnelBreakdown(ctx: AppContext, campaignId: string) {
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT c.source, c.flow_id AS "flowId", c.issued_by AS "issuedBy", c.currency,
       count(*) FILTER (WHERE c.sent_at IS NOT NULL)::int AS sent,
       count(*) FILTER (WHERE c.opened_at IS NOT NULL)::int AS opened,

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { refuse, type Refusal } from '../lib/errors.ts';
 import { getCampaign } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
@@ -14,7 +14,7 @@ export type RedeemRefusal = Refusal<RedeemRefusalCode> & { coupon?: CouponRow };
 export type RedeemResult = { ok: true; coupon: CouponRow; code: string; alreadyRedeemed: boolean } | RedeemRefusal;
 
 export async function findCouponByToken(tx: Tx, token: string, opts: { forUpdate?: boolean } = {}): Promise<CouponRow | null> {
-  const r = await tx.execute(sql`SELECT ${couponColumns} FROM coupons WHERE token = ${token} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
+  const r = await query(tx, sql`SELECT ${couponColumns} FROM coupons WHERE token = ${token} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
   return (r.rows[0] as unknown as CouponRow | undefined) ?? null;
 }
 
@@ -57,7 +57,7 @@ const limitReached = (limit: number) =>
  */
 export async function redeemCoupon(ctx: AppContext, token: string, opts: { statements?: boolean } = {}): Promise<RedeemResult> {
   if (opts.statements || ctx.hooks.coupons.listensToRedeemed()) return await redeemWithFlows(ctx, token);
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT r.outcome, r.code, r.campaign_name AS "campaignName", r.per_contact_limit AS "perContactLimit", r.serial_id AS "serialId", x.*
     FROM chatcoupon_redeem(${token}, ${ctx.clock()}, ${JSON.stringify(Object.fromEntries(serialHints))}::jsonb, ${redeemRulesJson}::jsonb) r
     LEFT JOIN LATERAL (SELECT ${couponColumns} FROM (SELECT (r.c).*) s WHERE (r.c).id IS NOT NULL) x ON true`);
@@ -85,7 +85,7 @@ async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemRe
     if (gate === 'show_code') return { ok: true, coupon, code: coupon.serialCode!, alreadyRedeemed: true };
     if (gate !== 'take_serial') return { ...gateRefusal(gate), coupon };
 
-    const counted = await tx.execute(sql`
+    const counted = await query(tx, sql`
       UPDATE contact_campaign_counters SET redeemed = redeemed + 1
       WHERE campaign_id = ${campaign.id} AND contact_id = ${coupon.contactId} AND redeemed < ${campaign.perContactLimit}
       RETURNING redeemed`);
@@ -94,13 +94,13 @@ async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemRe
     const serial = await takeSerial(tx, campaign.id, coupon.id);
     if (!serial) {
       // Give the limit back: the pool is empty.
-      await tx.execute(sql`UPDATE contact_campaign_counters SET redeemed = redeemed - 1
+      await query(tx, sql`UPDATE contact_campaign_counters SET redeemed = redeemed - 1
         WHERE campaign_id = ${campaign.id} AND contact_id = ${coupon.contactId}`);
       return { ...soldOut(campaign.name), coupon };
     }
 
     const expiresAt = deadlineAtRedeem(campaign, coupon.expiresAt, now);
-    const updated = await tx.execute(sql`
+    const updated = await query(tx, sql`
       UPDATE coupons SET status = 'redeemed', redeemed_at = ${now}, opened_at = COALESCE(opened_at, ${now}),
         serial_code = ${serial.code}, serial_id = ${serial.id}, expires_at = ${expiresAt}
       WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
@@ -112,12 +112,12 @@ async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemRe
 
 /** Takes one serial for a coupon, or null when the pool is empty. */
 async function takeSerial(tx: Tx, campaignId: string, couponId: string): Promise<{ id: number | null; code: string } | null> {
-  const fixed = await tx.execute(sql`
+  const fixed = await query(tx, sql`
     UPDATE fixed_serials SET taken = taken + 1 WHERE campaign_id = ${campaignId} AND taken < quantity RETURNING code`);
   if (fixed.rows[0]) return { id: null, code: (fixed.rows[0] as { code: string }).code };
   // The subquery walks serials_available_idx (campaign_id, id) WHERE coupon_id IS NULL in its own
   // order, starting above the serials this process already took (the hint), then from the start.
-  const claim = (after: number) => tx.execute(sql`
+  const claim = (after: number) => query(tx, sql`
     UPDATE serials SET coupon_id = ${couponId}
     WHERE id = (SELECT id FROM serials WHERE campaign_id = ${campaignId} AND coupon_id IS NULL AND id > ${after}
                 ORDER BY campaign_id, id LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -135,7 +135,7 @@ async function takeSerial(tx: Tx, campaignId: string, couponId: string): Promise
  * a person, not a link-preview crawler.
  */
 export async function recordOpen(ctx: AppContext, token: string): Promise<void> {
-  await ctx.db.execute(sql`
+  await query(ctx.db, sql`
     UPDATE coupons SET opened_at = ${ctx.clock()}, status = CASE WHEN status = 'sent' THEN 'opened' ELSE status END
     WHERE token = ${token} AND opened_at IS NULL AND ${isOpenableSql()}`);
 }

@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { sql } from 'drizzle-orm';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AppContext } from '../context.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
+import { serialImport } from '../jobs/contracts.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { getCampaign } from './campaigns.ts';
@@ -224,11 +225,11 @@ export function importsDir(ctx: AppContext): string {
 
 /** Serial pools of one campaign change one at a time (CSV packs, fixed serials, kind checks). */
 export async function lockSerialPool(tx: Tx, campaignId: string): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('serial-pool'), hashtext(${campaignId}))`);
+  await query(tx, sql`SELECT pg_advisory_xact_lock(hashtext('serial-pool'), hashtext(${campaignId}))`);
 }
 
 export async function hasFixedSerial(tx: Tx, campaignId: string): Promise<boolean> {
-  const r = await tx.execute(sql`SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaignId}`);
+  const r = await query(tx, sql`SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaignId}`);
   return r.rows.length > 0;
 }
 
@@ -238,7 +239,7 @@ export function fixedPoolConflict(): AppError {
 
 /** Registers an uploaded pack (already spooled at `filePath`) as a running import. */
 export async function createImport(ctx: AppContext, campaignId: string, filePath: string, id = newId('imp')): Promise<string> {
-  await ctx.db.execute(sql`INSERT INTO serial_imports (id, campaign_id, status, file_path, created_at)
+  await query(ctx.db, sql`INSERT INTO serial_imports (id, campaign_id, status, file_path, created_at)
     VALUES (${id}, ${campaignId}, 'running', ${filePath}, ${ctx.clock()})`);
   return id;
 }
@@ -256,7 +257,7 @@ interface ImportRow {
 }
 
 async function findImportRow(tx: Tx, id: string): Promise<ImportRow | null> {
-  const r = await tx.execute(sql`SELECT id, campaign_id, status, read, loaded, rejected_count, rejected, error, file_path
+  const r = await query(tx, sql`SELECT id, campaign_id, status, read, loaded, rejected_count, rejected, error, file_path
     FROM serial_imports WHERE id = ${id}`);
   return (r.rows[0] as unknown as ImportRow | undefined) ?? null;
 }
@@ -299,7 +300,7 @@ export async function runImport(ctx: AppContext, importId: string): Promise<Impo
     return await loadPack(ctx, importId);
   } catch (err) {
     const message = err instanceof AppError ? err.message : `the import failed: ${(err as Error).message}`;
-    const r = await ctx.db.execute(sql`UPDATE serial_imports SET status = 'failed', error = ${message}, finished_at = ${ctx.clock()}
+    const r = await query(ctx.db, sql`UPDATE serial_imports SET status = 'failed', error = ${message}, finished_at = ${ctx.clock()}
       WHERE id = ${importId} AND status = 'running' RETURNING file_path`);
     if (r.rows.length > 0) await removeFile((r.rows[0] as { file_path: string | null }).file_path);
     throw err;
@@ -337,7 +338,7 @@ async function loadPack(ctx: AppContext, importId: string): Promise<ImportView> 
       // Progress goes through another connection so it is visible before the load commits.
       progress = progress.then(async () => {
         if (copying) {
-          await ctx.db.execute(sql`UPDATE serial_imports SET read = ${rows} WHERE id = ${importId} AND status = 'running'`);
+          await query(ctx.db, sql`UPDATE serial_imports SET read = ${rows} WHERE id = ${importId} AND status = 'running'`);
         }
       }).catch(() => undefined);
     });
@@ -350,7 +351,7 @@ async function loadPack(ctx: AppContext, importId: string): Promise<ImportView> 
       throw new AppError('validation_error', `file: ${message}`, { fields: [{ field: 'file', message }] });
     }
     // Every row is read: say so while the insert, the longest step, runs.
-    await ctx.db.execute(sql`UPDATE serial_imports SET read = ${staging.dataRows} WHERE id = ${importId} AND status = 'running'`);
+    await query(ctx.db, sql`UPDATE serial_imports SET read = ${staging.dataRows} WHERE id = ${importId} AND status = 'running'`);
 
     const copiedAt = Date.now();
     await client.query('ANALYZE serial_stage');
@@ -400,6 +401,21 @@ async function loadPack(ctx: AppContext, importId: string): Promise<ImportView> 
     throw err;
   } finally {
     client.release();
+  }
+}
+
+/**
+ * Hands a spooled import to the `serial-import` job. When it cannot be queued, the import is
+ * marked failed and its file removed before the error goes on.
+ */
+export async function queueImport(ctx: AppContext, importId: string, spool: string): Promise<void> {
+  try {
+    await ctx.jobs.send(serialImport, { importId }, { singletonKey: importId });
+  } catch (err) {
+    await query(ctx.db, sql`UPDATE serial_imports SET status = 'failed', error = 'the import could not be queued', file_path = NULL
+      WHERE id = ${importId}`);
+    await fs.promises.rm(spool, { force: true });
+    throw err;
   }
 }
 

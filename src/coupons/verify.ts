@@ -6,6 +6,7 @@ import { AppError, parseOrThrow, refuse, type Refusal, type Result } from '../li
 import { getCampaign, type CampaignRow } from './campaigns.ts';
 import { couponColumns, type CouponRow } from './coupon-row.ts';
 import { formatDeadline, verifyGate, type VerifyGate } from './rules.ts';
+import { query } from '../db/client.ts';
 
 /** ISO 4217 codes this runtime knows (Intl's list), e.g. JPY, TWD, THB. */
 const currencies = new Set(Intl.supportedValuesOf('currency'));
@@ -61,9 +62,9 @@ export interface VerifyOptions extends TillActor {
 export async function lockCouponAtTill(tx: Tx, by: CouponRef): Promise<CouponRow | Refusal<'not_found'>> {
   let where;
   if ('code' in by) {
-    const matches = await tx.execute(sql`SELECT c.id FROM coupons c JOIN serials s ON s.id = c.serial_id WHERE s.code = ${by.code} LIMIT 2`);
+    const matches = await query(tx, sql`SELECT c.id FROM coupons c JOIN serials s ON s.id = c.serial_id WHERE s.code = ${by.code} LIMIT 2`);
     if (matches.rows.length === 0) {
-      const fixed = await tx.execute(sql`SELECT 1 FROM fixed_serials WHERE code = ${by.code} LIMIT 1`);
+      const fixed = await query(tx, sql`SELECT 1 FROM fixed_serials WHERE code = ${by.code} LIMIT 1`);
       if (fixed.rows.length > 0) throw new AppError('bad_request', 'this code is a fixed serial shared by many coupons: name the coupon by couponId');
       return refuse('not_found', `no redeemed coupon has the code ${by.code}`);
     }
@@ -74,7 +75,7 @@ export async function lockCouponAtTill(tx: Tx, by: CouponRef): Promise<CouponRow
   } else {
     where = sql`token = ${by.token}`;
   }
-  const r = await tx.execute(sql`SELECT ${couponColumns} FROM coupons WHERE ${where} FOR UPDATE`);
+  const r = await query(tx, sql`SELECT ${couponColumns} FROM coupons WHERE ${where} FOR UPDATE`);
   return (r.rows[0] as unknown as CouponRow | undefined) ?? refuse('not_found', 'this coupon does not exist');
 }
 
@@ -104,10 +105,10 @@ export async function verifyCoupon(ctx: AppContext, by: CouponRef, opts: VerifyO
     }
     const amount = opts.amount ?? null;
     const storeId = opts.storeId ?? null;
-    const updated = await tx.execute(sql`UPDATE coupons SET status = 'verified', verified_at = ${at}, verified_received_at = ${now},
+    const updated = await query(tx, sql`UPDATE coupons SET status = 'verified', verified_at = ${at}, verified_received_at = ${now},
         verified_by = ${opts.actor}, amount = ${amount}, currency = ${currency}, store_id = ${storeId}, expired_at = NULL
       WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
-    await tx.execute(sql`INSERT INTO coupon_history (coupon_id, event, at, pos_at, actor, store_id, ip, amount, currency)
+    await query(tx, sql`INSERT INTO coupon_history (coupon_id, event, at, pos_at, actor, store_id, ip, amount, currency)
       VALUES (${coupon.id}, 'verified', ${now}, ${at}, ${opts.actor}, ${storeId}, ${opts.ip ?? null}, ${amount}, ${currency})`);
     return { ok: true, coupon: updated.rows[0] as unknown as CouponRow };
   });
@@ -146,10 +147,10 @@ export async function voidVerification(
         return refuse('void_window_passed', `a verification can be voided only within ${POS_VOID_WINDOW_MS / 60_000} minutes; ask the owner`);
       }
     }
-    const updated = await tx.execute(sql`UPDATE coupons SET status = 'redeemed', verified_at = NULL, verified_received_at = NULL,
+    const updated = await query(tx, sql`UPDATE coupons SET status = 'redeemed', verified_at = NULL, verified_received_at = NULL,
         verified_by = NULL, amount = NULL, currency = NULL, store_id = NULL
       WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
-    await tx.execute(sql`INSERT INTO coupon_history (coupon_id, event, at, actor, ip, reason, store_id, amount, currency)
+    await query(tx, sql`INSERT INTO coupon_history (coupon_id, event, at, actor, ip, reason, store_id, amount, currency)
       VALUES (${coupon.id}, 'voided', ${now}, ${opts.actor}, ${opts.ip ?? null}, ${opts.reason}, ${coupon.storeId}, ${coupon.amount}, ${coupon.currency})`);
     return { ok: true, coupon: updated.rows[0] as unknown as CouponRow };
   });

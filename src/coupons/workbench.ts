@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { channelNames } from '../../adapters/types.ts';
 import { findConversation, getContact, getConversation, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { campaigns } from '../db/schema.ts';
 import { AppError, parseOrThrow, refuse, type Refusal } from '../lib/errors.ts';
 import { stockOf, type CampaignRow } from './campaigns.ts';
@@ -64,8 +64,8 @@ async function resolveConversation(tx: Tx, ref: z.infer<typeof conversationRef>)
 }
 
 /** Campaigns an agent can send now (in the sending period, stock left), and for one chat whether each can go to it. */
-export async function workbenchCoupons(ctx: AppContext, query: unknown, agent?: Actor) {
-  const q = parseOrThrow(workbenchListQuery, query, 'query');
+export async function workbenchCoupons(ctx: AppContext, input: unknown, agent?: Actor) {
+  const q = parseOrThrow(workbenchListQuery, input, 'query');
   const now = ctx.clock();
   const where: SQL[] = [sql`send_start <= ${now}`, sql`send_end >= ${now}`];
   if (q.q) {
@@ -82,7 +82,7 @@ export async function workbenchCoupons(ctx: AppContext, query: unknown, agent?: 
   let held = new Map<string, number>();
   if (q.conversationId || (q.channel && q.externalId)) {
     chat = await resolveConversation(ctx.db, q.conversationId ? { conversationId: q.conversationId } : { channel: q.channel!, externalId: q.externalId! });
-    const counters = await ctx.db.execute(sql`SELECT campaign_id, held FROM contact_campaign_counters WHERE contact_id = ${chat.contact.id}`);
+    const counters = await query(ctx.db, sql`SELECT campaign_id, held FROM contact_campaign_counters WHERE contact_id = ${chat.contact.id}`);
     held = new Map((counters.rows as Array<{ campaign_id: string; held: number }>).map((c) => [c.campaign_id, c.held]));
   }
   const chatState = chat ? chatRefusal(ctx, chat.contact, chat.conversation, now) : null;
@@ -146,7 +146,7 @@ export async function workbenchSend(ctx: AppContext, body: unknown, agent?: Acto
     }
     if (agent) {
       // Records show who sent it; the audit log keeps it with the chat.
-      await tx.execute(sql`UPDATE coupons SET sent_by_id = ${agent.id}, sent_by_name = ${agent.name} WHERE id = ${issued.coupon.id}`);
+      await query(tx, sql`UPDATE coupons SET sent_by_id = ${agent.id}, sent_by_name = ${agent.name} WHERE id = ${issued.coupon.id}`);
       await recordAudit(tx, ctx.clock, agent, 'coupon.sent', { type: 'coupon', id: issued.coupon.id, name: issued.campaign.name }, {
         campaignId: issued.campaign.id, conversationId: conversation.id, channel: conversation.channel, contactId: contact.id,
       });

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { drizzle, NodePgPreparedQuery, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg, { type QueryResult } from 'pg';
+import type { SQLWrapper } from 'drizzle-orm';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import * as schema from './schema.ts';
 
@@ -16,18 +17,32 @@ const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url
 pg.types.setTypeParser(20, (v) => Number(v));
 
 /**
- * drizzle asks the driver to return timestamps of raw `sql` queries as strings (its typed queries
- * map them itself). Our hot paths use raw SQL and read timestamps as Dates, so raw queries keep
- * the driver's standard parsers; typed queries are untouched.
+ * drizzle asks the driver to return some types of raw `sql` queries as text (its typed queries
+ * map them itself): timestamps, dates, intervals and their arrays. These are those types' ids.
  */
-type RawConfigHolder = { rawQueryConfig?: { types?: unknown } };
-const preparedProto = NodePgPreparedQuery.prototype as unknown as Record<'execute' | 'all', (...args: unknown[]) => unknown>;
-for (const method of ['execute', 'all'] as const) {
-  const original = preparedProto[method];
-  preparedProto[method] = function (this: RawConfigHolder, ...args: unknown[]) {
-    if (this.rawQueryConfig?.types) delete this.rawQueryConfig.types;
-    return original.apply(this, args);
-  };
+const textTypes = [1184, 1114, 1082, 1186, 1182, 1185, 1115, 1187, 1231];
+const textTypeParsers = new Map(textTypes.map((oid) => [oid, pg.types.getTypeParser(oid) as (value: string) => unknown]));
+
+/**
+ * Runs a raw `sql` query and maps what drizzle left as text to what the row types say (a
+ * timestamp is a Date), by each result column's type. Every raw query goes through here.
+ */
+export async function query(tx: Tx, statement: SQLWrapper): Promise<QueryResult<Record<string, unknown>>> {
+  const result = await tx.execute(statement);
+  const mapped: Array<[string, (value: string) => unknown]> = [];
+  for (const field of result.fields ?? []) {
+    const parse = textTypeParsers.get(field.dataTypeID);
+    if (parse) mapped.push([field.name, parse]);
+  }
+  if (mapped.length > 0) {
+    for (const row of result.rows) {
+      for (const [name, parse] of mapped) {
+        const value = row[name];
+        if (typeof value === 'string') row[name] = parse(value);
+      }
+    }
+  }
+  return result;
 }
 
 export function createDb(connectionString: string, max = 10): Db {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { ChannelEvent, ChannelName, OutboundMessage } from '../../adapters/types.ts';
 
 import { couponStatuses, expirableStatuses, statusListSql } from '../coupons/statuses.ts';
 
@@ -93,7 +94,7 @@ export const serialImports = pgTable('serial_imports', {
 
 export const contacts = pgTable('contacts', {
   id: text('id').primaryKey(),
-  channel: text('channel').notNull(),
+  channel: text('channel').$type<ChannelName>().notNull(),
   platformUserId: text('platform_user_id').notNull(),
   displayName: text('display_name'),
   /** BCP 47 language from the platform profile (LINE `language`), an import or PATCH. */
@@ -138,7 +139,7 @@ export const contactSyncs = pgTable('contact_syncs', {
 export const conversations = pgTable('conversations', {
   id: text('id').primaryKey(),
   contactId: text('contact_id').notNull().references(() => contacts.id),
-  channel: text('channel').notNull(),
+  channel: text('channel').$type<ChannelName>().notNull(),
   /** The platform's conversation id (inbox); for LINE and Messenger the user id. */
   externalId: text('external_id').notNull(),
   lastInboundAt: ts('last_inbound_at'),
@@ -171,7 +172,7 @@ export const coupons = pgTable('coupons', {
   verifiedReceivedAt: ts('verified_received_at'),
   verifiedBy: text('verified_by'),
   /** The order the coupon was used on, as the POS reported it (all optional). */
-  amount: numeric('amount'),
+  amount: numeric('amount', { mode: 'number' }),
   currency: text('currency'),
   storeId: text('store_id'),
   /** The flow that issued it (source `flow`), and who issued it (the agent, for `agent`). */
@@ -210,9 +211,9 @@ export const contactCampaignCounters = pgTable('contact_campaign_counters', {
 /** Webhook events, stored before they are acknowledged; processed from here exactly once. */
 export const inboundEvents = pgTable('inbound_events', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
-  channel: text('channel').notNull(),
+  channel: text('channel').$type<ChannelName>().notNull(),
   eventKey: text('event_key').notNull(),
-  event: jsonb('event').notNull(),
+  event: jsonb('event').$type<ChannelEvent>().notNull(),
   receivedAt: ts('received_at').notNull().defaultNow(),
   processedAt: ts('processed_at'),
   attempts: integer('attempts').notNull().default(0),
@@ -233,11 +234,11 @@ export const outbox = pgTable('outbox', {
   id: text('id').primaryKey(),
   /** Write order (ids are random): a contact's messages are delivered in this order. */
   seq: bigserial('seq', { mode: 'number' }).notNull(),
-  channel: text('channel').notNull(),
+  channel: text('channel').$type<ChannelName>().notNull(),
   contactId: text('contact_id').notNull(),
   conversationId: text('conversation_id'),
   couponId: text('coupon_id'),
-  message: jsonb('message').notNull(),
+  message: jsonb('message').$type<OutboundMessage>().notNull(),
   replyToken: text('reply_token'),
   replyTokenExpiresAt: ts('reply_token_expires_at'),
   /**

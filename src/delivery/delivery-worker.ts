@@ -9,6 +9,7 @@ import { retryDelayMs } from '../lib/backoff.ts';
 const RETRY_CAP_MS = 300_000;
 import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
+import { query } from '../db/client.ts';
 
 export interface OutboxRow {
   id: string;
@@ -63,7 +64,7 @@ export async function deliverDue(
   const dueBy = sql`GREATEST(now(), ${now}::timestamptz)`;
   // Messages to customers chatting now go first; a broadcast's cards fill the rest of the batch,
   // so a reply never waits behind a broadcast's backlog.
-  const claimed = await ctx.db.execute(sql`
+  const claimed = await query(ctx.db, sql`
     WITH live AS (
       SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${dueBy} AND broadcast_id IS NULL
         ${channel ? sql`AND channel = ${channel}` : sql``}
@@ -157,7 +158,7 @@ export async function recordOutcome(
     }
     switch (result.outcome) {
       case 'sent':
-        await tx.execute(sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL,
+        await query(tx, sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL,
           platform_response = ${JSON.stringify(result.response ?? null)}::jsonb WHERE id = ${row.id}`);
         if (row.couponId) await markCouponDelivered(tx, row.couponId, at);
         break;
@@ -165,19 +166,19 @@ export async function recordOutcome(
         // Capped at 5 minutes whatever the platform asked, so a recovered platform gets its backlog soon.
         const delay = Math.min(RETRY_CAP_MS, Math.max(result.retryAfterMs ?? 0, retryDelayMs(row.attempts)));
         const nextTry = new Date(at.getTime() + delay);
-        const waiting = await tx.execute(sql`UPDATE outbox SET last_error = ${result.error},
+        const waiting = await query(tx, sql`UPDATE outbox SET last_error = ${result.error},
           waiting_since = COALESCE(waiting_since, ${at}), next_attempt_at = ${nextTry} WHERE id = ${row.id}
           RETURNING waiting_since AS "since"`);
         const since = (waiting.rows[0] as { since: Date } | undefined)?.since ?? at;
         if (row.couponId) {
           const label = ctx.channels[row.channel]?.delivery.label ?? row.channel;
-          await tx.execute(sql`UPDATE coupons SET delivery_error = ${waitingText(label, since, nextTry)}
+          await query(tx, sql`UPDATE coupons SET delivery_error = ${waitingText(label, since, nextTry)}
             WHERE id = ${row.couponId} AND delivery_status = 'pending'`);
         }
         break;
       }
       case 'failed':
-        await tx.execute(sql`UPDATE outbox SET status = 'failed', last_error = ${result.error} WHERE id = ${row.id}`);
+        await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = ${result.error} WHERE id = ${row.id}`);
         if (row.couponId) {
           await releaseCoupon(tx, row.couponId, result.error, at);
           await ctx.hooks.coupons.released(tx, row.couponId);

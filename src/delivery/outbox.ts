@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { ChannelName, OutboundMessage } from '../../adapters/types.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { newId } from '../lib/ids.ts';
 
 export interface NewOutboxMessage {
@@ -21,7 +21,7 @@ export interface NewOutboxMessage {
 /** Writes many messages to the outbox in one statement (ids chosen by the caller); as `enqueueMessage`. */
 export async function enqueueMessages(tx: Tx, messages: Array<Omit<NewOutboxMessage, 'replyToken' | 'replyTokenExpiresAt' | 'notBefore'> & { id: string }>): Promise<void> {
   if (messages.length === 0) return;
-  await tx.execute(sql`
+  await query(tx, sql`
     INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id)
     SELECT id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id
     FROM unnest(${sql.param(messages.map((m) => m.id))}::text[], ${sql.param(messages.map((m) => m.channel))}::text[],
@@ -38,7 +38,7 @@ export async function enqueueMessages(tx: Tx, messages: Array<Omit<NewOutboxMess
  */
 export async function enqueueMessage(tx: Tx, m: NewOutboxMessage): Promise<string> {
   const id = newId('msg');
-  await tx.execute(sql`
+  await query(tx, sql`
     INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, reply_token, reply_token_expires_at, retry_key, next_attempt_at, broadcast_id)
     VALUES (${id}, ${m.channel}, ${m.contactId}, ${m.conversationId ?? null}, ${m.couponId ?? null}, ${JSON.stringify(m.message)}::jsonb,
             ${m.replyToken ?? null}, ${m.replyTokenExpiresAt ?? null}, ${crypto.randomUUID()}, ${m.notBefore ?? sql`now()`}, ${m.broadcastId ?? null})`);

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { getConversation, type ConversationRow } from '../contacts/contacts.ts';
+import { type ConversationRow, getConversation, latestConversation, lockContact } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { couponPageUrl } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { flowsCouponEvent } from '../jobs/contracts.ts';
-import { activeRun, endStale, interruptRun, isStale, lockContact, recordDropped, RunSession, startRun } from './runner.ts';
+import { activeRun, endStale, interruptRun, isStale, recordDropped, RunSession, startRun } from './runner.ts';
 import { matchCouponEvent } from './triggers.ts';
 import { interrupts, type CouponEventName } from './types.ts';
 
@@ -61,7 +61,7 @@ export async function runCouponEvent(
   if (!flow || !conversation) return 'none';
   if (conversation.handoffAt) return 'skipped';
   const triggerKey = `coupon:${coupon.id}:${event}`;
-  const dup = await tx.execute(sql`SELECT 1 FROM flow_runs WHERE trigger_key = ${triggerKey}`);
+  const dup = await query(tx, sql`SELECT 1 FROM flow_runs WHERE trigger_key = ${triggerKey}`);
   if (dup.rows.length > 0) return 'duplicate';
   const session = new RunSession({ ctx, tx, registry, contact, conversation });
   let running = await activeRun(tx, contact.id);
@@ -91,9 +91,7 @@ async function conversationFor(tx: Tx, coupon: EventCoupon): Promise<Conversatio
     const c = await getConversation(tx, coupon.conversationId);
     if (c) return c;
   }
-  const r = await tx.execute(sql`SELECT id FROM conversations WHERE contact_id = ${coupon.contactId} ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
-  const row = r.rows[0] as { id: string } | undefined;
-  return row ? await getConversation(tx, row.id) : null;
+  return await latestConversation(tx, coupon.contactId);
 }
 
 /** The `redeemed` coupon hook, inside the redemption's transaction: `coupon: {event: redeemed}` flows. */
@@ -111,7 +109,7 @@ export async function onCouponsExpired(
 ): Promise<void> {
   if (rows.length === 0 || !hasCouponFlow(ctx, 'expired')) return;
   const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
-  const r = await tx.execute(sql`SELECT ${eventCouponColumns}
+  const r = await query(tx, sql`SELECT ${eventCouponColumns}
     FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id WHERE c.id IN (${ids}) ORDER BY c.contact_id`);
   for (const coupon of r.rows as unknown as EventCoupon[]) {
     await runCouponEvent(ctx, tx, 'expired', coupon, { defer: true });

@@ -1,18 +1,18 @@
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { ChannelName } from '../../adapters/types.ts';
-import { getConversation, type ContactRow } from '../contacts/contacts.ts';
+import { type ContactRow, getConversation, lockContact } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
 import { isRemindableSql } from '../coupons/rules-sql.ts';
 import { formatDateTime } from '../i18n/format.ts';
 import { chooseLocale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
 import { couponsResend, type flowsCouponEvent } from '../jobs/contracts.ts';
 import { eventCouponColumns, runCouponEvent, type CouponEventOutcome, type EventCoupon } from './coupon-events.ts';
-import { continueRun, endStale, getRun, isStale, lockContact, RunSession } from './runner.ts';
+import { continueRun, endStale, getRun, isStale, RunSession } from './runner.ts';
 
 /**
  * What the flow engine's jobs do (their contracts are in jobs/contracts.ts, their handlers
@@ -38,7 +38,7 @@ export async function resumeRun(ctx: AppContext, runId: string, stepPath: string
     const conversation = run.conversationId ? await getConversation(tx, run.conversationId) : null;
     const session = new RunSession({ ctx, tx, registry, contact, conversation: conversation ?? fallbackConversation(contact) });
     if (!conversation || conversation.handoffAt) {
-      await tx.execute(sql`UPDATE flow_runs SET status = 'interrupted', waiting_for = NULL, resume_at = NULL, updated_at = ${session.now},
+      await query(tx, sql`UPDATE flow_runs SET status = 'interrupted', waiting_for = NULL, resume_at = NULL, updated_at = ${session.now},
         ended_at = ${session.now}, end_reason = ${conversation ? 'the conversation was handed off to an agent' : 'the conversation is gone'} WHERE id = ${run.id}`);
       return 'stale' as const;
     }
@@ -65,7 +65,7 @@ function fallbackConversation(contact: ContactRow) {
  */
 export async function resumeDueRuns(ctx: AppContext, graceMs = 30_000): Promise<number> {
   const due = new Date(ctx.clock().getTime() - graceMs);
-  const r = await ctx.db.execute(sql`SELECT id, step_path AS "stepPath" FROM flow_runs
+  const r = await query(ctx.db, sql`SELECT id, step_path AS "stepPath" FROM flow_runs
     WHERE status = 'waiting' AND waiting_for = 'resume' AND resume_at <= ${due} ORDER BY resume_at LIMIT 500`);
   let n = 0;
   for (const row of r.rows as Array<{ id: string; stepPath: string }>) {
@@ -97,7 +97,7 @@ const needsDefault = (o: CouponEventOutcome) => o === 'none' || o === 'dropped' 
 /** Runs a coupon event deferred because the contact was busy (see runCouponEvent). */
 export async function runDeferredCouponEvent(ctx: AppContext, p: z.infer<typeof flowsCouponEvent.payload>): Promise<void> {
   await ctx.db.transaction(async (tx) => {
-    const r = await tx.execute(sql`SELECT ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage" FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id
+    const r = await query(tx, sql`SELECT ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage" FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id
       JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ${p.couponId}`);
     const c = r.rows[0] as unknown as CouponInfo | undefined;
     if (!c) return;
@@ -119,7 +119,7 @@ export async function remindExpiring(ctx: AppContext): Promise<number> {
   for (;;) {
     const now = ctx.clock();
     const n = await ctx.db.transaction(async (tx) => {
-      const r = await tx.execute(sql`
+      const r = await query(tx, sql`
         WITH due AS (
           SELECT c2.id FROM coupons c2 JOIN campaigns cm2 ON cm2.id = c2.campaign_id
           WHERE ${isRemindableSql('c2')} AND c2.reminded_at IS NULL AND cm2.remind_before_hours IS NOT NULL
@@ -153,7 +153,7 @@ export const RESEND_DELAY_MS = 60_000;
  * when a flow issued it and it is not itself a resend.
  */
 export async function onCouponReleased(ctx: AppContext, tx: Tx, couponId: string): Promise<void> {
-  const r = await tx.execute(sql`SELECT 1 FROM coupons c WHERE c.id = ${couponId} AND c.source = 'flow' AND c.status = 'void'
+  const r = await query(tx, sql`SELECT 1 FROM coupons c WHERE c.id = ${couponId} AND c.source = 'flow' AND c.status = 'void'
     AND NOT EXISTS (SELECT 1 FROM coupon_resends rs WHERE rs.new_coupon_id = c.id)`);
   if (r.rows.length === 0) return;
   await ctx.jobs.send(couponsResend, { couponId }, { startAfter: new Date(ctx.clock().getTime() + RESEND_DELAY_MS), singletonKey: couponId });
@@ -162,12 +162,12 @@ export async function onCouponReleased(ctx: AppContext, tx: Tx, couponId: string
 /** Re-issues a released flow coupon once, to the same contact, if the campaign still sends. */
 export async function resendReleased(ctx: AppContext, couponId: string): Promise<'reissued' | 'duplicate' | string> {
   const outcome = await ctx.db.transaction(async (tx) => {
-    const r = await tx.execute(sql`SELECT c.contact_id AS "contactId", c.conversation_id AS "conversationId", c.campaign_id AS "campaignId", c.status, c.source, c.flow_id AS "flowId"
+    const r = await query(tx, sql`SELECT c.contact_id AS "contactId", c.conversation_id AS "conversationId", c.campaign_id AS "campaignId", c.status, c.source, c.flow_id AS "flowId"
       FROM coupons c WHERE c.id = ${couponId}`);
     const c = r.rows[0] as { contactId: string; conversationId: string | null; campaignId: string; status: string; source: string; flowId: string | null } | undefined;
     if (!c || c.status !== 'void' || c.source !== 'flow') return 'not_released';
     const contact = await lockContact(tx, c.contactId);
-    const claimed = await tx.execute(sql`INSERT INTO coupon_resends (released_coupon_id, outcome, at) VALUES (${couponId}, 'pending', ${ctx.clock()})
+    const claimed = await query(tx, sql`INSERT INTO coupon_resends (released_coupon_id, outcome, at) VALUES (${couponId}, 'pending', ${ctx.clock()})
       ON CONFLICT (released_coupon_id) DO NOTHING RETURNING released_coupon_id`);
     if (claimed.rows.length === 0) return 'duplicate';
     const conversation = c.conversationId ? await getConversation(tx, c.conversationId) : null;
@@ -177,12 +177,12 @@ export async function resendReleased(ctx: AppContext, couponId: string): Promise
     } else {
       const issued = await issueCoupon(ctx, tx, { campaign: { id: c.campaignId }, contact, conversation, source: 'flow', flowId: c.flowId });
       if (issued.ok) {
-        await tx.execute(sql`UPDATE coupon_resends SET new_coupon_id = ${issued.coupon.id}, outcome = 'reissued' WHERE released_coupon_id = ${couponId}`);
+        await query(tx, sql`UPDATE coupon_resends SET new_coupon_id = ${issued.coupon.id}, outcome = 'reissued' WHERE released_coupon_id = ${couponId}`);
         return 'reissued';
       }
       result = issued.code;
     }
-    await tx.execute(sql`UPDATE coupon_resends SET outcome = ${result} WHERE released_coupon_id = ${couponId}`);
+    await query(tx, sql`UPDATE coupon_resends SET outcome = ${result} WHERE released_coupon_id = ${couponId}`);
     return result;
   });
   if (outcome === 'reissued') ctx.notifyOutbox();

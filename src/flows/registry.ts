@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import { query, type Db } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { checkReferences, formatError, parseFlowFile, type FlowError, type ParsedFile } from './loader.ts';
 import type { CouponEventName, Flow } from './types.ts';
@@ -43,7 +43,7 @@ export async function readFlowDir(dir: string): Promise<Array<{ file: string; te
 /** Which of these slugs exist as campaigns. */
 export async function existingSlugs(db: Db, slugs: string[]): Promise<Set<string>> {
   if (slugs.length === 0) return new Set();
-  const r = await db.execute(sql`SELECT slug FROM campaigns WHERE slug IN (${sql.join(slugs.map((s) => sql`${s}`), sql`, `)})`);
+  const r = await query(db, sql`SELECT slug FROM campaigns WHERE slug IN (${sql.join(slugs.map((s) => sql`${s}`), sql`, `)})`);
   return new Set((r.rows as Array<{ slug: string }>).map((x) => x.slug));
 }
 

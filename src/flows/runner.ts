@@ -1,14 +1,18 @@
 import { sql } from 'drizzle-orm';
 import type { OutboundMessage } from '../../adapters/types.ts';
-import { contactColumns, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
+import {
+  addContactTags, handOffConversation, removeContactTags, setContactAttribute, type ContactRow, type ConversationRow,
+} from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { campaignTimeZone, findCampaignBySlug } from '../coupons/campaigns.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { enqueueMessage } from '../delivery/outbox.ts';
 import { chooseLocale } from '../i18n/locales.ts';
 import { flowsResume } from '../jobs/contracts.ts';
+import { selectList, type RowOf } from '../db/rows.ts';
+import { flowRuns } from '../db/schema.ts';
 import { newId } from '../lib/ids.ts';
 import { branchPath, nextPath, stepAt } from './paths.ts';
 import type { FlowRegistry } from './registry.ts';
@@ -20,30 +24,19 @@ import type { Flow, Step } from './types.ts';
 /** A dispatch never executes more steps than this: a `goto` cycle ends as a failed run. */
 export const MAX_STEPS_PER_DISPATCH = 50;
 
-export type RunStatus = 'running' | 'waiting' | 'done' | 'failed' | 'interrupted' | 'handoff' | 'dropped';
+const runRowKeys = [
+  'id', 'contactId', 'conversationId', 'flowId', 'startFlowId', 'status', 'stepPath', 'waitingFor', 'resumeAt', 'state',
+  'endReason', 'triggerKey', 'startedAt',
+] as const;
 
-export interface RunRow {
-  id: string;
-  contactId: string;
-  conversationId: string | null;
-  flowId: string;
-  startFlowId: string;
-  status: RunStatus;
-  stepPath: string | null;
-  waitingFor: 'answer' | 'resume' | null;
-  resumeAt: Date | null;
-  state: RunState;
-  endReason: string | null;
-  triggerKey: string | null;
-  startedAt: Date;
-}
+/** A flow run as the engine reads it: the schema's columns, with the run's state typed. */
+export type RunRow = Omit<Pick<RowOf<typeof flowRuns>, (typeof runRowKeys)[number]>, 'state'> & { state: RunState };
+export type RunStatus = RunRow['status'];
 
-const runColumns = sql`id, contact_id AS "contactId", conversation_id AS "conversationId", flow_id AS "flowId",
-  start_flow_id AS "startFlowId", status, step_path AS "stepPath", waiting_for AS "waitingFor", resume_at AS "resumeAt",
-  state, end_reason AS "endReason", trigger_key AS "triggerKey", started_at AS "startedAt"`;
+const runColumns = selectList(flowRuns, runRowKeys);
 
 export async function activeRun(tx: Tx, contactId: string): Promise<RunRow | null> {
-  const r = await tx.execute(sql`SELECT ${runColumns} FROM flow_runs WHERE contact_id = ${contactId} AND status IN ('running', 'waiting')`);
+  const r = await query(tx, sql`SELECT ${runColumns} FROM flow_runs WHERE contact_id = ${contactId} AND status IN ('running', 'waiting')`);
   return (r.rows[0] as unknown as RunRow | undefined) ?? null;
 }
 
@@ -52,7 +45,7 @@ export async function activeRun(tx: Tx, contactId: string): Promise<RunRow | nul
  * under this lock) and reads its running flow, in one round trip.
  */
 export async function lockContactRun(tx: Tx, contactId: string): Promise<RunRow | null> {
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     SELECT r.* FROM contacts c
     LEFT JOIN LATERAL (SELECT ${runColumns} FROM flow_runs WHERE contact_id = c.id AND status IN ('running', 'waiting')) r ON true
     WHERE c.id = ${contactId} FOR UPDATE OF c`);
@@ -60,17 +53,8 @@ export async function lockContactRun(tx: Tx, contactId: string): Promise<RunRow 
   return row?.id ? row : null;
 }
 
-/**
- * Locks a contact and reads it. With `skipLocked`, a contact held by another transaction reads
- * as null instead of being waited for.
- */
-export async function lockContact(tx: Tx, contactId: string, opts: { skipLocked?: boolean } = {}): Promise<ContactRow | null> {
-  const r = await tx.execute(sql`SELECT ${contactColumns} FROM contacts WHERE id = ${contactId} FOR UPDATE ${opts.skipLocked ? sql`SKIP LOCKED` : sql``}`);
-  return (r.rows[0] as unknown as ContactRow | undefined) ?? null;
-}
-
 export async function getRun(tx: Tx, id: string, opts: { forUpdate?: boolean } = {}): Promise<RunRow | null> {
-  const r = await tx.execute(sql`SELECT ${runColumns} FROM flow_runs WHERE id = ${id} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
+  const r = await query(tx, sql`SELECT ${runColumns} FROM flow_runs WHERE id = ${id} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
   return (r.rows[0] as unknown as RunRow | undefined) ?? null;
 }
 
@@ -197,8 +181,8 @@ export class RunSession {
     const insertRuns = inserts.length > 0 ? sql`INSERT INTO flow_runs (${runInsertColumns}) VALUES ${sql.join(inserts, sql`, `)}` : null;
     const insertRecords = records.length > 0
       ? sql`INSERT INTO flow_step_runs (run_id, flow_id, step_path, step_type, contact_id, at, outcome) VALUES ${sql.join(records, sql`, `)}` : null;
-    if (insertRuns && insertRecords) await this.tx.execute(sql`WITH new_runs AS (${insertRuns}) ${insertRecords}`);
-    else if (insertRuns ?? insertRecords) await this.tx.execute((insertRuns ?? insertRecords)!);
+    if (insertRuns && insertRecords) await query(this.tx, sql`WITH new_runs AS (${insertRuns}) ${insertRecords}`);
+    else if (insertRuns ?? insertRecords) await query(this.tx, (insertRuns ?? insertRecords)!);
     const resumes = this.resumes.splice(0);
     for (const r of resumes) {
       await this.ctx.jobs.send(flowsResume, { runId: r.runId, stepPath: r.stepPath }, { startAfter: r.at, singletonKey: `${r.runId}:${r.stepPath}` });
@@ -225,12 +209,12 @@ function runValues(session: RunSession, run: RunRow) {
 }
 
 async function insertRun(session: RunSession, run: RunRow): Promise<void> {
-  await session.tx.execute(sql`INSERT INTO flow_runs (${runInsertColumns}) VALUES ${runValues(session, run)}`);
+  await query(session.tx, sql`INSERT INTO flow_runs (${runInsertColumns}) VALUES ${runValues(session, run)}`);
 }
 
 async function updateRun(session: RunSession, run: RunRow): Promise<void> {
   const ended = run.status !== 'running' && run.status !== 'waiting';
-  await session.tx.execute(sql`
+  await query(session.tx, sql`
     UPDATE flow_runs SET flow_id = ${run.flowId}, status = ${run.status}, step_path = ${run.stepPath}, waiting_for = ${run.waitingFor},
       resume_at = ${run.resumeAt}, state = ${JSON.stringify(run.state)}::jsonb, end_reason = ${run.endReason},
       updated_at = ${session.now}, ended_at = ${ended ? session.now : null}
@@ -302,31 +286,18 @@ async function runStep(session: RunSession, run: RunRow, step: Step, path: strin
         out = { ...then, effects: [...out.effects.slice(0, i + 1), ...then.effects] };
         break;
       }
-      case 'save': {
-        await session.tx.execute(sql`UPDATE contacts SET attributes = attributes || jsonb_build_object(${effect.name}::text, ${JSON.stringify(effect.value)}::jsonb)
-          WHERE id = ${session.contact.id}`);
+      case 'save':
+        await setContactAttribute(session.tx, session.contact.id, effect.name, effect.value);
         session.contact.attributes[effect.name] = effect.value;
         break;
-      }
-      case 'tag': {
-        const r = await session.tx.execute(sql`
-          UPDATE contacts SET tags = ARRAY(
-            SELECT t FROM (SELECT t, min(o) AS o FROM unnest(tags || ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(effect.tags)}::jsonb)))
-              WITH ORDINALITY AS u(t, o) GROUP BY t) s ORDER BY o)
-          WHERE id = ${session.contact.id} RETURNING tags`);
-        session.contact.tags = (r.rows[0] as { tags: string[] }).tags;
+      case 'tag':
+        session.contact.tags = await addContactTags(session.tx, session.contact.id, effect.tags);
         break;
-      }
-      case 'untag': {
-        const r = await session.tx.execute(sql`
-          UPDATE contacts SET tags = ARRAY(SELECT t FROM unnest(tags) WITH ORDINALITY AS u(t, o)
-            WHERE t NOT IN (SELECT jsonb_array_elements_text(${JSON.stringify(effect.tags)}::jsonb)) ORDER BY o)
-          WHERE id = ${session.contact.id} RETURNING tags`);
-        session.contact.tags = (r.rows[0] as { tags: string[] }).tags;
+      case 'untag':
+        session.contact.tags = await removeContactTags(session.tx, session.contact.id, effect.tags);
         break;
-      }
       case 'handoff':
-        await session.tx.execute(sql`UPDATE conversations SET handoff_at = ${session.now} WHERE id = ${session.conversation.id} AND handoff_at IS NULL`);
+        await handOffConversation(session.tx, session.conversation.id, session.now);
         session.conversation.handoffAt = session.conversation.handoffAt ?? session.now;
         break;
       case 'resumeAt':

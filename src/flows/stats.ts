@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { allSteps } from './paths.ts';
 import type { FlowRegistry } from './registry.ts';
 import type { Flow, Trigger } from './types.ts';
@@ -21,7 +21,7 @@ export function triggerToJson(t: Trigger): Record<string, unknown> {
  * coupon / an ask out of retries that went on). Entered minus completed is where contacts stopped.
  */
 export async function stepCounts(tx: Tx): Promise<Map<string, { entered: number; completed: number }>> {
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     SELECT flow_id AS "flowId", step_path AS "stepPath", count(DISTINCT run_id)::int AS entered,
       count(DISTINCT run_id) FILTER (WHERE outcome IN ('completed', 'refused', 'exhausted'))::int AS completed
     FROM flow_step_runs GROUP BY flow_id, step_path`);

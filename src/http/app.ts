@@ -7,6 +7,7 @@ import { safeError } from '../lib/logger.ts';
 import { publicRoute, type Auth } from './auth.ts';
 import { findCampaignIdBySlug } from '../coupons/campaigns.ts';
 import { errorHandler, notFound, redactUrl } from './errors.ts';
+import { query } from '../db/client.ts';
 
 export interface HttpDeps {
   ctx: AppContext;
@@ -41,7 +42,7 @@ export function createApp(deps: HttpDeps, routes: RouteModule[]): Express {
 
   app.get('/healthz', publicRoute('load balancers and monitors'), async (_req, res) => {
     try {
-      await ctx.db.execute(sql`SELECT 1`);
+      await query(ctx.db, sql`SELECT 1`);
       res.json({ status: 'ok' });
     } catch {
       res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({ status: 'unavailable' });

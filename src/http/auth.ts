@@ -8,6 +8,7 @@ import { safeEqual, sha256 } from '../lib/ids.ts';
 import { actorOfApiToken } from '../people/people.ts';
 import { adminTokenActor, posTokenActor, principals, type Actor, type Principal } from '../people/roles.ts';
 import { actorOfSession, type NewSession } from '../people/sessions.ts';
+import { query } from '../db/client.ts';
 
 /** The caller of a request: who, and whether by bearer token or by a browser session. */
 export interface RequestActor extends Actor {
@@ -49,13 +50,13 @@ export async function loadAuth(ctx: AppContext): Promise<Auth> {
     adminHash = sha256(config.ADMIN_TOKEN);
   } else {
     const candidate = crypto.randomBytes(24).toString('base64url');
-    const inserted = await db.execute(config.ADMIN_TOKEN_RESET
+    const inserted = await query(db, config.ADMIN_TOKEN_RESET
       ? sql`INSERT INTO app_settings (key, value) VALUES ('admin_token_sha256', ${sha256(candidate)})
           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING value`
       : sql`INSERT INTO app_settings (key, value) VALUES ('admin_token_sha256', ${sha256(candidate)})
           ON CONFLICT (key) DO NOTHING RETURNING value`);
     if (inserted.rows.length > 0) generated = candidate;
-    const stored = await db.execute(sql`SELECT value FROM app_settings WHERE key = 'admin_token_sha256'`);
+    const stored = await query(db, sql`SELECT value FROM app_settings WHERE key = 'admin_token_sha256'`);
     adminHash = (stored.rows[0] as { value: string }).value;
   }
   const posHash = config.POS_TOKEN ? sha256(config.POS_TOKEN) : null;

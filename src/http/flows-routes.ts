@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { sql } from 'drizzle-orm';
+import { listHandoffs, releaseConversation } from '../contacts/contacts.ts';
 import { flowsListing } from '../flows/stats.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
@@ -31,23 +31,14 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
 
   /** Conversations a `handoff` step gave to an agent (the bot is silent there), oldest first. */
   router.get('/api/v1/handoffs', agents, async (_req, res) => {
-    const r = await ctx.db.execute(sql`
-      SELECT cv.id, cv.channel, cv.external_id AS "externalId", cv.contact_id AS "contactId", ct.display_name AS "displayName",
-        ct.tags, cv.handoff_at AS "handoffAt", cv.last_inbound_at AS "lastInboundAt"
-      FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
-      WHERE cv.handoff_at IS NOT NULL ORDER BY cv.handoff_at, cv.id LIMIT 500`);
-    res.json({ conversations: r.rows });
+    res.json({ conversations: await listHandoffs(ctx.db) });
   });
 
   /** An agent is done: the bot answers the contact again. */
   router.post('/api/v1/conversations/:id/release', agents, async (req, res) => {
-    const r = await ctx.db.execute(sql`
-      WITH old AS (SELECT id, handoff_at FROM conversations WHERE id = ${req.params.id} FOR UPDATE)
-      UPDATE conversations c SET handoff_at = NULL FROM old WHERE c.id = old.id
-      RETURNING c.id, old.handoff_at AS "was"`);
-    const row = r.rows[0] as { id: string; was: Date | null } | undefined;
-    if (!row) throw new AppError('not_found', `conversation ${req.params.id} does not exist`);
-    res.json({ id: row.id, released: row.was !== null, handoff: false });
+    const released = await releaseConversation(ctx.db, req.params.id as string);
+    if (!released) throw new AppError('not_found', `conversation ${req.params.id} does not exist`);
+    res.json({ ...released, handoff: false });
   });
 
   return router;

@@ -3,15 +3,13 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import { sql } from 'drizzle-orm';
 import express, { Router, type Request } from 'express';
 import { getCampaign } from '../coupons/campaigns.ts';
 import { loadFixedSerial } from '../coupons/fixed-serials.ts';
 import {
-  createImport, fixedPoolConflict, getImport, hasFixedSerial, importsDir, MAX_CSV_BYTES, runImport,
+  createImport, fixedPoolConflict, getImport, hasFixedSerial, importsDir, MAX_CSV_BYTES, queueImport, runImport,
   SYNC_IMPORT_MAX_BYTES,
 } from '../coupons/serial-import.ts';
-import { serialImport } from '../jobs/contracts.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import type { RouteModule } from './app.ts';
@@ -109,14 +107,7 @@ export const serialsRoutes: RouteModule = ({ ctx, auth }) => {
       res.json({ importId, loaded: done.loaded, rejected: done.rejected, rejectedCount: done.rejectedCount, read: done.read });
       return;
     }
-    try {
-      await ctx.jobs.send(serialImport, { importId }, { singletonKey: importId });
-    } catch (err) {
-      await ctx.db.execute(sql`UPDATE serial_imports SET status = 'failed', error = 'the import could not be queued', file_path = NULL
-        WHERE id = ${importId}`);
-      await fs.promises.rm(spool, { force: true });
-      throw err;
-    }
+    await queueImport(ctx, importId, spool);
     await audit({ kind: 'pack', importId, bytes: upload.value, background: true });
     res.status(202).location(`/api/v1/imports/${importId}`).json(await getImport(ctx, importId));
   });

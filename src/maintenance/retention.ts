@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
+import { query } from '../db/client.ts';
 
 /**
  * A table that only grows unless pruned: which of its rows are finished, and since when. Rows that
@@ -65,7 +66,7 @@ export async function pruneFinished(ctx: AppContext, opts: PruneOptions = {}, ta
     let total = 0;
     for (const where of [target.done(doneCutoff), target.failed(failedCutoff)]) {
       for (let i = 0; i < maxBatches; i++) {
-        const r = await ctx.db.execute(sql`
+        const r = await query(ctx.db, sql`
           DELETE FROM ${sql.identifier(target.table)} WHERE id IN (
             SELECT id FROM ${sql.identifier(target.table)} WHERE ${where} LIMIT ${batch} FOR UPDATE SKIP LOCKED)`);
         const n = r.rowCount ?? 0;
@@ -109,7 +110,7 @@ export interface TableSize {
 
 /** Sizes of our tables and pg-boss's, largest first: what the operator's status page shows. */
 export async function tableSizes(ctx: AppContext): Promise<TableSize[]> {
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS "table",
       CASE WHEN c.relkind = 'p'
         THEN (SELECT COALESCE(sum(GREATEST(p.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) t JOIN pg_class p ON p.oid = t.relid)

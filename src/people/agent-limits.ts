@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { parseOrThrow, refuse, type Refusal } from '../lib/errors.ts';
 
 export const agentLimitBody = z.object({
@@ -13,7 +13,7 @@ export function agentDay(now: Date, timeZone: string): string {
 }
 
 export async function agentLimitOf(tx: Tx, campaignId: string): Promise<number | null> {
-  const r = await tx.execute(sql`SELECT per_agent_per_day AS "perDay" FROM agent_limits WHERE campaign_id = ${campaignId}`);
+  const r = await query(tx, sql`SELECT per_agent_per_day AS "perDay" FROM agent_limits WHERE campaign_id = ${campaignId}`);
   return (r.rows[0] as { perDay: number } | undefined)?.perDay ?? null;
 }
 
@@ -21,9 +21,9 @@ export async function agentLimitOf(tx: Tx, campaignId: string): Promise<number |
 export async function setAgentLimit(tx: Tx, campaignId: string, input: unknown): Promise<number | null> {
   const { perAgentPerDay } = parseOrThrow(agentLimitBody, input);
   if (perAgentPerDay === null) {
-    await tx.execute(sql`DELETE FROM agent_limits WHERE campaign_id = ${campaignId}`);
+    await query(tx, sql`DELETE FROM agent_limits WHERE campaign_id = ${campaignId}`);
   } else {
-    await tx.execute(sql`INSERT INTO agent_limits (campaign_id, per_agent_per_day) VALUES (${campaignId}, ${perAgentPerDay})
+    await query(tx, sql`INSERT INTO agent_limits (campaign_id, per_agent_per_day) VALUES (${campaignId}, ${perAgentPerDay})
       ON CONFLICT (campaign_id) DO UPDATE SET per_agent_per_day = EXCLUDED.per_agent_per_day`);
   }
   return perAgentPerDay;
@@ -40,7 +40,7 @@ function limitRefusal(limit: number): Refusal<'agent_limit_reached'> {
 export async function claimAgentSend(tx: Tx, personId: string, campaignId: string, day: string): Promise<Refusal<'agent_limit_reached'> | null> {
   const limit = await agentLimitOf(tx, campaignId);
   if (limit === null) return null;
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     INSERT INTO agent_daily_counts AS a (person_id, campaign_id, day, sent) VALUES (${personId}, ${campaignId}, ${day}, 1)
     ON CONFLICT (person_id, campaign_id, day) DO UPDATE SET sent = a.sent + 1 WHERE a.sent < ${limit}
     RETURNING sent`);
@@ -48,12 +48,12 @@ export async function claimAgentSend(tx: Tx, personId: string, campaignId: strin
 }
 
 export async function releaseAgentSend(tx: Tx, personId: string, campaignId: string, day: string): Promise<void> {
-  await tx.execute(sql`UPDATE agent_daily_counts SET sent = sent - 1 WHERE person_id = ${personId} AND campaign_id = ${campaignId} AND day = ${day} AND sent > 0`);
+  await query(tx, sql`UPDATE agent_daily_counts SET sent = sent - 1 WHERE person_id = ${personId} AND campaign_id = ${campaignId} AND day = ${day} AND sent > 0`);
 }
 
 /** For the workbench list: each limited campaign's limit and what this agent sent of it today. */
 export async function agentLimitsToday(tx: Tx, personId: string, day: string): Promise<Map<string, { perDay: number; sentToday: number; refusal: Refusal | null }>> {
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     SELECT l.campaign_id AS "campaignId", l.per_agent_per_day AS "perDay", coalesce(a.sent, 0)::int AS "sentToday"
     FROM agent_limits l LEFT JOIN agent_daily_counts a ON a.campaign_id = l.campaign_id AND a.person_id = ${personId} AND a.day = ${day}`);
   return new Map((r.rows as Array<{ campaignId: string; perDay: number; sentToday: number }>).map((x) => [x.campaignId, {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import type { Clock } from '../lib/clock.ts';
 import { csvField } from '../coupons/records.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
@@ -44,7 +44,7 @@ export async function recordAudit(
   target: AuditTarget,
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  await tx.execute(sql`
+  await query(tx, sql`
     INSERT INTO audit_log (at, actor_id, actor_name, actor_role, action, target_type, target_id, target_name, details)
     VALUES (${clock()}, ${actor.id}, ${actor.name}, ${actor.role}, ${action}, ${target.type}, ${target.id},
       ${target.name ?? null}, ${JSON.stringify(details)}::jsonb)`);
@@ -88,7 +88,7 @@ interface AuditRow {
 /** Newest first; `cursor` is the id the next page starts below. */
 export async function auditPage(tx: Tx, q: AuditQuery, before?: number): Promise<AuditEntry[]> {
   const cursor = before ?? (q.cursor ? Number(q.cursor) : null);
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     SELECT id, at, actor_id AS "actorId", actor_name AS "actorName", actor_role AS "actorRole", action,
       target_type AS "targetType", target_id AS "targetId", target_name AS "targetName", details
     FROM audit_log

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.ts';
 
 /** What people's services need: the database and the clock (the invite command has no more). */
 export type PeopleContext = Pick<AppContext, 'db' | 'clock'>;
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId, sha256 } from '../lib/ids.ts';
 import { recordAudit } from './audit.ts';
@@ -58,7 +58,7 @@ async function insertPerson(ctx: PeopleContext, actor: Actor, input: unknown, to
   try {
     return await ctx.db.transaction(async (tx) => {
       const id = newId('psn');
-      const r = await tx.execute(sql`
+      const r = await query(tx, sql`
         INSERT INTO people (id, name, email, role, created_at) VALUES (${id}, ${body.name}, ${body.email ?? null}, ${body.role}, ${now})
         RETURNING ${personColumns}`);
       const person = r.rows[0] as unknown as Person;
@@ -75,12 +75,12 @@ async function insertPerson(ctx: PeopleContext, actor: Actor, input: unknown, to
 }
 
 export async function listPeople(tx: Tx): Promise<Person[]> {
-  const r = await tx.execute(sql`SELECT ${personColumns} FROM people WHERE removed_at IS NULL ORDER BY created_at, id`);
+  const r = await query(tx, sql`SELECT ${personColumns} FROM people WHERE removed_at IS NULL ORDER BY created_at, id`);
   return r.rows as unknown as Person[];
 }
 
 export async function getPerson(tx: Tx, id: string): Promise<Person> {
-  const r = await tx.execute(sql`SELECT ${personColumns} FROM people WHERE id = ${id} AND removed_at IS NULL`);
+  const r = await query(tx, sql`SELECT ${personColumns} FROM people WHERE id = ${id} AND removed_at IS NULL`);
   const p = r.rows[0] as unknown as Person | undefined;
   if (!p) throw new AppError('not_found', `person ${id} does not exist`);
   return p;
@@ -91,13 +91,13 @@ export async function removePerson(ctx: PeopleContext, actor: Actor, id: string)
   if (actor.id === id) throw new AppError('conflict', 'you cannot remove yourself; ask another owner');
   const now = ctx.clock();
   return await ctx.db.transaction(async (tx) => {
-    const r = await tx.execute(sql`
+    const r = await query(tx, sql`
       UPDATE people SET removed_at = ${now} WHERE id = ${id} AND removed_at IS NULL RETURNING ${personColumns}`);
     const person = r.rows[0] as unknown as Person | undefined;
     if (!person) throw new AppError('not_found', `person ${id} does not exist`);
-    await tx.execute(sql`UPDATE api_tokens SET revoked_at = ${now} WHERE person_id = ${id} AND revoked_at IS NULL`);
-    await tx.execute(sql`UPDATE sessions SET revoked_at = ${now} WHERE person_id = ${id} AND revoked_at IS NULL`);
-    await tx.execute(sql`UPDATE sign_in_links SET used_at = ${now} WHERE person_id = ${id} AND used_at IS NULL`);
+    await query(tx, sql`UPDATE api_tokens SET revoked_at = ${now} WHERE person_id = ${id} AND revoked_at IS NULL`);
+    await query(tx, sql`UPDATE sessions SET revoked_at = ${now} WHERE person_id = ${id} AND revoked_at IS NULL`);
+    await query(tx, sql`UPDATE sign_in_links SET used_at = ${now} WHERE person_id = ${id} AND used_at IS NULL`);
     await recordAudit(tx, ctx.clock, actor, 'person.removed', { type: 'person', id, name: person.name }, { role: person.role });
     return person;
   });
@@ -105,7 +105,7 @@ export async function removePerson(ctx: PeopleContext, actor: Actor, id: string)
 
 async function insertToken(tx: Tx, personId: string, name: string, token: string, now: Date): Promise<string> {
   const id = newId('tok');
-  await tx.execute(sql`INSERT INTO api_tokens (id, person_id, name, token_hash, created_at) VALUES (${id}, ${personId}, ${name}, ${sha256(token)}, ${now})`);
+  await query(tx, sql`INSERT INTO api_tokens (id, person_id, name, token_hash, created_at) VALUES (${id}, ${personId}, ${name}, ${sha256(token)}, ${now})`);
   return id;
 }
 
@@ -134,7 +134,7 @@ export async function createToken(ctx: PeopleContext, actor: Actor, personId: st
 
 export async function listTokens(tx: Tx, personId: string): Promise<ApiTokenInfo[]> {
   await getPerson(tx, personId);
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     SELECT id, name, created_at AS "createdAt", last_used_at AS "lastUsedAt" FROM api_tokens
     WHERE person_id = ${personId} AND revoked_at IS NULL ORDER BY created_at, id`);
   return r.rows as unknown as ApiTokenInfo[];
@@ -143,7 +143,7 @@ export async function listTokens(tx: Tx, personId: string): Promise<ApiTokenInfo
 export async function revokeToken(ctx: PeopleContext, actor: Actor, personId: string, tokenId: string): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const person = await getPerson(tx, personId);
-    const r = await tx.execute(sql`
+    const r = await query(tx, sql`
       UPDATE api_tokens SET revoked_at = ${ctx.clock()} WHERE id = ${tokenId} AND person_id = ${personId} AND revoked_at IS NULL RETURNING name`);
     const row = r.rows[0] as { name: string } | undefined;
     if (!row) throw new AppError('not_found', `token ${tokenId} of person ${personId} does not exist or is already revoked`);
@@ -156,7 +156,7 @@ export async function actorOfApiToken(ctx: PeopleContext, token: string): Promis
   if (!token.startsWith('ccp_') || token.length > 100) return null;
   const now = ctx.clock();
   // last_used_at is refreshed at most once a minute per token: no write on every request.
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     WITH t AS (
       SELECT t.id, p.id AS "personId", p.name, p.role, t.last_used_at
       FROM api_tokens t JOIN people p ON p.id = t.person_id
@@ -176,7 +176,7 @@ export async function actorOfApiToken(ctx: PeopleContext, token: string): Promis
  */
 export async function findOrAddPerson(ctx: PeopleContext, actor: Actor, input: { name: string; email?: string; role: Role }): Promise<{ person: Person; added: boolean }> {
   const login = (input.email ?? input.name).toLowerCase();
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT ${personColumns} FROM people WHERE removed_at IS NULL AND (lower(email) = ${login} OR lower(name) = ${login}) LIMIT 1`);
   const existing = r.rows[0] as unknown as Person | undefined;
   if (existing) return { person: existing, added: false };

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { PeopleContext } from './people.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow, refuse, type Result } from '../lib/errors.ts';
 import { newId, sha256 } from '../lib/ids.ts';
 import { recordAudit } from './audit.ts';
@@ -59,7 +59,7 @@ export async function createSession(tx: Tx, now: Date, subject: SessionSubject, 
   const csrfToken = crypto.randomBytes(24).toString('base64url');
   const id = newId('ses');
   const expiresAt = new Date(now.getTime() + SESSION_DAYS * 86400_000);
-  await tx.execute(sql`
+  await query(tx, sql`
     INSERT INTO sessions (id, person_id, admin_key, token_hash, csrf_token, created_at, expires_at, last_seen_at, address, user_agent)
     VALUES (${id}, ${'person' in subject ? person.id : null}, ${'adminKey' in subject ? subject.adminKey : null}, ${sha256(token)},
       ${csrfToken}, ${now}, ${expiresAt}, ${now}, ${client.address},
@@ -79,25 +79,25 @@ export async function signIn(ctx: PeopleContext, input: unknown, client: ClientI
   const since = new Date(now.getTime() - FAILURE_WINDOW_MINUTES * 60_000);
   const accountKey = `account:${login}`;
   const addressKey = `address:${client.address ?? 'unknown'}`;
-  const counts = await ctx.db.execute(sql`
+  const counts = await query(ctx.db, sql`
     SELECT count(*) FILTER (WHERE key = ${accountKey})::int AS account, count(*) FILTER (WHERE key = ${addressKey})::int AS address
     FROM sign_in_failures WHERE key IN (${accountKey}, ${addressKey}) AND at > ${since}`);
   const c = counts.rows[0] as { account: number; address: number };
   if (c.account >= limits.account || c.address >= limits.address) {
     return refuse('rate_limited', `Too many failed sign-ins. Wait ${FAILURE_WINDOW_MINUTES} minutes and try again, or ask the owner for a sign-in link.`);
   }
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT id, name, role, password_hash AS "passwordHash" FROM people
     WHERE removed_at IS NULL AND (lower(email) = ${login} OR lower(name) = ${login})
     ORDER BY (lower(email) = ${login}) DESC NULLS LAST LIMIT 1`);
   const person = r.rows[0] as { id: string; name: string; role: Role; passwordHash: string | null } | undefined;
   const ok = await verifyPassword(body.password, person?.passwordHash ?? await dummyHash());
   if (!person || !person.passwordHash || !ok) {
-    await ctx.db.execute(sql`INSERT INTO sign_in_failures (key, at) VALUES (${accountKey}, ${now}), (${addressKey}, ${now})`);
+    await query(ctx.db, sql`INSERT INTO sign_in_failures (key, at) VALUES (${accountKey}, ${now}), (${addressKey}, ${now})`);
     return refuse('sign_in_failed', 'The email or name and password do not match an account.');
   }
   const session = await ctx.db.transaction(async (tx) => {
-    await tx.execute(sql`DELETE FROM sign_in_failures WHERE key = ${accountKey} OR at < ${since}`);
+    await query(tx, sql`DELETE FROM sign_in_failures WHERE key = ${accountKey} OR at < ${since}`);
     return await createSession(tx, now, { person: { id: person.id, name: person.name, role: person.role } }, client);
   });
   return { ok: true, session };
@@ -107,7 +107,7 @@ export async function signIn(ctx: PeopleContext, input: unknown, client: ClientI
 export async function actorOfSession(ctx: PeopleContext, token: string, adminKey: string): Promise<SessionActor | null> {
   if (token.length < 20 || token.length > 100) return null;
   const now = ctx.clock();
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     WITH s AS (
       SELECT s.id, s.csrf_token, s.last_seen_at,
         coalesce(p.id, ${adminTokenActor.id}) AS "personId", coalesce(p.name, ${adminTokenActor.name}) AS name, coalesce(p.role, 'owner') AS role
@@ -124,7 +124,7 @@ export async function actorOfSession(ctx: PeopleContext, token: string, adminKey
 }
 
 export async function endSession(ctx: PeopleContext, sessionId: string): Promise<void> {
-  await ctx.db.execute(sql`UPDATE sessions SET revoked_at = ${ctx.clock()} WHERE id = ${sessionId} AND revoked_at IS NULL`);
+  await query(ctx.db, sql`UPDATE sessions SET revoked_at = ${ctx.clock()} WHERE id = ${sessionId} AND revoked_at IS NULL`);
 }
 
 export interface SessionInfo {
@@ -145,7 +145,7 @@ export function sessionToJson(s: SessionInfo) {
 
 /** The person's sessions still good now. */
 export async function listSessions(ctx: PeopleContext, personId: string): Promise<SessionInfo[]> {
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT id, created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt", address, user_agent AS "userAgent"
     FROM sessions WHERE person_id = ${personId} AND revoked_at IS NULL AND expires_at > ${ctx.clock()} ORDER BY created_at DESC, id`);
   return r.rows as unknown as SessionInfo[];
@@ -155,7 +155,7 @@ export async function listSessions(ctx: PeopleContext, personId: string): Promis
 export async function revokeSessions(ctx: PeopleContext, actor: Actor, person: { id: string; name: string }, sessionId?: string): Promise<number> {
   return await ctx.db.transaction(async (tx) => {
     const now = ctx.clock();
-    const r = await tx.execute(sql`
+    const r = await query(tx, sql`
       UPDATE sessions SET revoked_at = ${now}
       WHERE person_id = ${person.id} AND revoked_at IS NULL AND expires_at > ${now} AND (${sessionId ?? null}::text IS NULL OR id = ${sessionId ?? null})
       RETURNING id`);
@@ -171,7 +171,7 @@ export async function createSignInLink(ctx: PeopleContext, personId: string): Pr
   const token = crypto.randomBytes(32).toString('base64url');
   const now = ctx.clock();
   const expiresAt = new Date(now.getTime() + SIGN_IN_LINK_HOURS * 3600_000);
-  await ctx.db.execute(sql`
+  await query(ctx.db, sql`
     INSERT INTO sign_in_links (token_hash, person_id, created_at, expires_at)
     SELECT ${sha256(token)}, id, ${now}, ${expiresAt} FROM people WHERE id = ${personId} AND removed_at IS NULL`);
   return { token, expiresAt };
@@ -179,7 +179,7 @@ export async function createSignInLink(ctx: PeopleContext, personId: string): Pr
 
 /** Whether a link token is still good (the page asks before using it: link previews must not spend it). */
 export async function signInLinkValid(ctx: PeopleContext, token: string): Promise<boolean> {
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT 1 FROM sign_in_links l JOIN people p ON p.id = l.person_id
     WHERE l.token_hash = ${sha256(token)} AND l.used_at IS NULL AND l.expires_at > ${ctx.clock()} AND p.removed_at IS NULL`);
   return r.rows.length > 0;
@@ -189,7 +189,7 @@ export async function signInLinkValid(ctx: PeopleContext, token: string): Promis
 export async function useSignInLink(ctx: PeopleContext, token: string, client: ClientInfo): Promise<Result<{ session: NewSession }, 'link_invalid'>> {
   const now = ctx.clock();
   return await ctx.db.transaction(async (tx) => {
-    const r = await tx.execute(sql`
+    const r = await query(tx, sql`
       UPDATE sign_in_links l SET used_at = ${now} FROM people p
       WHERE l.token_hash = ${sha256(token)} AND l.used_at IS NULL AND l.expires_at > ${now} AND p.id = l.person_id AND p.removed_at IS NULL
       RETURNING p.id, p.name, p.role`);
@@ -202,11 +202,11 @@ export async function useSignInLink(ctx: PeopleContext, token: string, client: C
 /** Sets a signed-in person's password; the current one is asked for when there is one. */
 export async function setPassword(ctx: PeopleContext, personId: string, input: unknown): Promise<void> {
   const body = parseOrThrow(z.object({ password: passwordRule, currentPassword: z.string().max(MAX_PASSWORD_LENGTH).optional() }), input);
-  const r = await ctx.db.execute(sql`SELECT password_hash AS "passwordHash" FROM people WHERE id = ${personId} AND removed_at IS NULL`);
+  const r = await query(ctx.db, sql`SELECT password_hash AS "passwordHash" FROM people WHERE id = ${personId} AND removed_at IS NULL`);
   const row = r.rows[0] as { passwordHash: string | null } | undefined;
   if (!row) throw new AppError('not_found', 'this account no longer exists');
   if (row.passwordHash && !(body.currentPassword && await verifyPassword(body.currentPassword, row.passwordHash))) {
     throw new AppError('validation_error', 'currentPassword: is not your current password', { fields: [{ field: 'currentPassword', message: 'is not your current password' }] });
   }
-  await ctx.db.execute(sql`UPDATE people SET password_hash = ${await hashPassword(body.password)} WHERE id = ${personId}`);
+  await query(ctx.db, sql`UPDATE people SET password_hash = ${await hashPassword(body.password)} WHERE id = ${personId}`);
 }

@@ -5,6 +5,7 @@ import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { webhookEventTypes } from './events.ts';
 import { newWebhookSecret } from './signature.ts';
+import { query } from '../db/client.ts';
 
 export const endpointBody = z.object({
   url: z.string().trim().max(2000, 'must be at most 2000 characters')
@@ -27,7 +28,7 @@ const endpointJson = (e: EndpointRow) => ({ id: e.id, url: e.url, events: e.even
 export async function createEndpoint(ctx: AppContext, body: unknown) {
   const b = parseOrThrow(endpointBody, body);
   const secret = newWebhookSecret();
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     INSERT INTO webhook_endpoints (id, url, events, secret, created_at)
     VALUES (${newId('whk')}, ${b.url}, ${sql`ARRAY[${sql.join(b.events.map((e) => sql`${e}`), sql`, `)}]::text[]`}, ${secret}, ${ctx.clock()})
     RETURNING id, url, events, created_at AS "createdAt"`);
@@ -35,13 +36,13 @@ export async function createEndpoint(ctx: AppContext, body: unknown) {
 }
 
 export async function listEndpoints(ctx: AppContext) {
-  const r = await ctx.db.execute(sql`SELECT id, url, events, created_at AS "createdAt" FROM webhook_endpoints ORDER BY created_at, id`);
+  const r = await query(ctx.db, sql`SELECT id, url, events, created_at AS "createdAt" FROM webhook_endpoints ORDER BY created_at, id`);
   return { webhooks: (r.rows as unknown as EndpointRow[]).map(endpointJson) };
 }
 
 /** Removes an endpoint and what was still to be sent to it (its deliveries go with it). */
 export async function deleteEndpoint(ctx: AppContext, id: string): Promise<void> {
-  const r = await ctx.db.execute(sql`DELETE FROM webhook_endpoints WHERE id = ${id} RETURNING id`);
+  const r = await query(ctx.db, sql`DELETE FROM webhook_endpoints WHERE id = ${id} RETURNING id`);
   if (r.rows.length === 0) throw new AppError('not_found', `webhook ${id} does not exist`);
 }
 
@@ -51,11 +52,11 @@ export const deliveriesQuery = z.object({
 }).strict();
 
 /** An endpoint's deliveries, newest first, each with its attempts (time, HTTP status, error). */
-export async function listDeliveries(ctx: AppContext, endpointId: string, query: unknown) {
-  const q = parseOrThrow(deliveriesQuery, query, 'query');
-  const exists = await ctx.db.execute(sql`SELECT 1 FROM webhook_endpoints WHERE id = ${endpointId}`);
+export async function listDeliveries(ctx: AppContext, endpointId: string, input: unknown) {
+  const q = parseOrThrow(deliveriesQuery, input, 'query');
+  const exists = await query(ctx.db, sql`SELECT 1 FROM webhook_endpoints WHERE id = ${endpointId}`);
   if (exists.rows.length === 0) throw new AppError('not_found', `webhook ${endpointId} does not exist`);
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT d.id::text, d.event_id AS "eventId", ev.type, d.status, d.created_at AS "createdAt", d.next_attempt_at AS "nextAttemptAt",
       d.delivered_at AS "deliveredAt", d.last_error AS "lastError",
       COALESCE((SELECT jsonb_agg(jsonb_build_object('at', a.at, 'status', a.status_code, 'error', a.error, 'durationMs', a.duration_ms) ORDER BY a.id)
@@ -81,7 +82,7 @@ export async function listDeliveries(ctx: AppContext, endpointId: string, query:
  */
 export async function resendDelivery(ctx: AppContext, endpointId: string, deliveryId: string) {
   if (!/^\d{1,18}$/.test(deliveryId)) throw new AppError('not_found', `delivery ${deliveryId} does not exist`);
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ${ctx.clock()}, first_attempt_at = NULL
     WHERE id = ${deliveryId}::bigint AND endpoint_id = ${endpointId} RETURNING id::text`);
   if (r.rows.length === 0) throw new AppError('not_found', `delivery ${deliveryId} of webhook ${endpointId} does not exist`);

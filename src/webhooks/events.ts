@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 
 /** Every event type an endpoint may subscribe to (the contract's list). */
 export const webhookEventTypes = [
@@ -22,7 +22,7 @@ export type WebhookEventType = typeof webhookEventTypes[number];
 export async function recordWebhookEvent(
   tx: Tx, type: WebhookEventType, data: Record<string, unknown>, opts: { dedupeKey?: string; campaignId?: string } = {},
 ): Promise<string | null> {
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     WITH ev AS (
       INSERT INTO webhook_events (id, type, campaign_id, payload, dedupe_key)
       SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), ${type}, ${opts.campaignId ?? null}, ${JSON.stringify(data)}::jsonb, ${opts.dedupeKey ?? null}

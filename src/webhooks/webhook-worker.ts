@@ -4,6 +4,7 @@ import { stockOf } from '../coupons/campaigns.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 import { recordWebhookEvent } from './events.ts';
 import { signatureHeader } from './signature.ts';
+import { query } from '../db/client.ts';
 
 /** A delivery claimed for one attempt, with what it needs to be sent. */
 export interface ClaimedDelivery {
@@ -52,7 +53,7 @@ export async function claimDueDeliveries(
 ): Promise<ClaimedDelivery[]> {
   if (limit <= 0) return [];
   const now = ctx.clock();
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     WITH pick AS (
       SELECT x.id FROM webhook_endpoints e, LATERAL (
         SELECT d.id FROM webhook_deliveries d
@@ -78,7 +79,7 @@ const iso = (v: unknown) => (typeof v === 'string' ? new Date(v).toISOString() :
 
 /** The coupon as records show it, from the row the trigger saved at the change (snake_case columns). */
 async function couponData(ctx: AppContext, type: string, row: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const contact = await ctx.db.execute(sql`SELECT channel, platform_user_id AS "userId", display_name AS "displayName"
+  const contact = await query(ctx.db, sql`SELECT channel, platform_user_id AS "userId", display_name AS "displayName"
     FROM contacts WHERE id = ${row.contact_id as string}`);
   const ct = (contact.rows[0] ?? { channel: null, userId: null, displayName: null }) as { channel: string | null; userId: string | null; displayName: string | null };
   const data: Record<string, unknown> = {
@@ -90,7 +91,7 @@ async function couponData(ctx: AppContext, type: string, row: Record<string, unk
     currency: row.currency ?? null, storeId: row.store_id ?? null, flowId: row.flow_id ?? null,
   };
   if (type === 'coupon.voided') {
-    const v = await ctx.db.execute(sql`SELECT at, actor, reason, amount::float8 AS amount, currency FROM coupon_history
+    const v = await query(ctx.db, sql`SELECT at, actor, reason, amount::float8 AS amount, currency FROM coupon_history
       WHERE coupon_id = ${row.id as string} AND event = 'voided' ORDER BY id DESC LIMIT 1`);
     const last = v.rows[0] as { at: Date; actor: string; reason: string; amount: number | null; currency: string | null } | undefined;
     if (last) data.void = { at: last.at.toISOString(), by: last.actor, reason: last.reason, amount: last.amount, currency: last.currency };
@@ -106,7 +107,7 @@ async function eventBody(ctx: AppContext, d: ClaimedDelivery): Promise<string> {
   if (d.body) return d.body;
   const data = d.type.startsWith('coupon.') ? await couponData(ctx, d.type, d.payload) : d.payload;
   const body = JSON.stringify({ id: d.eventId, type: d.type, createdAt: d.createdAt.toISOString(), data });
-  const r = await ctx.db.execute(sql`UPDATE webhook_events SET body = COALESCE(body, ${body}) WHERE id = ${d.eventId} RETURNING body`);
+  const r = await query(ctx.db, sql`UPDATE webhook_events SET body = COALESCE(body, ${body}) WHERE id = ${d.eventId} RETURNING body`);
   return (r.rows[0] as { body: string } | undefined)?.body ?? body;
 }
 
@@ -160,7 +161,7 @@ export async function recordAttempt(ctx: AppContext, d: Pick<ClaimedDelivery, 'i
     update = sql`next_attempt_at = ${new Date(Math.min(deadline, at.getTime() + webhookRetryDelayMs(d.attempts)))}, last_error = ${out.error}`;
   }
   // One statement (one round trip, atomic): the attempt and the delivery's new state.
-  await ctx.db.execute(sql`
+  await query(ctx.db, sql`
     WITH attempt AS (
       INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms)
       VALUES (${d.id}::bigint, ${at}, ${out.status}, ${out.error}, ${out.durationMs})
@@ -182,14 +183,14 @@ export async function attemptDelivery(ctx: AppContext, d: ClaimedDelivery, opts:
  * re-armed when the stock is back above the threshold (more serials loaded).
  */
 export async function processStockChecks(ctx: AppContext): Promise<number> {
-  const any = await ctx.db.execute(sql`SELECT EXISTS (SELECT 1 FROM webhook_stock_checks) AS any`);
+  const any = await query(ctx.db, sql`SELECT EXISTS (SELECT 1 FROM webhook_stock_checks) AS any`);
   if (!(any.rows[0] as { any: boolean }).any) return 0;
   return await ctx.db.transaction(async (tx) => {
-    const r = await tx.execute(sql`DELETE FROM webhook_stock_checks WHERE id IN (
+    const r = await query(tx, sql`DELETE FROM webhook_stock_checks WHERE id IN (
       SELECT id FROM webhook_stock_checks ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING campaign_id AS "campaignId"`);
     const ids = [...new Set((r.rows as Array<{ campaignId: string }>).map((x) => x.campaignId))].sort();
     if (ids.length === 0) return 0;
-    const camps = await tx.execute(sql`SELECT id, slug, name, low_stock_threshold AS "threshold", low_stock_alerted_at AS "lowAt",
+    const camps = await query(tx, sql`SELECT id, slug, name, low_stock_threshold AS "threshold", low_stock_alerted_at AS "lowAt",
         sold_out_alerted_at AS "soldAt"
       FROM campaigns WHERE id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)}) ORDER BY id FOR UPDATE`);
     const stock = await stockOf(tx, ids);
@@ -200,15 +201,15 @@ export async function processStockChecks(ctx: AppContext): Promise<number> {
       const low = c.threshold !== null && s.left <= c.threshold;
       if (low && !c.lowAt) {
         await recordWebhookEvent(tx, 'campaign.low_stock', data, { campaignId: c.id });
-        await tx.execute(sql`UPDATE campaigns SET low_stock_alerted_at = ${now} WHERE id = ${c.id}`);
+        await query(tx, sql`UPDATE campaigns SET low_stock_alerted_at = ${now} WHERE id = ${c.id}`);
       } else if (!low && c.lowAt) {
-        await tx.execute(sql`UPDATE campaigns SET low_stock_alerted_at = NULL WHERE id = ${c.id}`);
+        await query(tx, sql`UPDATE campaigns SET low_stock_alerted_at = NULL WHERE id = ${c.id}`);
       }
       if (s.left <= 0 && !c.soldAt) {
         await recordWebhookEvent(tx, 'campaign.sold_out', data, { campaignId: c.id });
-        await tx.execute(sql`UPDATE campaigns SET sold_out_alerted_at = ${now} WHERE id = ${c.id}`);
+        await query(tx, sql`UPDATE campaigns SET sold_out_alerted_at = ${now} WHERE id = ${c.id}`);
       } else if (s.left > 0 && c.soldAt) {
-        await tx.execute(sql`UPDATE campaigns SET sold_out_alerted_at = NULL WHERE id = ${c.id}`);
+        await query(tx, sql`UPDATE campaigns SET sold_out_alerted_at = NULL WHERE id = ${c.id}`);
       }
     }
     return ids.length;

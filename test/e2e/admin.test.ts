@@ -10,6 +10,7 @@ import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { dispatch, flowsDir } from '../integration/flow-support.ts';
 import { launchBrowser, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const browserUa = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
@@ -198,7 +199,7 @@ describe('admin page in a browser', () => {
     expect(after.body.sendStart).toBe(oddStart);
     expect(after.body.refusalText).toBe('Ask at the counter.');
     expect(after.body.sendEnd).toBe(before.sendEnd);
-    const stored = await svc.ctx.db.execute(sql`SELECT name, reward_type, reward_value::float8 AS value FROM campaigns WHERE id = ${campaignId}`);
+    const stored = await query(svc.ctx.db, sql`SELECT name, reward_type, reward_value::float8 AS value FROM campaigns WHERE id = ${campaignId}`);
     expect(stored.rows[0]).toEqual({ name: 'Admin spring 20%', reward_type: 'percent', value: 20 });
 
     // Unchanged form: nothing to send. "New campaign" gives a blank create form again.
@@ -268,7 +269,7 @@ describe('admin page in a browser', () => {
     for (let i = 0; i < 51; i++) {
       await request(svc.url).post(`/api/v1/campaigns/${campaignId}/coupons`).set(svc.admin).send({ channel: 'line', userId: `U-page-${i}` });
     }
-    const contacts = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM coupons WHERE campaign_id = ${campaignId}`);
+    const contacts = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM coupons WHERE campaign_id = ${campaignId}`);
     const total = (contacts.rows[0] as { n: number }).n;
     await page.selectOption('#r-status', '');
     await page.waitForSelector('#records-count:has-text("50 shown")');

@@ -7,6 +7,7 @@ import {
   couponState, launchBrowser, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, phone, sentCoupon, signInWithToken, twoSentCoupons,
 } from '../support/browser.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let staffToken: string;
@@ -146,7 +147,7 @@ describe('coupon page in a browser', () => {
     const { first, second } = await twoSentCoupons(svc, 'U-me-e2e',
       { campaign: { slug: 'e2e-me-1', name: 'Coffee 20% off', reward: { type: 'percent', value: 20 } }, serial: 'ME-A' },
       { campaign: { slug: 'e2e-me-2', name: 'Free cookie', reward: { type: 'gift', text: 'Free cookie' } }, serial: 'ME-B' });
-    await svc.ctx.db.execute(sql`UPDATE coupons SET status = 'redeemed', serial_code = 'ME-A', redeemed_at = now() WHERE token = ${first.token}`);
+    await query(svc.ctx.db, sql`UPDATE coupons SET status = 'redeemed', serial_code = 'ME-A', redeemed_at = now() WHERE token = ${first.token}`);
 
     const page = await newPage();
     await page.goto(`${svc.url}/me/${await meTokenOf(svc, 'line', 'U-me-e2e')}`);
@@ -208,7 +209,7 @@ describe('workbench page in a browser', () => {
       expect(await page.locator('#send').isEnabled()).toBe(true);
       await page.click('#send');
       await page.waitForSelector('#d-result:has-text("Sent.")');
-      const sent = await svc.ctx.db.execute(sql`SELECT source, status FROM coupons WHERE campaign_id = ${pct.id} AND conversation_id = ${conversationId}`);
+      const sent = await query(svc.ctx.db, sql`SELECT source, status FROM coupons WHERE campaign_id = ${pct.id} AND conversation_id = ${conversationId}`);
       expect(sent.rows).toEqual([{ source: 'agent', status: 'pending' }]);
       // The customer holds the one allowed: the list now says why it cannot be sent again.
       await page.waitForSelector('#d-reason:has-text("already holds")');
@@ -219,13 +220,13 @@ describe('workbench page in a browser', () => {
       await page.fill('#q', '');
       await page.waitForSelector(`[data-campaign="${gift.id}"]`);
       await page.click(`[data-campaign="${gift.id}"]`);
-      await svc.ctx.db.execute(sql`UPDATE serials SET coupon_id = 'taken-elsewhere' WHERE campaign_id = ${gift.id}`);
+      await query(svc.ctx.db, sql`UPDATE serials SET coupon_id = 'taken-elsewhere' WHERE campaign_id = ${gift.id}`);
       await page.click('#send');
       await page.waitForSelector('#d-result:has-text("Not sent:")');
       expect(await page.locator('#d-result').textContent()).toContain('sold out');
 
       // A network that does not answer is said so, and the button can be pressed again.
-      await svc.ctx.db.execute(sql`UPDATE serials SET coupon_id = NULL WHERE campaign_id = ${gift.id} AND coupon_id = 'taken-elsewhere'`);
+      await query(svc.ctx.db, sql`UPDATE serials SET coupon_id = NULL WHERE campaign_id = ${gift.id} AND coupon_id = 'taken-elsewhere'`);
       await page.reload();
       await page.click(`[data-campaign="${gift.id}"]`);
       await page.route('**/api/v1/workbench/send', (route) => route.abort('connectionrefused'));

@@ -14,6 +14,7 @@ import { startService, type Service } from '../../src/service.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ADMIN_TOKEN, POS_TOKEN } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const LINE_SECRET = 'line-secret-for-log-tests';
 const LINE_ACCESS_TOKEN = 'lineAccessToken0123456789abcdefXYZ';
@@ -62,7 +63,7 @@ beforeAll(async () => {
   const userId = newLineUserId();
   const issued = await issueToUser(svc.ctx, campaign.id, 'line', userId);
   expect(issued.ok).toBe(true);
-  const row = await svc.ctx.db.execute(sql`SELECT token FROM coupons LIMIT 1`);
+  const row = await query(svc.ctx.db, sql`SELECT token FROM coupons LIMIT 1`);
   couponToken = (row.rows[0] as { token: string }).token;
   meToken = crypto.randomBytes(16).toString('base64url');
   // An event stored before the database breaks, holding a message text and a reply token.

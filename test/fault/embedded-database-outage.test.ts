@@ -10,6 +10,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { ADMIN_TOKEN } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const INBOX_SECRET = 'inbox-secret-for-outage-tests';
 const sign = (body: string) => `sha256=${crypto.createHmac('sha256', INBOX_SECRET).update(body).digest('hex')}`;
@@ -107,7 +108,7 @@ describe('the embedded PostgreSQL is killed (kill -9)', () => {
     // The platform retries the webhook it was refused: now it is stored, once.
     const body = refused;
     expect((await request(svc.url).post('/webhooks/inbox').set('content-type', 'application/json').set('x-inbox-signature', sign(body)).send(body)).status).toBe(200);
-    const stored = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events WHERE event_key = 'during-outage'`);
+    const stored = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events WHERE event_key = 'during-outage'`);
     expect(stored.rows[0]).toEqual({ n: 1 });
     expect(lost).toBe(0);
   });

@@ -13,6 +13,7 @@ import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { CircuitBreaker } from '../../src/lib/circuit-breaker.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const LINE_SECRET = 'line-secret-for-fault-tests';
 const INBOX_SECRET = 'inbox-secret-for-fault-tests';
@@ -68,7 +69,7 @@ describe('LINE hangs', () => {
     expect((await fetch(`${svc.url}/webhooks/inbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-inbox-signature': signature }, body: inbox })).status).toBe(200);
 
     const processed = async (channel: string, userId: string) => {
-      const r = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events
+      const r = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events
         WHERE channel = ${channel} AND event->>'userId' = ${userId} AND processed_at IS NOT NULL`);
       return (r.rows[0] as { n: number }).n > 0;
     };
@@ -76,14 +77,14 @@ describe('LINE hangs', () => {
     await until(async () => (await processed('line', known)) && (await processed('inbox', 'inbox-fault')), 'the known contact\'s and the inbox events');
     const elapsed = Date.now() - started;
     // LINE still hangs: the newcomers wait for their profiles, and held nobody else up.
-    const waiting = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events WHERE channel = 'line' AND processed_at IS NULL`);
+    const waiting = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events WHERE channel = 'line' AND processed_at IS NULL`);
     expect((waiting.rows[0] as { n: number }).n).toBe(30);
     expect(standin.outageRequests).toBeGreaterThan(0);
     console.log(`known LINE contact and inbox events processed ${elapsed} ms after their webhooks while LINE hung`);
 
     standin.outage(null);
     await until(async () => {
-      const r = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events WHERE processed_at IS NULL`);
+      const r = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events WHERE processed_at IS NULL`);
       return (r.rows[0] as { n: number }).n === 0;
     }, 'the newcomers once LINE answers again');
   });
@@ -112,7 +113,7 @@ describe('LINE answers 500 for ten minutes (clock injected)', () => {
     for (let t = 0; t <= 10 * 60_000; t += 15_000) {
       now = new Date(start + t);
       await deliverDue(svc.ctx);
-      const records = await svc.ctx.db.execute(sql`SELECT status, delivery_status, delivery_error FROM coupons WHERE campaign_id = ${campaign.id}`);
+      const records = await query(svc.ctx.db, sql`SELECT status, delivery_status, delivery_error FROM coupons WHERE campaign_id = ${campaign.id}`);
       for (const r of records.rows as Array<{ status: string; delivery_status: string; delivery_error: string | null }>) {
         expect(r).toMatchObject({ status: 'pending', delivery_status: 'pending' });
         if (r.delivery_error && /^waiting for LINE \(since \d{4}-.+Z, next try \d{4}-.+Z\)$/.test(r.delivery_error)) sawWaiting = true;
@@ -128,7 +129,7 @@ describe('LINE answers 500 for ten minutes (clock injected)', () => {
       now = new Date(start + t);
       await deliverDue(svc.ctx);
     }
-    const coupons = await svc.ctx.db.execute(sql`SELECT status, delivery_status, delivery_error FROM coupons WHERE campaign_id = ${campaign.id}`);
+    const coupons = await query(svc.ctx.db, sql`SELECT status, delivery_status, delivery_error FROM coupons WHERE campaign_id = ${campaign.id}`);
     expect(coupons.rows).toEqual(users.map(() => ({ status: 'sent', delivery_status: 'sent', delivery_error: null })));
     const delivered = standin.delivered.slice(deliveredBefore);
     expect(delivered).toHaveLength(3);
@@ -145,11 +146,11 @@ describe('LINE answers 500 for ten minutes (clock injected)', () => {
     for (let t = 0; t <= 24 * 3_600_000 + 600_000; t += 300_000) {
       now = new Date(start + t);
       await deliverDue(svc.ctx);
-      const row = await svc.ctx.db.execute(sql`SELECT status FROM coupons WHERE campaign_id = ${campaign.id}`);
+      const row = await query(svc.ctx.db, sql`SELECT status FROM coupons WHERE campaign_id = ${campaign.id}`);
       const status = (row.rows[0] as { status: string }).status;
       if (t < 24 * 3_600_000) expect(status).toBe('pending');
     }
-    const row = await svc.ctx.db.execute(sql`SELECT status, delivery_error FROM coupons WHERE campaign_id = ${campaign.id}`);
+    const row = await query(svc.ctx.db, sql`SELECT status, delivery_error FROM coupons WHERE campaign_id = ${campaign.id}`);
     expect(row.rows[0]).toMatchObject({ status: 'void', delivery_error: expect.stringMatching(/^gave up after \d+ attempts over 24 hours: LINE 500/) });
     standin.outage(null);
   });
@@ -171,7 +172,7 @@ describe('a reply that times out', () => {
     await loadSerials(svc.ctx, campaign.id, ['R-1']);
     expect((await issueToUser(svc.ctx, campaign.id, 'line', userId)).ok).toBe(true);
     // The card goes as a reply: give its outbox row a fresh reply token.
-    await svc.ctx.db.execute(sql`UPDATE outbox SET reply_token = 'reply-token-timeout', reply_token_expires_at = now() + interval '50 seconds'
+    await query(svc.ctx.db, sql`UPDATE outbox SET reply_token = 'reply-token-timeout', reply_token_expires_at = now() + interval '50 seconds'
       WHERE coupon_id IS NOT NULL AND contact_id = (SELECT id FROM contacts WHERE platform_user_id = ${userId})`);
     const line = createLineAdapter({ channelSecret: LINE_SECRET, accessToken: 'line-token', apiBaseUrl: standin.url, timeoutMs: 1500 });
     const send = (d: Parameters<typeof line.send>[0]) => line.send(d);
@@ -180,15 +181,15 @@ describe('a reply that times out', () => {
     expect(await deliverDue(svc.ctx, send)).toBe(1);
     expect(standin.outageRequests).toBe(before + 1);
     standin.outage(null);
-    await svc.ctx.db.execute(sql`UPDATE outbox SET next_attempt_at = now()`);
+    await query(svc.ctx.db, sql`UPDATE outbox SET next_attempt_at = now()`);
     const requestsBefore = standin.requests.length;
     await deliverDue(svc.ctx, send);
     expect(standin.requests.length).toBe(requestsBefore); // no push of the same message
-    const row = await svc.ctx.db.execute(sql`SELECT o.status, o.platform_response, c.status AS coupon, c.delivery_status
+    const row = await query(svc.ctx.db, sql`SELECT o.status, o.platform_response, c.status AS coupon, c.delivery_status
       FROM outbox o JOIN coupons c ON c.id = o.coupon_id WHERE c.campaign_id = ${campaign.id}`);
     expect(row.rows[0]).toMatchObject({ status: 'sent', platform_response: { unconfirmed: 'LINE did not answer in time' }, coupon: 'sent', delivery_status: 'sent' });
     // Still in the customer's "my coupons".
-    const me = await svc.ctx.db.execute(sql`SELECT me_token FROM contacts WHERE platform_user_id = ${userId}`);
+    const me = await query(svc.ctx.db, sql`SELECT me_token FROM contacts WHERE platform_user_id = ${userId}`);
     const page = await fetch(`${svc.url}/me/${(me.rows[0] as { me_token: string }).me_token}`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain(campaign.name);

@@ -7,6 +7,7 @@ import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { enqueueMessage } from '../../src/delivery/outbox.ts';
 import { validateLineRequest } from '../support/line-schema.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 /** The real outbox and delivery worker driving the real adapters; only the platforms are faked (nock). */
 const LINE_API = 'https://line-api.test';
@@ -49,11 +50,11 @@ async function enqueue(channel: ChannelName, platformUserId: string, opts: { rep
   seq += 1;
   const contactId = `ctc_adapters_${seq}`;
   return await svc.ctx.db.transaction(async (tx) => {
-    await tx.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token) VALUES (${contactId}, ${channel}, ${platformUserId}, ${`me-${seq}`})`);
+    await query(tx, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token) VALUES (${contactId}, ${channel}, ${platformUserId}, ${`me-${seq}`})`);
     let conversationId: string | null = null;
     if (opts.externalId) {
       conversationId = `cnv_adapters_${seq}`;
-      await tx.execute(sql`INSERT INTO conversations (id, contact_id, channel, external_id) VALUES (${conversationId}, ${contactId}, ${channel}, ${opts.externalId})`);
+      await query(tx, sql`INSERT INTO conversations (id, contact_id, channel, external_id) VALUES (${conversationId}, ${contactId}, ${channel}, ${opts.externalId})`);
     }
     return await enqueueMessage(tx, {
       channel, contactId, conversationId, message: coupon,
@@ -63,13 +64,13 @@ async function enqueue(channel: ChannelName, platformUserId: string, opts: { rep
 }
 
 async function outbox(id: string) {
-  const { rows } = await svc.ctx.db.execute(sql`SELECT status, attempts, retry_key AS "retryKey", last_error AS "lastError", platform_response AS "platformResponse" FROM outbox WHERE id = ${id}`);
+  const { rows } = await query(svc.ctx.db, sql`SELECT status, attempts, retry_key AS "retryKey", last_error AS "lastError", platform_response AS "platformResponse" FROM outbox WHERE id = ${id}`);
   return rows[0] as { status: string; attempts: number; retryKey: string; lastError: string | null; platformResponse: unknown };
 }
 
 /** Makes a retried row due now instead of after its backoff. */
 async function dueNow(id: string) {
-  await svc.ctx.db.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE id = ${id}`);
+  await query(svc.ctx.db, sql`UPDATE outbox SET next_attempt_at = now() WHERE id = ${id}`);
 }
 
 describe('delivery through the channel adapters', () => {

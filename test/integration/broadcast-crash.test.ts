@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
-import { createDb, type Db } from '../../src/db/client.ts';
+import { query, createDb, type Db } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { startChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -53,8 +53,8 @@ async function startChild(): Promise<ChildService & { url: string }> {
   });
 }
 
-async function count(query: ReturnType<typeof sql>): Promise<number> {
-  const r = await db.execute(query);
+async function count(statement: ReturnType<typeof sql>): Promise<number> {
+  const r = await query(db, statement);
   return Number((r.rows[0] as { n: number | string }).n);
 }
 
@@ -67,7 +67,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 }
 
 it('finishes a broadcast killed mid-run with exactly one card per recipient', async () => {
-  await db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags)
+  await query(db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags)
     SELECT 'ctc_crash' || g, 'line', 'U' || md5('crash' || g), md5('me' || g), ARRAY['crash'] FROM generate_series(1, ${CONTACTS}) g`);
 
   let child = await startChild();
@@ -94,7 +94,7 @@ it('finishes a broadcast killed mid-run with exactly one card per recipient', as
   expect(issuedAtKill).toBeLessThan(CONTACTS);
 
   // A dead process's leased messages are retried once the lease runs out: let it run out now.
-  await db.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending' AND next_attempt_at <> 'infinity'`);
+  await query(db, sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending' AND next_attempt_at <> 'infinity'`);
   child = await startChild();
   await waitFor('the broadcast done', async () => (await count(sql`SELECT count(*) AS n FROM broadcasts WHERE id = ${broadcastId} AND status = 'done'`)) === 1);
 

@@ -7,6 +7,7 @@ import { broadcastRound, issueSlice } from '../../src/broadcasts/broadcast-worke
 import { deliverDue, type SendFn } from '../../src/delivery/delivery-worker.ts';
 import { loadFixed, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let standin: LineStandin;
@@ -25,7 +26,7 @@ afterAll(async () => {
   await standin?.close();
 });
 beforeEach(async () => {
-  await svc.ctx.db.execute(sql`TRUNCATE contacts, conversations, coupons, outbox, broadcasts, broadcast_recipients, contact_campaign_counters CASCADE`);
+  await query(svc.ctx.db, sql`TRUNCATE contacts, conversations, coupons, outbox, broadcasts, broadcast_recipients, contact_campaign_counters CASCADE`);
   standin.quota = { limit: null, used: 0 };
   standin.requests.length = 0;
   standin.delivered.length = 0;
@@ -50,12 +51,12 @@ async function addContacts(n: number, opts: { channel?: string; tags?: string[];
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const userId = channel === 'line' ? newLineUserId() : `${channel}-${Math.random().toString(36).slice(2)}`;
-    const r = await svc.ctx.db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags, language, unreachable_at, last_message_at)
+    const r = await query(svc.ctx.db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags, language, unreachable_at, last_message_at)
       VALUES ('ctc_' || md5(random()::text), ${channel}, ${userId}, md5(random()::text), ${sql.param(opts.tags ?? [])}::text[], ${opts.language ?? null},
         ${opts.unreachable ? now : null}, ${opts.lastMessageAgoMs === undefined ? null : new Date(now.getTime() - opts.lastMessageAgoMs)}) RETURNING id`);
     const id = (r.rows[0] as { id: string }).id;
     if (opts.lastMessageAgoMs !== undefined) {
-      await svc.ctx.db.execute(sql`INSERT INTO conversations (id, contact_id, channel, external_id, last_inbound_at)
+      await query(svc.ctx.db, sql`INSERT INTO conversations (id, contact_id, channel, external_id, last_inbound_at)
         VALUES ('cnv_' || md5(random()::text), ${id}, ${channel}, ${userId}, ${new Date(now.getTime() - opts.lastMessageAgoMs)})`);
     }
     ids.push(id);
@@ -129,7 +130,7 @@ describe('broadcasts', () => {
     await addContacts(2, { tags: ['vip'], unreachable: true });
     await addContacts(2, { channel: 'inbox', tags: ['vip'] });
     // One contact already holds this campaign's coupon: the per-contact limit applies.
-    await svc.ctx.db.execute(sql`INSERT INTO contact_campaign_counters (campaign_id, contact_id, held) VALUES (${c.id}, ${line[0]!}, 1)`);
+    await query(svc.ctx.db, sql`INSERT INTO contact_campaign_counters (campaign_id, contact_id, held) VALUES (${c.id}, ${line[0]!}, 1)`);
 
     const created = await post('/api/v1/broadcasts', { name: 'VIP week', audience: { tagsAll: ['vip'] }, campaignId: c.id, text: 'A gift for you', ratePerSecond: 10 });
     expect(created.status).toBe(201);
@@ -143,7 +144,7 @@ describe('broadcasts', () => {
     expect(await issueSlice(svc.ctx, id)).toEqual({ state: 'waiting' });
     await runToEnd(id);
 
-    const failures = await svc.ctx.db.execute(sql`SELECT channel, last_error FROM outbox WHERE status <> 'sent'`);
+    const failures = await query(svc.ctx.db, sql`SELECT channel, last_error FROM outbox WHERE status <> 'sent'`);
     expect(failures.rows).toEqual([]);
     const done = await get(`/api/v1/broadcasts/${id}`);
     expect(done.body).toMatchObject({ status: 'done', counts: { recipients: 27, sent: 25, failed: 0, skipped: 2, pending: 0, holdout: 0 },
@@ -163,7 +164,7 @@ describe('broadcasts', () => {
     const stats = await get(`/api/v1/broadcasts/${id}/stats`);
     expect(stats.body).toEqual({ variants: [{ key: 'a', recipients: 27, sent: 25, opened: 0, redeemed: 0, verified: 0 }] });
 
-    const skipped = await svc.ctx.db.execute(sql`SELECT reason FROM broadcast_recipients WHERE broadcast_id = ${id} AND status = 'skipped' ORDER BY reason`);
+    const skipped = await query(svc.ctx.db, sql`SELECT reason FROM broadcast_recipients WHERE broadcast_id = ${id} AND status = 'skipped' ORDER BY reason`);
     expect(skipped.rows).toEqual([{ reason: 'limit_reached' }, { reason: 'outside_window' }]);
     expect((await get('/api/v1/broadcasts')).body.broadcasts.map((b: { id: string }) => b.id)).toContain(id);
   });
@@ -177,7 +178,7 @@ describe('broadcasts', () => {
     expect(refused.body.error.code).toBe('quota_exceeded');
     expect(refused.body.error.message).toMatch(/30 LINE messages/);
     expect(refused.body.error.message).toMatch(/only 15 remain/);
-    expect((await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM broadcasts`)).rows[0]).toEqual({ n: 0 });
+    expect((await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM broadcasts`)).rows[0]).toEqual({ n: 0 });
 
     const preview = await post('/api/v1/broadcasts/preview', { campaignId: c.id });
     expect(preview.body).toEqual({ uses: 30, remaining: 15 });
@@ -202,7 +203,7 @@ describe('broadcasts', () => {
     await deliverDue(svc.ctx, send);
     const b = await get(`/api/v1/broadcasts/${id}`);
     expect(b.body).toMatchObject({ status: 'paused', reason: 'quota_exhausted', counts: { sent: 1, pending: 2, failed: 0 } });
-    const rows = await svc.ctx.db.execute(sql`SELECT status, next_attempt_at = 'infinity' AS parked, last_error FROM outbox WHERE broadcast_id = ${id} AND status = 'pending' ORDER BY last_error`);
+    const rows = await query(svc.ctx.db, sql`SELECT status, next_attempt_at = 'infinity' AS parked, last_error FROM outbox WHERE broadcast_id = ${id} AND status = 'pending' ORDER BY last_error`);
     expect(rows.rows).toEqual([
       { status: 'pending', parked: true, last_error: 'LINE 429: Too many requests' },
       { status: 'pending', parked: true, last_error: 'LINE 429: You have reached your monthly limit.' },
@@ -236,7 +237,7 @@ describe('broadcasts', () => {
     while ((await deliverDue(svc.ctx, send)) > 0) { /* drain */ }
     const cancelled = await post(`/api/v1/broadcasts/${id}/cancel`, {});
     expect(cancelled.body).toMatchObject({ status: 'cancelled', counts: { recipients: 20, sent: 10, skipped: 10, pending: 0 }, skippedBy: { cancelled: 10 } });
-    const audit = await svc.ctx.db.execute(sql`SELECT action FROM audit_log WHERE target_id = ${id} ORDER BY id`);
+    const audit = await query(svc.ctx.db, sql`SELECT action FROM audit_log WHERE target_id = ${id} ORDER BY id`);
     expect(audit.rows.map((r) => (r as { action: string }).action)).toEqual(['broadcast.started', 'broadcast.paused', 'broadcast.resumed', 'broadcast.cancelled']);
     expect((await post(`/api/v1/broadcasts/${id}/resume`, {})).status).toBe(409);
     expect((await post(`/api/v1/broadcasts/${id}/pause`, {})).status).toBe(409);
@@ -267,17 +268,17 @@ describe('broadcasts', () => {
     });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    const groups = await svc.ctx.db.execute(sql`SELECT variant, count(*)::int AS n FROM broadcast_recipients WHERE broadcast_id = ${id} GROUP BY variant ORDER BY variant`);
+    const groups = await query(svc.ctx.db, sql`SELECT variant, count(*)::int AS n FROM broadcast_recipients WHERE broadcast_id = ${id} GROUP BY variant ORDER BY variant`);
     const n = Object.fromEntries((groups.rows as Array<{ variant: string; n: number }>).map((g) => [g.variant, g.n]));
     expect(n.holdout! + n.a! + n.b!).toBe(400);
     expect(n.holdout).toBeGreaterThan(50);
     expect(n.holdout).toBeLessThan(110);
     expect(n.a! / n.b!).toBeGreaterThan(2);
-    const before = await svc.ctx.db.execute(sql`SELECT contact_id, variant FROM broadcast_recipients WHERE broadcast_id = ${id} ORDER BY contact_id`);
+    const before = await query(svc.ctx.db, sql`SELECT contact_id, variant FROM broadcast_recipients WHERE broadcast_id = ${id} ORDER BY contact_id`);
     await post(`/api/v1/broadcasts/${id}/pause`, {});
     await post(`/api/v1/broadcasts/${id}/resume`, {});
     await runToEnd(id);
-    const after = await svc.ctx.db.execute(sql`SELECT contact_id, variant FROM broadcast_recipients WHERE broadcast_id = ${id} ORDER BY contact_id`);
+    const after = await query(svc.ctx.db, sql`SELECT contact_id, variant FROM broadcast_recipients WHERE broadcast_id = ${id} ORDER BY contact_id`);
     expect(after.rows).toEqual(before.rows);
 
     const stats = await get(`/api/v1/broadcasts/${id}/stats`);

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { campaignBody } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ describe('GET /api/v1/campaigns/:id/preview', () => {
       expect(byLocale[locale]!.page).toContain(`>${text}</button>`);
       expect(byLocale[locale]!.page).toContain('春のコーヒー');
     }
-    const issued = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM coupons WHERE campaign_id = ${created.body.id}`);
+    const issued = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM coupons WHERE campaign_id = ${created.body.id}`);
     expect((issued.rows[0] as { n: number }).n).toBe(0);
   });
 

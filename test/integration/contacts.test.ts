@@ -5,6 +5,7 @@ import { startLineStandin, type LineStandin } from '../../scripts/support/line-s
 import { newLineUserId } from '../../scripts/support/line-webhook.ts';
 import { fetchMissingProfiles, runFollowerSync } from '../../src/contacts/follower-sync.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let standin: LineStandin;
@@ -20,7 +21,7 @@ afterAll(async () => {
   await standin?.close();
 });
 beforeEach(async () => {
-  await svc.ctx.db.execute(sql`TRUNCATE contacts, contact_syncs CASCADE`);
+  await query(svc.ctx.db, sql`TRUNCATE contacts, contact_syncs CASCADE`);
   standin.followers = [];
   standin.followersRefusal = null;
 });
@@ -34,7 +35,7 @@ async function importCsv(body: Buffer) {
 }
 
 async function contactCount(): Promise<number> {
-  const r = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM contacts`);
+  const r = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM contacts`);
   return (r.rows[0] as { n: number }).n;
 }
 
@@ -155,10 +156,10 @@ describe('LINE follower sync', () => {
     // Profiles are fetched afterwards, a batch at a time.
     const firstBatch = await fetchMissingProfiles(svc.ctx, { limit: 40, ratePerSecond: Infinity });
     expect(firstBatch).toEqual({ fetched: 40, more: true });
-    const named = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM contacts WHERE display_name LIKE 'Friend %' AND language = 'en'`);
+    const named = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM contacts WHERE display_name LIKE 'Friend %' AND language = 'en'`);
     expect((named.rows[0] as { n: number }).n).toBe(40);
     // The ones left are the next batch: none is asked for twice.
-    await svc.ctx.db.execute(sql`UPDATE contacts SET profile_fetched_at = now() WHERE display_name IS NULL AND id NOT IN (
+    await query(svc.ctx.db, sql`UPDATE contacts SET profile_fetched_at = now() WHERE display_name IS NULL AND id NOT IN (
       SELECT id FROM contacts WHERE display_name IS NULL ORDER BY id LIMIT 10)`);
     expect(await fetchMissingProfiles(svc.ctx, { limit: 40, ratePerSecond: Infinity })).toEqual({ fetched: 10, more: false });
     expect(new Set(standin.profileRequests).size).toBe(standin.profileRequests.length);

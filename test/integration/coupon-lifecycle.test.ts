@@ -8,6 +8,7 @@ import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { expirySweepJob, jobCatalog } from '../../src/jobs/catalog.ts';
 import { deliverAll, loadFixed, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let now = new Date('2026-11-20T10:00:00Z');
@@ -19,7 +20,7 @@ afterAll(async () => {
 });
 
 const tokenOf = async (couponId: string) =>
-  ((await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
+  ((await query(svc.ctx.db, sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
 
 describe('issuing', () => {
   it('issues through the API: contact created, card in the outbox, sent once delivered', async () => {
@@ -30,7 +31,7 @@ describe('issuing', () => {
     expect(res.body.coupon).toMatchObject({ status: 'pending', deliveryStatus: 'pending', campaignId: c.id, source: 'api' });
     expect(res.body.coupon.pageUrl).toMatch(/^http:\/\/coupons\.test\/c\/[A-Za-z0-9_-]{24}$/);
 
-    const outbox = await svc.ctx.db.execute(sql`SELECT message FROM outbox WHERE coupon_id = ${res.body.coupon.id}`);
+    const outbox = await query(svc.ctx.db, sql`SELECT message FROM outbox WHERE coupon_id = ${res.body.coupon.id}`);
     expect(outbox.rows).toHaveLength(1);
     const msg = (outbox.rows[0] as { message: { type: string; card: { pageUrl: string; rewardText: string; deadlineText: string } } }).message;
     expect(msg.type).toBe('coupon');
@@ -75,7 +76,7 @@ describe('issuing', () => {
 
     r = await request(svc.url).post(`/api/v1/campaigns/${limited.id}/coupons`).set(svc.admin).send({ channel: 'fax', userId: 'U-r1' });
     expect(r.status).toBe(400);
-    const issued = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM coupons WHERE campaign_id IN (${early.id}, ${empty.id}, ${priv.id})`);
+    const issued = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM coupons WHERE campaign_id IN (${early.id}, ${empty.id}, ${priv.id})`);
     expect((issued.rows[0] as { n: number }).n).toBe(0);
   });
 
@@ -168,7 +169,7 @@ describe('redeeming, verifying, expiring', () => {
     now = new Date('2026-11-21T10:00:01Z');
     const before = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?status=expired`).set(svc.admin);
     expect(before.body.records).toHaveLength(1);
-    const stored = await svc.ctx.db.execute(sql`SELECT status FROM coupons WHERE id = ${issued.coupon.id}`);
+    const stored = await query(svc.ctx.db, sql`SELECT status FROM coupons WHERE id = ${issued.coupon.id}`);
     expect((stored.rows[0] as { status: string }).status).toBe('redeemed');
     const v = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: issued.coupon.id });
     expect(v.body.error.code).toBe('expired');
@@ -181,7 +182,7 @@ describe('redeeming, verifying, expiring', () => {
     await deliverAll(svc.ctx);
     now = new Date('2027-01-01T00:00:00Z'); // past redeem-by, never redeemed
     expect(await sweepExpired(svc.ctx)).toBeGreaterThanOrEqual(1);
-    const swept = await svc.ctx.db.execute(sql`SELECT status FROM coupons WHERE campaign_id = ${c.id} ORDER BY issued_at`);
+    const swept = await query(svc.ctx.db, sql`SELECT status FROM coupons WHERE campaign_id = ${c.id} ORDER BY issued_at`);
     expect(swept.rows.map((x) => (x as { status: string }).status)).toEqual(['verified', 'expired']);
     now = new Date('2026-11-20T10:00:00Z');
   });
@@ -191,7 +192,7 @@ describe('redeeming, verifying, expiring', () => {
     await loadSerials(svc.ctx, c.id, ['C-1', 'C-2', 'C-3']);
     for (const u of ['U-c1', 'U-c2', '=cmd']) await issueToUser(svc.ctx, c.id, 'line', u);
     await deliverAll(svc.ctx);
-    const tokens = await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE campaign_id = ${c.id} ORDER BY id LIMIT 1`);
+    const tokens = await query(svc.ctx.db, sql`SELECT token FROM coupons WHERE campaign_id = ${c.id} ORDER BY id LIMIT 1`);
     await redeemCoupon(svc.ctx, (tokens.rows[0] as { token: string }).token);
     const redeemed = await request(svc.url).get(`/api/v1/campaigns/${c.id}/records?status=redeemed`).set(svc.admin);
     expect(redeemed.body.records).toHaveLength(1);
@@ -240,14 +241,14 @@ describe('redeeming, verifying, expiring', () => {
   it('pages records in issue order with the cursor, ties included, and streams a CSV longer than one page', async () => {
     const c = await makeCampaign(svc.ctx);
     const n = 2101;
-    await svc.ctx.db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token)
+    await query(svc.ctx.db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token)
       SELECT 'ctc_pg' || g, 'line', 'U-pg-' || lpad(g::text, 5, '0'), 'me-pg-' || g FROM generate_series(1, ${n}) g`);
     // Ids in random order against issue times, three coupons per second (ties broken by id).
-    await svc.ctx.db.execute(sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, source, issued_at)
+    await query(svc.ctx.db, sql`INSERT INTO coupons (id, campaign_id, contact_id, token, status, source, issued_at)
       SELECT 'cpn_' || md5(g::text), ${c.id}, 'ctc_pg' || g, 'tok-pg-' || g, 'sent', 'api',
         timestamptz '2026-11-01T00:00:00Z' + (g / 3) * interval '1 second'
       FROM generate_series(1, ${n}) g`);
-    const expected = (await svc.ctx.db.execute(sql`SELECT id FROM coupons WHERE campaign_id = ${c.id} ORDER BY issued_at, id`)).rows
+    const expected = (await query(svc.ctx.db, sql`SELECT id FROM coupons WHERE campaign_id = ${c.id} ORDER BY issued_at, id`)).rows
       .map((r) => (r as { id: string }).id);
 
     const seen: string[] = [];
@@ -313,7 +314,7 @@ describe('redeeming, verifying, expiring', () => {
     const tooLate = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ code: 'LATE-2', verifiedAt: '2026-11-20T11:15:00Z' });
     expect(tooLate.status).toBe(422);
     expect(tooLate.body.error.code).toBe('expired');
-    const stored = await svc.ctx.db.execute(sql`SELECT serial_code AS code, status, expired_at AS "expiredAt" FROM coupons WHERE campaign_id = ${c.id} ORDER BY serial_code`);
+    const stored = await query(svc.ctx.db, sql`SELECT serial_code AS code, status, expired_at AS "expiredAt" FROM coupons WHERE campaign_id = ${c.id} ORDER BY serial_code`);
     expect(stored.rows).toEqual([
       { code: 'LATE-1', status: 'verified', expiredAt: null },
       { code: 'LATE-2', status: 'expired', expiredAt: new Date('2026-11-20T11:00:00Z') },
@@ -335,9 +336,9 @@ describe('the expiry sweep job', () => {
       await loadSerials(live.ctx, c.id, ['SWEEP-1']);
       const issued = await issueToUser(live.ctx, c.id, 'line', 'U-sweep');
       if (!issued.ok) throw new Error(issued.message);
-      const statusOf = async () => ((await live.ctx.db.execute(sql`SELECT status FROM coupons WHERE id = ${issued.coupon.id}`)).rows[0] as { status: string }).status;
+      const statusOf = async () => ((await query(live.ctx.db, sql`SELECT status FROM coupons WHERE id = ${issued.coupon.id}`)).rows[0] as { status: string }).status;
       await waitFor(async () => (await statusOf()) === 'sent', 'the delivery worker to send the card');
-      await live.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE id = ${issued.coupon.id}`);
+      await query(live.ctx.db, sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE id = ${issued.coupon.id}`);
       expect(await live.ctx.jobs.send(expirySweepJob, {})).toBeTruthy();
       await waitFor(async () => (await statusOf()) === 'expired', 'the sweep job to expire the coupon');
     } finally {
@@ -378,7 +379,7 @@ describe.each([['the database function', false], ['statements in one transaction
     expect(codes).toHaveLength(20);
     expect(new Set(codes).size).toBe(20);
     expect(results.filter((r) => !r.ok && r.code === 'sold_out')).toHaveLength(30);
-    const taken = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${c.id} AND coupon_id IS NOT NULL`);
+    const taken = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${c.id} AND coupon_id IS NOT NULL`);
     expect((taken.rows[0] as { n: number }).n).toBe(20);
   });
 
@@ -387,7 +388,7 @@ describe.each([['the database function', false], ['statements in one transaction
     await loadSerials(svc.ctx, c.id, Array.from({ length: 10 }, (_, i) => `L-${i}`));
     const tokens = await issueMany(c.id, ['U-one', 'U-one', 'U-one']);
     // A fourth coupon for the same contact, slipped in past the issue limit, to race the redeem limit.
-    await svc.ctx.db.execute(sql`UPDATE contact_campaign_counters SET held = 0 WHERE campaign_id = ${c.id}`);
+    await query(svc.ctx.db, sql`UPDATE contact_campaign_counters SET held = 0 WHERE campaign_id = ${c.id}`);
     tokens.push(...await issueMany(c.id, ['U-one', 'U-one']));
     const results = await Promise.all([...tokens, ...tokens].map((t) => redeem(t)));
     const distinctCodes = new Set(results.filter((r) => r.ok).map((r) => (r.ok ? r.code : '')));
@@ -409,7 +410,7 @@ describe.each([['the database function', false], ['statements in one transaction
     const tokens = await issueMany(c.id, ['U-h1', 'U-h2', 'U-h3', 'U-h4']);
     expect(await redeem(tokens[0]!)).toMatchObject({ ok: true, code: 'H-1' });
     expect(await redeem(tokens[1]!)).toMatchObject({ ok: true, code: 'H-2' });
-    await svc.ctx.db.execute(sql`UPDATE serials SET coupon_id = NULL WHERE campaign_id = ${c.id} AND code = 'H-1'`);
+    await query(svc.ctx.db, sql`UPDATE serials SET coupon_id = NULL WHERE campaign_id = ${c.id} AND code = 'H-1'`);
     expect(await redeem(tokens[2]!)).toMatchObject({ ok: true, code: 'H-3' });
     expect(await redeem(tokens[3]!)).toMatchObject({ ok: true, code: 'H-1' });
   });
@@ -421,7 +422,7 @@ describe.each([['the database function', false], ['statements in one transaction
     expect(await redeem(first!)).toMatchObject({ ok: true, code: 'G-1' });
     const refused = await redeem(second!);
     expect(refused).toMatchObject({ ok: false, code: 'sold_out', coupon: { status: 'sent', serialCode: null } });
-    const counter = await svc.ctx.db.execute(sql`SELECT redeemed FROM contact_campaign_counters WHERE campaign_id = ${c.id}`);
+    const counter = await query(svc.ctx.db, sql`SELECT redeemed FROM contact_campaign_counters WHERE campaign_id = ${c.id}`);
     expect((counter.rows[0] as { redeemed: number }).redeemed).toBe(1);
   });
 

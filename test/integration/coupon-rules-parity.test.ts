@@ -9,6 +9,7 @@ import { couponStatuses, expirableStatuses, type CouponStatus } from '../../src/
 import { verifyCoupon, type VerifyResult } from '../../src/coupons/verify.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 /**
  * Every coupon state through every path that judges it: the database redeem function, the
@@ -52,11 +53,11 @@ afterAll(async () => {
 async function insertCoupon(campaignId: string, s: State): Promise<CouponRow> {
   seq += 1;
   const contactId = `ct-parity-${seq}`;
-  await svc.ctx.db.execute(sql`INSERT INTO contacts (id, channel, platform_user_id, me_token)
+  await query(svc.ctx.db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token)
     VALUES (${contactId}, 'line', ${`U-parity-${seq}`}, ${`me-parity-${seq}`})`);
-  await svc.ctx.db.execute(sql`INSERT INTO contact_campaign_counters (campaign_id, contact_id, held) VALUES (${campaignId}, ${contactId}, 1)`);
+  await query(svc.ctx.db, sql`INSERT INTO contact_campaign_counters (campaign_id, contact_id, held) VALUES (${campaignId}, ${contactId}, 1)`);
   const sentAt = s.status === 'pending' ? null : new Date(now.getTime() - 3 * hour);
-  const r = await svc.ctx.db.execute(sql`
+  const r = await query(svc.ctx.db, sql`
     INSERT INTO coupons (id, campaign_id, contact_id, token, status, delivery_status, source, issued_at, sent_at, redeemed_at, expires_at, serial_code)
     VALUES (${`cpn-parity-${seq}`}, ${campaignId}, ${contactId}, ${`tok-parity-${seq}`}, ${s.status}, ${sentAt ? 'sent' : 'pending'}, 'api',
       ${new Date(now.getTime() - 4 * hour)}, ${sentAt}, ${s.redeemedAt}, ${deadlines[s.deadline]}, ${s.serialCode})
@@ -67,7 +68,7 @@ async function insertCoupon(campaignId: string, s: State): Promise<CouponRow> {
 const redeemAnswer = (r: RedeemResult) => (r.ok ? (r.alreadyRedeemed ? 'show_code' : 'take_serial') : r.code);
 const verifyAnswer = (r: VerifyResult) => (r.ok ? 'verify' : r.code);
 const rawStatus = async (id: string) =>
-  ((await svc.ctx.db.execute(sql`SELECT status FROM coupons WHERE id = ${id}`)).rows[0] as { status: CouponStatus }).status;
+  ((await query(svc.ctx.db, sql`SELECT status FROM coupons WHERE id = ${id}`)).rows[0] as { status: CouponStatus }).status;
 
 describe('coupon rules parity', () => {
   it(`every state (${states.length}) gets the same answer from every path`, async () => {
@@ -103,7 +104,7 @@ describe('coupon rules parity', () => {
         if (page.some((r) => r.couponId === coupons.read.id)) underFilter.push(status);
       }
       const all = await recordsPage(svc.ctx.db, campaignId, parseRecordsQuery({}), now);
-      const full = (await svc.ctx.db.execute(sql`SELECT id, campaign_id AS "campaignId", contact_id AS "contactId", token, status,
+      const full = (await query(svc.ctx.db, sql`SELECT id, campaign_id AS "campaignId", contact_id AS "contactId", token, status,
         delivery_status AS "deliveryStatus", source, issued_at AS "issuedAt", expires_at AS "expiresAt", serial_code AS "serialCode"
         FROM coupons WHERE id = ${coupons.read.id}`)).rows[0] as unknown as CouponRow;
       actual[key] = {
@@ -131,7 +132,7 @@ describe('coupon rules parity', () => {
         if (page.some((r) => r.couponId === coupons.read.id)) underFilter.push(status);
       }
       // Stats count the campaign's coupons as they stand now (the other copies were redeemed or verified).
-      const rows = (await svc.ctx.db.execute(sql`SELECT status, expires_at AS "expiresAt" FROM coupons WHERE campaign_id = ${campaignId}`))
+      const rows = (await query(svc.ctx.db, sql`SELECT status, expires_at AS "expiresAt" FROM coupons WHERE campaign_id = ${campaignId}`))
         .rows as Array<{ status: CouponStatus; expiresAt: Date | null }>;
       (expected[key] as { afterSweep: { statsExpired: number } }).afterSweep.statsExpired =
         rows.filter((r) => effectiveStatus(r, now) === 'expired').length;
@@ -148,7 +149,7 @@ describe('coupon rules parity', () => {
   });
 
   it('the deadline index of the running database covers exactly the statuses that expire', async () => {
-    const r = await svc.ctx.db.execute(sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'coupons_expiry_idx'`);
+    const r = await query(svc.ctx.db, sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'coupons_expiry_idx'`);
     const def = (r.rows[0] as { indexdef: string }).indexdef;
     const listed = couponStatuses.filter((s) => def.includes(`'${s}'`));
     expect(listed).toEqual([...expirableStatuses]);

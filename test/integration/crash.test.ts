@@ -12,7 +12,7 @@ import { startLineStandin, type LineStandin } from '../../scripts/support/line-s
 import {
   followEvent, newLineUserId, postLineWebhook, textEvent, type LineWebhookEvent,
 } from '../../scripts/support/line-webhook.ts';
-import { createDb, type Db } from '../../src/db/client.ts';
+import { createDb, query, type Db } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { startChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -63,8 +63,8 @@ async function kill(child: ChildService): Promise<void> {
   await child.exited;
 }
 
-async function count(query: ReturnType<typeof sql>): Promise<number> {
-  const r = await db.execute(query);
+async function count(statement: ReturnType<typeof sql>): Promise<number> {
+  const r = await query(db, statement);
   return Number((r.rows[0] as { n: number | string }).n);
 }
 
@@ -81,7 +81,7 @@ async function waitForCount(query: ReturnType<typeof sql>, done: (n: number) => 
 
 /** A dead process's claimed outbox rows are retried once their lease runs out: let it run out now. */
 async function expireLeases(): Promise<void> {
-  await db.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'`);
+  await query(db, sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'`);
 }
 
 it('processes every acknowledged event once and delivers every message once, across SIGKILLs', async () => {

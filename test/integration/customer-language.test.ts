@@ -5,6 +5,7 @@ import { ensureContact } from '../../src/contacts/contacts.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { loadSerials, makeCampaign, meTokenOf, sentCoupon } from '../support/browser.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(async () => {
 
 const lang = (html: string) => /<html lang="([^"]+)">/.exec(html)?.[1];
 const setLanguage = (userId: string, language: string | null) =>
-  svc.ctx.db.execute(sql`UPDATE contacts SET language = ${language} WHERE channel = 'line' AND platform_user_id = ${userId}`);
+  query(svc.ctx.db, sql`UPDATE contacts SET language = ${language} WHERE channel = 'line' AND platform_user_id = ${userId}`);
 
 describe('campaign locale and timeZone', () => {
   it('defaults to DEFAULT_LOCALE and TZ_DEFAULT, reads back, and changes with PATCH', async () => {
@@ -125,7 +126,7 @@ describe('the card and chat texts', () => {
     const first = await sentCoupon(svc, campaign.id, 'U-lang-card-en');
     await svc.ctx.db.transaction((tx) => ensureContact(tx, 'line', 'U-lang-card-ja', { language: 'ja' }));
     const second = await sentCoupon(svc, campaign.id, 'U-lang-card-ja');
-    const cards = await svc.ctx.db.execute(sql`SELECT coupon_id AS "couponId", message FROM outbox WHERE coupon_id IN (${first.id}, ${second.id})`);
+    const cards = await query(svc.ctx.db, sql`SELECT coupon_id AS "couponId", message FROM outbox WHERE coupon_id IN (${first.id}, ${second.id})`);
     const card = (id: string) => ((cards.rows as Array<{ couponId: string; message: { card: Record<string, string> } }>).find((r) => r.couponId === id)!).message.card;
     expect(card(first.id)).toMatchObject({ rewardText: '¥300 off', buttonLabel: 'Open coupon' });
     expect(card(first.id)!.deadlineText).toMatch(/^Use by .* GMT\+9$/);

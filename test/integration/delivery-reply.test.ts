@@ -5,6 +5,7 @@ import { ensureContact, ensureConversation } from '../../src/contacts/contacts.t
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { enqueueMessage } from '../../src/delivery/outbox.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 const now = new Date('2026-11-20T10:00:00Z');
@@ -34,7 +35,7 @@ describe('reply tokens', () => {
       seen.push(d);
       return seen.length === 1 ? { outcome: 'retry', error: 'LINE answered 500' } : { outcome: 'sent' };
     });
-    await svc.ctx.db.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE id = ${id}`);
+    await query(svc.ctx.db, sql`UPDATE outbox SET next_attempt_at = now() WHERE id = ${id}`);
     await deliverDue(svc.ctx, async (d) => {
       seen.push(d);
       return { outcome: 'sent' };
@@ -57,14 +58,14 @@ describe('reply tokens', () => {
   it('a reply whose outcome was never recorded (the process died while sending) is not sent again', async () => {
     const id = await queueReply('U-reply-3', new Date(now.getTime() + 30_000));
     // The state a crash leaves: the first attempt claimed with the reply token, nothing recorded.
-    await svc.ctx.db.execute(sql`UPDATE outbox SET attempts = 1, reply_used = true, next_attempt_at = now() WHERE id = ${id}`);
+    await query(svc.ctx.db, sql`UPDATE outbox SET attempts = 1, reply_used = true, next_attempt_at = now() WHERE id = ${id}`);
     let calls = 0;
     await deliverDue(svc.ctx, async () => {
       calls++;
       return { outcome: 'sent' };
     });
     expect(calls).toBe(0);
-    const row = await svc.ctx.db.execute(sql`SELECT status, platform_response FROM outbox WHERE id = ${id}`);
+    const row = await query(svc.ctx.db, sql`SELECT status, platform_response FROM outbox WHERE id = ${id}`);
     expect(row.rows[0]).toMatchObject({ status: 'sent', platform_response: { unconfirmed: expect.any(String) } });
   });
 });

@@ -8,6 +8,7 @@ import { newLineUserId } from '../../scripts/support/line-webhook.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let standin: LineStandin;
 let svc: TestService;
@@ -36,14 +37,14 @@ async function issue(campaignId: string, userId: string): Promise<Response> {
 interface OutboxState { status: string; attempts: number; last_error: string | null; retry_key: string; wait_ms: number }
 
 async function outboxOf(couponId: string): Promise<OutboxState> {
-  const r = await svc.ctx.db.execute(sql`SELECT status, attempts, last_error, retry_key,
+  const r = await query(svc.ctx.db, sql`SELECT status, attempts, last_error, retry_key,
     (extract(epoch FROM next_attempt_at - now()) * 1000)::int AS wait_ms FROM outbox WHERE coupon_id = ${couponId}`);
   return r.rows[0] as unknown as OutboxState;
 }
 
 /** The backoff has passed: the row is due now. */
 async function timePasses(couponId: string): Promise<void> {
-  await svc.ctx.db.execute(sql`UPDATE outbox SET next_attempt_at = now() WHERE coupon_id = ${couponId}`);
+  await query(svc.ctx.db, sql`UPDATE outbox SET next_attempt_at = now() WHERE coupon_id = ${couponId}`);
 }
 
 async function recordOf(campaignId: string, couponId: string) {

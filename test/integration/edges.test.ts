@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { csvField } from '../../src/coupons/records.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const png = fs.readFileSync(path.join(fixtures, 'coupon-640.png'));
@@ -31,22 +32,22 @@ async function newCampaign(overrides: Record<string, unknown> = {}): Promise<str
 describe('dates at the edges', () => {
   it.each(['0000-06-01T00:00:00Z', '0001-06-01T00:00:00Z', '1999-12-31T23:59:59Z', '2200-01-01T00:00:00Z', '9999-01-01T00:00:00Z'])(
     'refuses sendStart %s with a field error, never a 500, and stores nothing', async (date) => {
-      const before = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM campaigns`);
+      const before = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM campaigns`);
       const res = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ slug: `bad-date-${seq++}`, sendStart: date }));
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('validation_error');
       expect(res.body.error.details.fields).toContainEqual({ field: 'sendStart', message: 'must be a date from the year 2000 to 2199' });
-      expect(await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM campaigns`)).toMatchObject({ rows: before.rows });
+      expect(await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM campaigns`)).toMatchObject({ rows: before.rows });
     });
 
   it('a PATCH writes only the fields it changes', async () => {
     const id = await newCampaign();
     // Values written behind the API's back (an older version, a hand edit) that a whole-row write
     // would normalise: a patch of another field must leave them as stored.
-    await svc.ctx.db.execute(sql`UPDATE campaigns SET color_background = '#ABCDEF', send_end = '2199-06-01T00:00:00Z' WHERE id = ${id}`);
+    await query(svc.ctx.db, sql`UPDATE campaigns SET color_background = '#ABCDEF', send_end = '2199-06-01T00:00:00Z' WHERE id = ${id}`);
     const res = await request(svc.url).patch(`/api/v1/campaigns/${id}`).set(svc.admin).send({ name: 'Renamed' });
     expect(res.status).toBe(200);
-    const row = await svc.ctx.db.execute(sql`SELECT name, color_background, send_end FROM campaigns WHERE id = ${id}`);
+    const row = await query(svc.ctx.db, sql`SELECT name, color_background, send_end FROM campaigns WHERE id = ${id}`);
     expect(row.rows[0]).toMatchObject({ name: 'Renamed', color_background: '#ABCDEF' });
     expect((row.rows[0] as { send_end: Date }).send_end.toISOString()).toBe('2199-06-01T00:00:00.000Z');
     // A patch naming a field with its current value writes nothing but the update time.
@@ -95,7 +96,7 @@ describe('serial files with nothing in them', () => {
     const res = await upload(id, 'serial\r\n');
     expect(res.status).toBe(400);
     expect(res.body.error.message).toBe('file: the file has only its header row: no serials to load');
-    const n = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${id}`);
+    const n = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${id}`);
     expect(n.rows[0]).toEqual({ n: 0 });
   });
 });

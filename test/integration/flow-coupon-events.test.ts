@@ -11,6 +11,7 @@ import { flowsCouponEventJob } from '../../src/jobs/catalog.ts';
 import { deliverAll } from '../support/campaigns.ts';
 import { formatDateTime } from '../../src/i18n/format.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const files = {
   'give.yaml': `
@@ -68,7 +69,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const couponOf = async (userId: string, slug: string) => (await svc.ctx.db.execute(sql`
+const couponOf = async (userId: string, slug: string) => (await query(svc.ctx.db, sql`
   SELECT c.id, c.token, c.status, c.expires_at AS "expiresAt", c.reminded_at AS "remindedAt" FROM coupons c
   JOIN campaigns cm ON cm.id = c.campaign_id JOIN contacts ct ON ct.id = c.contact_id
   WHERE ct.platform_user_id = ${userId} AND cm.slug = ${slug} ORDER BY c.issued_at, c.id`)).rows as Array<{ id: string; token: string; status: string; expiresAt: Date; remindedAt: Date | null }>;
@@ -132,7 +133,7 @@ describe('coupon events', () => {
       holder.release();
     }
     expect(await textsOf(svc.ctx, 'line', 'U-busy')).toEqual(['[coupon Campaign ev-remind]']);
-    const jobs = (await svc.ctx.db.execute(sql`SELECT data FROM pgboss.job WHERE name = 'flows.coupon-event'`)).rows as Array<{ data: { couponId: string; event: 'redeemed'; fallbackReminder: boolean } }>;
+    const jobs = (await query(svc.ctx.db, sql`SELECT data FROM pgboss.job WHERE name = 'flows.coupon-event'`)).rows as Array<{ data: { couponId: string; event: 'redeemed'; fallbackReminder: boolean } }>;
     expect(jobs.map((j) => j.data)).toEqual([{ couponId: coupon!.id, event: 'redeemed', fallbackReminder: false }]);
     await flowsCouponEventJob.handler(jobs[0]!.data, svc.ctx);
     await flowsCouponEventJob.handler(jobs[0]!.data, svc.ctx);
@@ -155,7 +156,7 @@ describe('resend of released coupons', () => {
     const [row] = await outboxOf(svc.ctx, 'line', 'U-resend');
     await recordOutcome(svc.ctx, { id: row!.id, couponId: row!.couponId, attempts: 8, channel: 'line' }, { outcome: 'failed', error: 'LINE 400: bad request' }, now);
     expect((await couponOf('U-resend', 'ev-plain')).map((c) => c.status)).toEqual(['void']);
-    const jobs = (await svc.ctx.db.execute(sql`SELECT data, start_after AS "startAfter" FROM pgboss.job WHERE name = 'coupons.resend'`)).rows;
+    const jobs = (await query(svc.ctx.db, sql`SELECT data, start_after AS "startAfter" FROM pgboss.job WHERE name = 'coupons.resend'`)).rows;
     expect(jobs).toEqual([{ data: { couponId: row!.couponId }, startAfter: new Date(now.getTime() + 60_000) }]);
 
     expect(await resendReleased(svc.ctx, row!.couponId!)).toBe('reissued');
@@ -168,8 +169,8 @@ describe('resend of released coupons', () => {
     const rows = await outboxOf(svc.ctx, 'line', 'U-resend');
     const second = rows.find((r) => r.couponId === reissued.id)!;
     await recordOutcome(svc.ctx, { id: second.id, couponId: second.couponId, attempts: 8, channel: 'line' }, { outcome: 'failed', error: 'again' }, now);
-    expect((await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'coupons.resend'`)).rows).toEqual([{ n: 1 }]);
-    const resends = (await svc.ctx.db.execute(sql`SELECT released_coupon_id AS "released", new_coupon_id AS "reissued", outcome FROM coupon_resends`)).rows;
+    expect((await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'coupons.resend'`)).rows).toEqual([{ n: 1 }]);
+    const resends = (await query(svc.ctx.db, sql`SELECT released_coupon_id AS "released", new_coupon_id AS "reissued", outcome FROM coupon_resends`)).rows;
     expect(resends).toEqual([{ released: row!.couponId, reissued: reissued.id, outcome: 'reissued' }]);
   });
 });

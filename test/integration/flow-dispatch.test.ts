@@ -6,6 +6,7 @@ import { contactOf, dispatch, flowsDir, registryOf, runsOf, say, textsOf } from 
 import { resumeDueRuns } from '../../src/flows/jobs.ts';
 import { flowsResumeJob } from '../../src/jobs/catalog.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 /** Which flow an event starts, `interrupt:` overrides, the built-in "my coupons", refs on LINE, the handoff list. */
 const files: Record<string, string> = {
@@ -140,7 +141,7 @@ describe('ref on LINE', () => {
     expect((await dispatch(svc.ctx, 'line', 'U-ref', { type: 'postback', payload: 'ref=friend-2026' })).outcome).toBe('started');
     expect((await say(svc.ctx, 'line', 'U-ref', 'ref=someone-else')).outcome).toBe('no-match');
     expect(await textsOf(svc.ctx, 'line', 'U-ref')).toEqual(['Came through a friend', 'Came through a friend']);
-    const n = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM flow_runs WHERE flow_id = 'friend' AND status = 'done'`);
+    const n = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM flow_runs WHERE flow_id = 'friend' AND status = 'done'`);
     expect(n.rows[0]).toEqual({ n: 2 });
   });
 });
@@ -150,7 +151,7 @@ describe('GET /api/v1/handoffs', () => {
     expect((await request(svc.url).get('/api/v1/handoffs')).status).toBe(401);
     expect((await request(svc.url).get('/api/v1/handoffs').set(svc.pos)).status).toBe(403);
     const { chat } = await say(svc.ctx, 'messenger', 'P-agent', 'agent');
-    await svc.ctx.db.execute(sql`UPDATE contacts SET display_name = 'Pat' WHERE id = ${chat.contact.id}`);
+    await query(svc.ctx.db, sql`UPDATE contacts SET display_name = 'Pat' WHERE id = ${chat.contact.id}`);
     const listed = await request(svc.url).get('/api/v1/handoffs').set(svc.admin);
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual({ conversations: [{

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { contactOf, dispatch, eventually, flowCampaign, flowsDir, outboxOf, registryOf, runsOf, say, textsOf } from './flow-support.ts';
 import { MAX_STEPS_PER_DISPATCH } from '../../src/flows/runner.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const files: Record<string, string> = {
   'survey.yaml': `
@@ -104,7 +105,7 @@ describe('the flow engine', () => {
     expect(rows[0]!.replyToken).toBe('rt-1');
     expect(rows[0]!.replyTokenExpiresAt!.getTime()).toBe(at.getTime() + 50_000);
     expect(rows.slice(1).map((r) => r.replyToken)).toEqual([null, null]);
-    const coupon = (await svc.ctx.db.execute(sql`SELECT token, expires_at AS "expiresAt", source FROM coupons WHERE id = ${rows[1]!.couponId}`)).rows[0] as { token: string; expiresAt: Date; source: string };
+    const coupon = (await query(svc.ctx.db, sql`SELECT token, expires_at AS "expiresAt", source FROM coupons WHERE id = ${rows[1]!.couponId}`)).rows[0] as { token: string; expiresAt: Date; source: string };
     expect(coupon.source).toBe('flow');
     const deadline = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
       .format(coupon.expiresAt).replace(',', '');
@@ -115,7 +116,7 @@ describe('the flow engine', () => {
 
   it('sends the campaign refusal text when a coupon is refused without else, and goes on', async () => {
     await dispatch(svc.ctx, 'line', 'U-sold', { type: 'postback', payload: 'SOLD', displayName: 'Ann' });
-    await svc.ctx.db.execute(sql`UPDATE contacts SET display_name = 'Ann' WHERE platform_user_id = 'U-sold'`);
+    await query(svc.ctx.db, sql`UPDATE contacts SET display_name = 'Ann' WHERE platform_user_id = 'U-sold'`);
     await dispatch(svc.ctx, 'line', 'U-sold', { type: 'postback', payload: 'SOLD' });
     expect(await textsOf(svc.ctx, 'line', 'U-sold')).toEqual([
       'Sorry , all gone!', 'after the refusal', 'Sorry Ann, all gone!', 'after the refusal',
@@ -169,7 +170,7 @@ describe('the flow engine', () => {
   it('hands off: the bot ignores the contact until an agent releases the conversation', async () => {
     const { chat } = await say(svc.ctx, 'line', 'U-agent', 'agent');
     expect(await textsOf(svc.ctx, 'line', 'U-agent')).toEqual(['An agent will answer.']);
-    const conv = (await svc.ctx.db.execute(sql`SELECT handoff_at AS "handoffAt" FROM conversations WHERE id = ${chat.conversation.id}`)).rows[0] as { handoffAt: Date | null };
+    const conv = (await query(svc.ctx.db, sql`SELECT handoff_at AS "handoffAt" FROM conversations WHERE id = ${chat.conversation.id}`)).rows[0] as { handoffAt: Date | null };
     expect(conv.handoffAt).toBeInstanceOf(Date);
     expect((await say(svc.ctx, 'line', 'U-agent', 'vip')).outcome).toBe('handoff');
     expect((await say(svc.ctx, 'line', 'U-agent', 'my coupons')).outcome).toBe('handoff');
@@ -200,7 +201,7 @@ describe('the flow engine', () => {
     const [run] = await runsOf(svc.ctx, contact.id);
     expect(run!.status).toBe('failed');
     expect(run!.endReason).toBe(`stopped after ${MAX_STEPS_PER_DISPATCH} steps in one go (a goto cycle?)`);
-    const steps = await svc.ctx.db.execute(sql`SELECT outcome, count(*)::int AS n FROM flow_step_runs WHERE run_id = ${run!.id} GROUP BY outcome ORDER BY outcome`);
+    const steps = await query(svc.ctx.db, sql`SELECT outcome, count(*)::int AS n FROM flow_step_runs WHERE run_id = ${run!.id} GROUP BY outcome ORDER BY outcome`);
     expect(steps.rows).toEqual([{ outcome: 'completed', n: MAX_STEPS_PER_DISPATCH }, { outcome: 'failed', n: 1 }]);
   });
 

@@ -14,6 +14,7 @@ import { remindExpiring } from '../../src/flows/jobs.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 import { contactOf, eventually, flowsDir, outboxOf, shippedFlows } from './flow-support.ts';
+import { query } from '../../src/db/client.ts';
 
 /**
  * The shipped example flows, end to end: signed webhooks in, the inbound and delivery workers
@@ -134,7 +135,7 @@ async function messengerPost(items: Array<Record<string, unknown>>): Promise<voi
 let mid = 0;
 const messengerText = (psid: string, text: string) => ({ sender: { id: psid }, recipient: { id: PAGE_ID }, timestamp: Date.now(), message: { mid: `mid.${++mid}`, text } });
 const sentTo = (psid: string) => graph.sent.filter((b) => b.recipient.id === psid);
-const allProcessed = async () => ((await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events WHERE processed_at IS NULL`)).rows[0] as { n: number }).n === 0;
+const allProcessed = async () => ((await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events WHERE processed_at IS NULL`)).rows[0] as { n: number }).n === 0;
 
 describe('welcome.yaml (LINE follow)', () => {
   it('replies with the welcome text and pushes the coupon card', async () => {
@@ -155,11 +156,11 @@ describe('expiry-reminder.yaml (coupon: expiring)', () => {
     const user = newLineUserId();
     await lineEvents([followEvent(user, { replyToken: 'rt-r1' })]);
     await line.waitFor(() => lineReceived(user, ['rt-r1']).length === 2, 10_000, 'the welcome messages');
-    await eventually(async () => ((await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
+    await eventually(async () => ((await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
       WHERE ct.platform_user_id = ${user} AND c.status = 'sent'`)).rows[0] as { n: number }).n === 1, 5000, 'the coupon to be sent');
     await remindExpiring(svc.ctx);
     await line.waitFor(() => line.delivered.filter(toUser(user)).length === 2, 10_000, 'the reminder');
-    const coupon = (await svc.ctx.db.execute(sql`SELECT c.token, c.expires_at AS "expiresAt" FROM coupons c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.platform_user_id = ${user}`)).rows[0] as { token: string; expiresAt: Date };
+    const coupon = (await query(svc.ctx.db, sql`SELECT c.token, c.expires_at AS "expiresAt" FROM coupons c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.platform_user_id = ${user}`)).rows[0] as { token: string; expiresAt: Date };
     const deadline = `${coupon.expiresAt.toISOString().slice(0, 10)} ${coupon.expiresAt.toISOString().slice(11, 16)} UTC`;
     expect(line.delivered.filter(toUser(user))[1]!.body).toEqual({
       to: user,
@@ -259,7 +260,7 @@ describe('agent-handoff.yaml (handoff)', () => {
 
     await messengerPost([messengerText(psid, 'birthday')]);
     await eventually(allProcessed, 10_000, 'the event to be processed');
-    const conv = (await svc.ctx.db.execute(sql`SELECT id, handoff_at AS "handoffAt" FROM conversations WHERE external_id = ${psid}`)).rows[0] as { id: string; handoffAt: Date | null };
+    const conv = (await query(svc.ctx.db, sql`SELECT id, handoff_at AS "handoffAt" FROM conversations WHERE external_id = ${psid}`)).rows[0] as { id: string; handoffAt: Date | null };
     expect(conv.handoffAt).toBeInstanceOf(Date);
     expect(await outboxOf(svc.ctx, 'messenger', psid)).toHaveLength(1);
 

@@ -8,6 +8,7 @@ import type { AppContext } from '../../src/context.ts';
 import { dispatchEvent, type DispatchOutcome } from '../../src/flows/dispatch.ts';
 import type { FlowRegistry } from '../../src/flows/registry.ts';
 import { loadFixed, makeCampaign } from '../support/campaigns.ts';
+import { query } from '../../src/db/client.ts';
 
 /** A temporary flows directory holding these files. */
 export function flowsDir(files: Record<string, string>): string {
@@ -73,7 +74,7 @@ export interface OutboxRow {
 
 /** Outbox rows of a platform user not yet read by `taken`, oldest first. */
 export async function outboxOf(ctx: AppContext, channel: ChannelName, userId: string): Promise<OutboxRow[]> {
-  const r = await ctx.db.execute(sql`
+  const r = await query(ctx.db, sql`
     SELECT o.id, o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.coupon_id AS "couponId", o.status
     FROM outbox o JOIN contacts c ON c.id = o.contact_id
     WHERE c.channel = ${channel} AND c.platform_user_id = ${userId}
@@ -87,12 +88,12 @@ export async function textsOf(ctx: AppContext, channel: ChannelName, userId: str
 }
 
 export async function contactOf(ctx: AppContext, channel: ChannelName, userId: string) {
-  const r = await ctx.db.execute(sql`SELECT id, tags, attributes, me_token AS "meToken" FROM contacts WHERE channel = ${channel} AND platform_user_id = ${userId}`);
+  const r = await query(ctx.db, sql`SELECT id, tags, attributes, me_token AS "meToken" FROM contacts WHERE channel = ${channel} AND platform_user_id = ${userId}`);
   return r.rows[0] as { id: string; tags: string[]; attributes: Record<string, unknown>; meToken: string };
 }
 
 export async function runsOf(ctx: AppContext, contactId: string) {
-  const r = await ctx.db.execute(sql`SELECT id, flow_id AS "flowId", start_flow_id AS "startFlowId", status, step_path AS "stepPath",
+  const r = await query(ctx.db, sql`SELECT id, flow_id AS "flowId", start_flow_id AS "startFlowId", status, step_path AS "stepPath",
     waiting_for AS "waitingFor", end_reason AS "endReason" FROM flow_runs WHERE contact_id = ${contactId} ORDER BY started_at, ctid`);
   return r.rows as Array<{ id: string; flowId: string; startFlowId: string; status: string; stepPath: string | null; waitingFor: string | null; endReason: string | null }>;
 }

@@ -9,6 +9,7 @@ import { flowsResumeJob } from '../../src/jobs/catalog.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ADMIN_TOKEN } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const files = {
   'drip.yaml': `
@@ -65,7 +66,7 @@ describe('wait', () => {
     const contact = await contactOf(a.ctx, 'line', 'U-drip');
     const [run] = await runsOf(a.ctx, contact.id);
     expect(run).toMatchObject({ status: 'waiting', waitingFor: 'resume', stepPath: '1' });
-    const job = (await a.ctx.db.execute(sql`SELECT data, singleton_key AS "key", start_after AS "startAfter" FROM pgboss.job WHERE name = 'flows.resume'`)).rows;
+    const job = (await query(a.ctx.db, sql`SELECT data, singleton_key AS "key", start_after AS "startAfter" FROM pgboss.job WHERE name = 'flows.resume'`)).rows;
     expect(job).toEqual([{ data: { runId: run!.id, stepPath: '1' }, key: `${run!.id}:1`, startAfter: new Date('2026-03-01T09:10:00Z') }]);
     expect(await textsOf(a.ctx, 'line', 'U-drip')).toEqual(['Hi']);
     await stop(a);
@@ -80,7 +81,7 @@ describe('wait', () => {
     now = new Date('2026-03-01T10:00:00Z');
     expect(await resumeDueRuns(b.ctx)).toBe(0);
     expect(await textsOf(b.ctx, 'line', 'U-drip')).toHaveLength(3);
-    const steps = await b.ctx.db.execute(sql`SELECT step_path AS "path", outcome FROM flow_step_runs WHERE run_id = ${run!.id} ORDER BY id`);
+    const steps = await query(b.ctx.db, sql`SELECT step_path AS "path", outcome FROM flow_step_runs WHERE run_id = ${run!.id} ORDER BY id`);
     expect(steps.rows).toEqual([
       { path: '0', outcome: 'completed' }, { path: '1', outcome: 'waiting' }, { path: '1', outcome: 'completed' },
       { path: '2', outcome: 'completed' }, { path: '3', outcome: 'completed' },
@@ -92,7 +93,7 @@ describe('wait', () => {
     now = new Date('2026-03-02T09:00:00Z');
     const a = await start({ workers: false, clock: () => now });
     await dispatch(a.ctx, 'line', 'U-lost', { type: 'follow' });
-    await a.ctx.db.execute(sql`DELETE FROM pgboss.job WHERE name = 'flows.resume'`);
+    await query(a.ctx.db, sql`DELETE FROM pgboss.job WHERE name = 'flows.resume'`);
     now = new Date('2026-03-02T09:10:10Z');
     expect(await resumeDueRuns(a.ctx)).toBe(0); // within the grace period the job still has its chance
     now = new Date('2026-03-02T09:11:00Z');
@@ -105,7 +106,7 @@ describe('wait', () => {
     const a = await start({ workers: false });
     await dispatch(a.ctx, 'line', 'U-quick', { type: 'message', kind: 'text', text: 'quick' });
     // Down while the wait runs out: the new process's workers fetch the due job when they start.
-    await eventually(async () => (await a.ctx.db.execute(sql`SELECT 1 FROM pgboss.job WHERE name = 'flows.resume' AND state = 'created' AND start_after <= now()`)).rows.length === 1, 5000, 'the wait to run out');
+    await eventually(async () => (await query(a.ctx.db, sql`SELECT 1 FROM pgboss.job WHERE name = 'flows.resume' AND state = 'created' AND start_after <= now()`)).rows.length === 1, 5000, 'the wait to run out');
     await stop(a);
     const b = await start({ workers: true });
     await eventually(async () => (await textsOf(b.ctx, 'line', 'U-quick')).length === 1, 10_000, 'the resume job');

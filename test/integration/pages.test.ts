@@ -6,6 +6,7 @@ import { listContactCoupons } from '../../src/coupons/contact-coupons.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
 import { couponState, loadFixedSerial, loadSerials, makeCampaign, meTokenOf, sentCoupon, twoSentCoupons } from '../support/browser.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 /** A staff member: verifying is theirs. */
@@ -150,7 +151,7 @@ describe('POST /c/:token/redeem', () => {
     const campaign = await makeCampaign(svc, { slug: 'expired' });
     await loadSerials(svc, campaign.id, ['EXP-1']);
     const coupon = await sentCoupon(svc, campaign.id, 'U-exp');
-    await svc.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${coupon.token}`);
+    await query(svc.ctx.db, sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${coupon.token}`);
     const json = await request(svc.url).post(`/c/${coupon.token}/redeem`).set('Accept', 'application/json');
     expect(json.status).toBe(422);
     expect(json.body.error.code).toBe('expired');
@@ -178,7 +179,7 @@ describe('POST /c/:token/redeem', () => {
     const campaign = await makeCampaign(svc, { slug: 'limit-page', perContactLimit: 1 });
     await loadSerials(svc, campaign.id, ['LIM-1', 'LIM-2']);
     const first = await sentCoupon(svc, campaign.id, 'U-limit-page');
-    await svc.ctx.db.execute(sql`UPDATE contact_campaign_counters SET held = 0 WHERE campaign_id = ${campaign.id}`);
+    await query(svc.ctx.db, sql`UPDATE contact_campaign_counters SET held = 0 WHERE campaign_id = ${campaign.id}`);
     const second = await sentCoupon(svc, campaign.id, 'U-limit-page'); // slipped past the issue limit
     await request(svc.url).post(`/c/${first.token}/redeem`).set('Accept', 'application/json').expect(200);
     const json = await request(svc.url).post(`/c/${second.token}/redeem`).set('Accept', 'application/json');
@@ -292,7 +293,7 @@ describe('staff verify refusals', () => {
 
     const late = await sentCoupon(svc, campaign.id, 'U-vr-late');
     await request(svc.url).post(`/c/${late.token}/redeem`).set('Accept', 'application/json').expect(200);
-    await svc.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${late.token}`);
+    await query(svc.ctx.db, sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${late.token}`);
     const expired = await request(svc.url).get(`/c/${late.token}/verify`).set(staff.header);
     expect(expired.status).toBe(200);
     expect(expired.text).toContain('This coupon has expired');
@@ -321,7 +322,7 @@ describe('GET /me/:token', () => {
       { campaign: { slug: 'me-one', name: 'Me One' }, serial: 'ME-1' },
       { campaign: { slug: 'me-two', name: 'Me Two', reward: { type: 'gift', text: 'Free <cookie>' } }, serial: 'ME-2' });
     await request(svc.url).post(`/c/${first.token}/redeem`).set('Accept', 'application/json').expect(200);
-    await svc.ctx.db.execute(sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${second.token}`);
+    await query(svc.ctx.db, sql`UPDATE coupons SET expires_at = now() - interval '1 minute' WHERE token = ${second.token}`);
 
     const meToken = await meTokenOf(svc, 'line', 'U-me');
     const list = await listContactCoupons(svc.ctx, meToken);

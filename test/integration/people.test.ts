@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { setPassword } from '../../src/people/sessions.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let clockNow = new Date('2026-12-01T09:00:00Z');
@@ -47,7 +48,7 @@ describe('people (owner only)', () => {
     expect(row).toEqual({ id: amy.id, name: 'Amy', email: 'amy@shop.example', role: 'agent', hasPassword: false, createdAt: clockNow.toISOString() });
     expect(JSON.stringify(list.body)).not.toContain(amy.token);
     // Only the token's hash is stored.
-    const stored = await svc.ctx.db.execute(sql`SELECT token_hash FROM api_tokens WHERE person_id = ${amy.id}`);
+    const stored = await query(svc.ctx.db, sql`SELECT token_hash FROM api_tokens WHERE person_id = ${amy.id}`);
     expect(JSON.stringify(stored.rows)).not.toContain(amy.token);
 
     // An agent may not manage people; nor may a marketer.
@@ -127,7 +128,7 @@ describe('signing in', () => {
   it('by email or name and password: an httpOnly SameSite cookie, a CSRF token, and no password stored in clear', async () => {
     const fay = await addPerson({ name: 'Fay', email: 'fay@shop.example', role: 'marketer' });
     await setPassword(svc.ctx, fay.id, { password: 'a long enough secret' });
-    const stored = await svc.ctx.db.execute(sql`SELECT password_hash FROM people WHERE id = ${fay.id}`);
+    const stored = await query(svc.ctx.db, sql`SELECT password_hash FROM people WHERE id = ${fay.id}`);
     expect((stored.rows[0] as { password_hash: string }).password_hash).toMatch(/^scrypt\$32768\$8\$3\$/);
 
     const byEmail = await signIn('FAY@shop.example', 'a long enough secret');

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { pruneFinished } from '../../src/maintenance/retention.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const now = new Date('2026-06-01T00:00:00Z');
 let svc: TestService;
@@ -22,7 +23,7 @@ async function seed(): Promise<void> {
     ['open-200', null, null],
   ];
   for (const [key, processed, error] of events) {
-    await svc.ctx.db.execute(sql`INSERT INTO inbound_events (channel, event_key, event, processed_at, last_error)
+    await query(svc.ctx.db, sql`INSERT INTO inbound_events (channel, event_key, event, processed_at, last_error)
       VALUES ('inbox', ${key}, '{}'::jsonb, ${processed}, ${error})`);
   }
   const messages: Array<[string, string, Date]> = [
@@ -31,7 +32,7 @@ async function seed(): Promise<void> {
     ['pending-200', 'pending', daysAgo(200)],
   ];
   for (const [id, status, created] of messages) {
-    await svc.ctx.db.execute(sql`INSERT INTO outbox (id, channel, contact_id, message, retry_key, status, created_at)
+    await query(svc.ctx.db, sql`INSERT INTO outbox (id, channel, contact_id, message, retry_key, status, created_at)
       VALUES (${id}, 'inbox', 'ctc_x', '{}'::jsonb, ${id}, ${status}, ${created})`);
   }
 }
@@ -42,32 +43,32 @@ describe('retention', () => {
     // Batches of 1 show the work is done in small statements until nothing is left.
     const deleted = await pruneFinished(svc.ctx, { batch: 1 });
     expect(deleted).toEqual({ inbound_events: 2, outbox: 2, webhook_deliveries: 0, webhook_events: 0 });
-    const events = await svc.ctx.db.execute(sql`SELECT event_key FROM inbound_events ORDER BY event_key`);
+    const events = await query(svc.ctx.db, sql`SELECT event_key FROM inbound_events ORDER BY event_key`);
     expect(events.rows.map((r) => (r as { event_key: string }).event_key)).toEqual(['done-29', 'failed-89', 'open-200']);
-    const outbox = await svc.ctx.db.execute(sql`SELECT id FROM outbox ORDER BY id`);
+    const outbox = await query(svc.ctx.db, sql`SELECT id FROM outbox ORDER BY id`);
     expect(outbox.rows.map((r) => (r as { id: string }).id)).toEqual(['failed-89', 'pending-200', 'sent-29']);
     expect(await pruneFinished(svc.ctx)).toEqual({ inbound_events: 0, outbox: 0, webhook_deliveries: 0, webhook_events: 0 });
   });
 
   it('prunes webhook deliveries (with their attempts) like the outbox, then events with no delivery left', async () => {
-    await svc.ctx.db.execute(sql`INSERT INTO webhook_endpoints (id, url, events, secret) VALUES ('whk_r', 'https://x.example', '{coupon.issued}', 's')`);
+    await query(svc.ctx.db, sql`INSERT INTO webhook_endpoints (id, url, events, secret) VALUES ('whk_r', 'https://x.example', '{coupon.issued}', 's')`);
     const rows: Array<[string, string, Date]> = [['evt_sent31', 'sent', daysAgo(31)], ['evt_sent29', 'sent', daysAgo(29)],
       ['evt_failed91', 'failed', daysAgo(91)], ['evt_failed89', 'failed', daysAgo(89)], ['evt_pending200', 'pending', daysAgo(200)]];
     for (const [id, status, created] of rows) {
-      await svc.ctx.db.execute(sql`INSERT INTO webhook_events (id, type, payload, created_at) VALUES (${id}, 'coupon.issued', '{}'::jsonb, ${created})`);
-      const d = await svc.ctx.db.execute(sql`INSERT INTO webhook_deliveries (event_id, endpoint_id, status, created_at)
+      await query(svc.ctx.db, sql`INSERT INTO webhook_events (id, type, payload, created_at) VALUES (${id}, 'coupon.issued', '{}'::jsonb, ${created})`);
+      const d = await query(svc.ctx.db, sql`INSERT INTO webhook_deliveries (event_id, endpoint_id, status, created_at)
         VALUES (${id}, 'whk_r', ${status}, ${created}) RETURNING id`);
-      await svc.ctx.db.execute(sql`INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms) VALUES (${(d.rows[0] as { id: number }).id}, ${created}, 500, 1)`);
+      await query(svc.ctx.db, sql`INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms) VALUES (${(d.rows[0] as { id: number }).id}, ${created}, 500, 1)`);
     }
     expect(await pruneFinished(svc.ctx)).toMatchObject({ webhook_deliveries: 2, webhook_events: 2 });
-    const left = await svc.ctx.db.execute(sql`SELECT id FROM webhook_events ORDER BY id`);
+    const left = await query(svc.ctx.db, sql`SELECT id FROM webhook_events ORDER BY id`);
     expect(left.rows.map((r) => (r as { id: string }).id)).toEqual(['evt_failed89', 'evt_pending200', 'evt_sent29']);
-    const attempts = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM webhook_attempts`);
+    const attempts = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM webhook_attempts`);
     expect(attempts.rows).toEqual([{ n: 3 }]);
   });
 
   it('skips rows another transaction holds instead of waiting for them', async () => {
-    await svc.ctx.db.execute(sql`INSERT INTO outbox (id, channel, contact_id, message, retry_key, status, created_at)
+    await query(svc.ctx.db, sql`INSERT INTO outbox (id, channel, contact_id, message, retry_key, status, created_at)
       VALUES ('held', 'inbox', 'ctc_x', '{}'::jsonb, 'held', 'sent', ${daysAgo(100)})`);
     const client = await svc.ctx.db.$client.connect();
     try {
@@ -82,7 +83,7 @@ describe('retention', () => {
   });
 
   it('the status API shows table sizes and the retention settings to the operator', async () => {
-    await svc.ctx.db.execute(sql`ANALYZE inbound_events`);
+    await query(svc.ctx.db, sql`ANALYZE inbound_events`);
     const res = await request(svc.url).get('/api/v1/status').set(svc.admin);
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');

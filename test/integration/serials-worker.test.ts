@@ -8,7 +8,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config.ts';
 import { createCampaign } from '../../src/coupons/campaigns.ts';
 import { SYNC_IMPORT_MAX_BYTES } from '../../src/coupons/serial-import.ts';
-import { createDb } from '../../src/db/client.ts';
+import { createDb, query } from '../../src/db/client.ts';
 import { startService } from '../../src/service.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
@@ -56,7 +56,7 @@ describe('a large CSV pack with the workers running', () => {
     }
     expect(body).toMatchObject({ status: 'done', read: 130_001, loaded: 130_000, rejectedCount: 1 });
     expect(body.rejected).toEqual([{ row: 130_002, reason: expect.stringContaining('CODE_39') }]);
-    const count = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${campaign.id}`);
+    const count = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${campaign.id}`);
     expect((count.rows[0] as { n: number }).n).toBe(130_000);
   });
 });
@@ -81,7 +81,7 @@ describe('graceful shutdown', () => {
         .attach('file', Buffer.from(lines.join('\n')), { filename: 'pack.csv', contentType: 'text/csv' });
       expect(res.status).toBe(202);
       const importId = res.body.id as string;
-      const state = async () => (await db.execute(sql`SELECT status, read, loaded FROM serial_imports WHERE id = ${importId}`)).rows[0] as
+      const state = async () => (await query(db, sql`SELECT status, read, loaded FROM serial_imports WHERE id = ${importId}`)).rows[0] as
         { status: string; read: number; loaded: number };
 
       // Wait until the job is part-way through reading the file, then stop the whole service.
@@ -97,7 +97,7 @@ describe('graceful shutdown', () => {
       await service.stop();
 
       expect(await state()).toEqual({ status: 'done', read: rows, loaded: rows });
-      const count = await db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${campaign.id}`);
+      const count = await query(db, sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${campaign.id}`);
       expect((count.rows[0] as { n: number }).n).toBe(rows);
     } finally {
       if (!stopped) await service.stop();

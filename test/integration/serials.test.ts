@@ -8,6 +8,7 @@ import { createCampaign } from '../../src/coupons/campaigns.ts';
 import { MAX_CSV_BYTES, OneColumnCsvParser, SYNC_IMPORT_MAX_BYTES } from '../../src/coupons/serial-import.ts';
 import { serialImportJob } from '../../src/jobs/catalog.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let dataDir: string;
@@ -42,7 +43,7 @@ function uploadCsv(campaignId: string, csv: string | Buffer) {
 }
 
 async function codesOf(campaignId: string): Promise<string[]> {
-  const r = await svc.ctx.db.execute(sql`SELECT code FROM serials WHERE campaign_id = ${campaignId} ORDER BY id`);
+  const r = await query(svc.ctx.db, sql`SELECT code FROM serials WHERE campaign_id = ${campaignId} ORDER BY id`);
   return (r.rows as Array<{ code: string }>).map((x) => x.code);
 }
 
@@ -136,7 +137,7 @@ describe('POST /api/v1/campaigns/:id/serials (CSV pack)', () => {
     expect(res.body.error.code).toBe('payload_too_large');
     expect(await codesOf(id)).toEqual([]);
     expect(await spooledFiles()).toEqual([]);
-    const imports = await svc.ctx.db.execute(sql`SELECT id FROM serial_imports WHERE campaign_id = ${id}`);
+    const imports = await query(svc.ctx.db, sql`SELECT id FROM serial_imports WHERE campaign_id = ${id}`);
     expect(imports.rows).toHaveLength(0);
   });
 
@@ -182,7 +183,7 @@ describe('POST /api/v1/campaigns/:id/serials (CSV pack)', () => {
     expect(await spooledFiles()).toEqual([]);
 
     await serialImportJob.handler({ importId }, svc.ctx);
-    const count = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${id}`);
+    const count = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${id}`);
     expect((count.rows[0] as { n: number }).n).toBe(149_999);
     const after = await request(svc.url).get(res.headers.location!).set(svc.admin);
     expect(after.body).toEqual(done.body);
@@ -223,9 +224,9 @@ describe('POST /api/v1/campaigns/:id/serials (fixed serial)', () => {
     expect(other.body.error.code).toBe('conflict');
     expect(other.body.error.message).toContain('FNA@5841');
 
-    const rows = await svc.ctx.db.execute(sql`SELECT code, quantity, taken FROM fixed_serials WHERE campaign_id = ${id}`);
+    const rows = await query(svc.ctx.db, sql`SELECT code, quantity, taken FROM fixed_serials WHERE campaign_id = ${id}`);
     expect(rows.rows).toEqual([{ code: 'FNA@5841', quantity: 1_001_000, taken: 0 }]);
-    const serialRows = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${id}`);
+    const serialRows = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM serials WHERE campaign_id = ${id}`);
     expect((serialRows.rows[0] as { n: number }).n).toBe(0);
   });
 
@@ -243,7 +244,7 @@ describe('POST /api/v1/campaigns/:id/serials (fixed serial)', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.message).toContain(field);
     }
-    const rows = await svc.ctx.db.execute(sql`SELECT 1 FROM fixed_serials WHERE campaign_id = ${id}`);
+    const rows = await query(svc.ctx.db, sql`SELECT 1 FROM fixed_serials WHERE campaign_id = ${id}`);
     expect(rows.rows).toHaveLength(0);
   });
 
@@ -275,7 +276,7 @@ describe('serial routes: auth and unknown ids', () => {
     expect(pos.body.error.code).toBe('forbidden');
     expect((await request(svc.url).get('/api/v1/imports/imp_x')).status).toBe(401);
     expect((await request(svc.url).get('/api/v1/imports/imp_x').set(svc.pos)).status).toBe(403);
-    const rows = await svc.ctx.db.execute(sql`SELECT 1 FROM fixed_serials WHERE campaign_id = ${id}`);
+    const rows = await query(svc.ctx.db, sql`SELECT 1 FROM fixed_serials WHERE campaign_id = ${id}`);
     expect(rows.rows).toHaveLength(0);
   });
 

@@ -6,6 +6,7 @@ import { issueCoupon, issueToUser } from '../../src/coupons/issue.ts';
 import { recordOpen, redeemCoupon } from '../../src/coupons/redeem.ts';
 import { deliverAll, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let now = new Date('2026-11-20T10:00:00Z');
@@ -21,7 +22,7 @@ const at = (iso: string) => {
 };
 
 const tokenOf = async (couponId: string) =>
-  ((await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
+  ((await query(svc.ctx.db, sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
 
 /** A campaign with `n` one-time serials and `n` coupons issued, delivered and redeemed. */
 async function redeemedCoupons(n: number, overrides: Record<string, unknown> = {}) {
@@ -73,7 +74,7 @@ describe('POS time as given', () => {
     const pastDeadline = await verify({ code: other.codes[0], verifiedAt: '2026-11-20T11:30:00Z' });
     expect(pastDeadline.status).toBe(422);
     expect(pastDeadline.body.error.code).toBe('expired');
-    const stored = await svc.ctx.db.execute(sql`SELECT verified_at FROM coupons WHERE campaign_id = ${other.campaign.id}`);
+    const stored = await query(svc.ctx.db, sql`SELECT verified_at FROM coupons WHERE campaign_id = ${other.campaign.id}`);
     expect(stored.rows).toEqual([{ verified_at: null }]);
     expect(campaign.id).not.toBe(other.campaign.id);
   });
@@ -117,7 +118,7 @@ describe('amount, currency and store', () => {
       expect(r.status).toBe(400);
       expect(r.body.error.code).toBe('validation_error');
     }
-    const stored = await svc.ctx.db.execute(sql`SELECT status FROM coupons c JOIN serials s ON s.id = c.serial_id WHERE s.code = ${codes[1]}`);
+    const stored = await query(svc.ctx.db, sql`SELECT status FROM coupons c JOIN serials s ON s.id = c.serial_id WHERE s.code = ${codes[1]}`);
     expect(stored.rows).toEqual([{ status: 'redeemed' }]);
   });
 
@@ -183,7 +184,7 @@ describe('POST /api/v1/verifications/void', () => {
     const notOwn = await voidIt({ couponId: ids[1], reason: 'not mine' });
     expect(notOwn.status).toBe(403);
     expect(notOwn.body.error.code).toBe('void_window_passed');
-    const stored = await svc.ctx.db.execute(sql`SELECT status FROM coupons WHERE id IN (${ids[0]}, ${ids[1]})`);
+    const stored = await query(svc.ctx.db, sql`SELECT status FROM coupons WHERE id IN (${ids[0]}, ${ids[1]})`);
     expect(stored.rows).toEqual([{ status: 'verified' }, { status: 'verified' }]);
 
     at('2026-12-01T00:00:00Z');

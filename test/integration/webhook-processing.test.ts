@@ -16,6 +16,7 @@ import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { validateLineRequest } from '../support/line-schema.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const LINE_SECRET = 'line-channel-secret-for-tests';
 const INBOX_SECRET = 'inbox-secret-for-tests';
@@ -88,7 +89,7 @@ interface ContactState {
 }
 
 async function contactState(userId: string, channel = 'line'): Promise<ContactState | undefined> {
-  const r = await svc.ctx.db.execute(sql`
+  const r = await query(svc.ctx.db, sql`
     SELECT ct.id, ct.display_name, ct.language, ct.profile_fetched_at, ct.unreachable_at, ct.last_seen_at,
       max(cv.last_inbound_at) AS last_inbound_at, count(cv.id)::int AS conversations
     FROM contacts ct LEFT JOIN conversations cv ON cv.contact_id = ct.id
@@ -191,13 +192,13 @@ describe('the inbound worker', () => {
   it('records a standby event without answering it (the same text in active mode is answered)', async () => {
     const user = newLineUserId();
     const outboxCount = async () => {
-      const out = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.platform_user_id = ${user}`);
+      const out = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.platform_user_id = ${user}`);
       return (out.rows[0] as { n: number }).n;
     };
     const standbyEvent = textEvent(user, 'standby-probe', { mode: 'standby', replyToken: null });
     await send([standbyEvent]);
     await processAll();
-    const r = await svc.ctx.db.execute(sql`SELECT processed_at, event FROM inbound_events WHERE event_key = ${standbyEvent.webhookEventId}`);
+    const r = await query(svc.ctx.db, sql`SELECT processed_at, event FROM inbound_events WHERE event_key = ${standbyEvent.webhookEventId}`);
     const stored = r.rows[0] as { processed_at: Date | null; event: { standby?: boolean; text?: string } };
     expect(stored.processed_at).toBeInstanceOf(Date);
     expect(stored.event).toMatchObject({ standby: true, text: 'standby-probe' });
@@ -251,7 +252,7 @@ describe('the inbound worker', () => {
     const state = (await contactState('buyer-9', 'inbox'))!;
     expect(state.display_name).toBe('Mei');
     expect(state.profile_fetched_at).toBeNull();
-    const cv = await svc.ctx.db.execute(sql`SELECT external_id FROM conversations WHERE contact_id = ${state.id}`);
+    const cv = await query(svc.ctx.db, sql`SELECT external_id FROM conversations WHERE contact_id = ${state.id}`);
     expect(cv.rows).toEqual([{ external_id: 'inbox-conv-9' }]);
   });
 
@@ -260,7 +261,7 @@ describe('the inbound worker', () => {
     const other = newLineUserId();
     const later = textEvent(stuck, 'second');
     // A stored event the worker cannot process (a conversation id the table refuses).
-    const broken = await svc.ctx.db.execute(sql`
+    const broken = await query(svc.ctx.db, sql`
       INSERT INTO inbound_events (channel, event_key, event) VALUES ('line', ${`broken-${crypto.randomUUID()}`},
         ${JSON.stringify({ channel: 'line', eventId: 'x', userId: stuck, conversationId: null, type: 'message', kind: 'text', text: 'first', timestamp: new Date().toISOString() })}::jsonb)
       RETURNING id`);
@@ -269,21 +270,21 @@ describe('the inbound worker', () => {
 
     const round = await processAll();
     expect(round.failed).toBe(1);
-    const failed = await svc.ctx.db.execute(sql`SELECT attempts, last_error, processed_at, next_attempt_at > now() AS waiting FROM inbound_events WHERE id = ${brokenId}`);
+    const failed = await query(svc.ctx.db, sql`SELECT attempts, last_error, processed_at, next_attempt_at > now() AS waiting FROM inbound_events WHERE id = ${brokenId}`);
     expect(failed.rows[0]).toMatchObject({ attempts: 1, processed_at: null, waiting: true });
     expect((failed.rows[0] as { last_error: string }).last_error).toMatch(/null|conversation/i);
     expect(await contactState(other)).toBeDefined();
-    const held = await svc.ctx.db.execute(sql`SELECT processed_at FROM inbound_events WHERE event_key = ${later.webhookEventId}`);
+    const held = await query(svc.ctx.db, sql`SELECT processed_at FROM inbound_events WHERE event_key = ${later.webhookEventId}`);
     expect((held.rows[0] as { processed_at: Date | null }).processed_at).toBeNull();
 
     // Not due yet: another round leaves both alone.
     expect((await processAll()).done).toBe(0);
 
     // The cause goes away and the backoff runs out: the first event, then the second, in order.
-    await svc.ctx.db.execute(sql`UPDATE inbound_events SET event = jsonb_set(event, '{conversationId}', to_jsonb(${stuck}::text)),
+    await query(svc.ctx.db, sql`UPDATE inbound_events SET event = jsonb_set(event, '{conversationId}', to_jsonb(${stuck}::text)),
       next_attempt_at = now() WHERE id = ${brokenId}`);
     expect((await processAll()).done).toBe(2);
-    const order = await svc.ctx.db.execute(sql`SELECT id, processed_at, attempts, last_error FROM inbound_events
+    const order = await query(svc.ctx.db, sql`SELECT id, processed_at, attempts, last_error FROM inbound_events
       WHERE id = ${brokenId} OR event_key = ${later.webhookEventId} ORDER BY id`);
     const [first, second] = order.rows as Array<{ processed_at: Date; attempts: number; last_error: string | null }>;
     expect(first).toMatchObject({ attempts: 2, last_error: null });
@@ -292,7 +293,7 @@ describe('the inbound worker', () => {
 
   it('sets an event aside after the last attempt, so it cannot block its contact forever', async () => {
     const user = newLineUserId();
-    const broken = await svc.ctx.db.execute(sql`
+    const broken = await query(svc.ctx.db, sql`
       INSERT INTO inbound_events (channel, event_key, event, attempts) VALUES ('line', ${`broken-${crypto.randomUUID()}`},
         ${JSON.stringify({ channel: 'line', eventId: 'y', userId: user, conversationId: null, type: 'message', kind: 'text', timestamp: new Date().toISOString() })}::jsonb,
         ${INBOUND_MAX_ATTEMPTS - 1})
@@ -301,9 +302,9 @@ describe('the inbound worker', () => {
     const next = textEvent(user, 'after');
     await send([next]);
     await processAll();
-    const r = await svc.ctx.db.execute(sql`SELECT attempts, last_error, processed_at FROM inbound_events WHERE id = ${brokenId}`);
+    const r = await query(svc.ctx.db, sql`SELECT attempts, last_error, processed_at FROM inbound_events WHERE id = ${brokenId}`);
     expect(r.rows[0]).toMatchObject({ attempts: INBOUND_MAX_ATTEMPTS, processed_at: expect.any(Date), last_error: expect.any(String) });
-    const n = await svc.ctx.db.execute(sql`SELECT processed_at FROM inbound_events WHERE event_key = ${next.webhookEventId}`);
+    const n = await query(svc.ctx.db, sql`SELECT processed_at FROM inbound_events WHERE event_key = ${next.webhookEventId}`);
     expect((n.rows[0] as { processed_at: Date | null }).processed_at).toBeInstanceOf(Date);
   });
 
@@ -317,13 +318,13 @@ describe('the inbound worker', () => {
       const deadline = Date.now() + 15_000;
       let open = keys.length;
       while (open > 0 && Date.now() < deadline) {
-        const r = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events
+        const r = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events
           WHERE event_key IN (SELECT unnest(${sql.param(keys)}::text[])) AND processed_at IS NULL`);
         open = (r.rows[0] as { n: number }).n;
         if (open > 0) await new Promise((resolve) => setImmediate(resolve));
       }
       expect(open).toBe(0);
-      const attempts = await svc.ctx.db.execute(sql`SELECT DISTINCT attempts FROM inbound_events WHERE event_key IN (SELECT unnest(${sql.param(keys)}::text[]))`);
+      const attempts = await query(svc.ctx.db, sql`SELECT DISTINCT attempts FROM inbound_events WHERE event_key IN (SELECT unnest(${sql.param(keys)}::text[]))`);
       expect(attempts.rows).toEqual([{ attempts: 1 }]);
     } finally {
       await svc.inbound.stop();

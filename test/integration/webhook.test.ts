@@ -10,6 +10,7 @@ import {
 } from '../../scripts/support/line-webhook.ts';
 import { processInboundDue } from '../../src/contacts/inbound-worker.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 const LINE_SECRET = 'line-channel-secret-for-tests';
 const APP_SECRET = 'messenger-app-secret-for-tests';
@@ -46,12 +47,12 @@ afterAll(async () => {
 });
 
 async function storedKeys(s: TestService, channel: string): Promise<string[]> {
-  const r = await s.ctx.db.execute(sql`SELECT event_key FROM inbound_events WHERE channel = ${channel} ORDER BY id`);
+  const r = await query(s.ctx.db, sql`SELECT event_key FROM inbound_events WHERE channel = ${channel} ORDER BY id`);
   return (r.rows as Array<{ event_key: string }>).map((row) => row.event_key);
 }
 
 async function countEvents(s: TestService): Promise<number> {
-  const r = await s.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events`);
+  const r = await query(s.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events`);
   return (r.rows[0] as { n: number }).n;
 }
 
@@ -71,7 +72,7 @@ describe('POST /webhooks/line', () => {
     const res = await postLineWebhook(svc.url, LINE_SECRET, [follow, text]);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', stored: 2 });
-    const rows = await svc.ctx.db.execute(sql`SELECT event_key, event, processed_at FROM inbound_events
+    const rows = await query(svc.ctx.db, sql`SELECT event_key, event, processed_at FROM inbound_events
       WHERE event_key IN (${follow.webhookEventId}, ${text.webhookEventId}) ORDER BY id`);
     expect(rows.rows).toEqual([
       expect.objectContaining({ event_key: follow.webhookEventId, processed_at: null, event: expect.objectContaining({ type: 'follow', userId: user }) }),
@@ -135,7 +136,7 @@ describe('POST /webhooks/line', () => {
     const first = await postLineWebhook(svc.url, LINE_SECRET, [textEvent(user, 'once', { webhookEventId: id })]);
     const again = await postLineWebhook(svc.url, LINE_SECRET, [textEvent(user, 'once', { webhookEventId: id, redelivery: true })]);
     expect([first.status, again.status]).toEqual([200, 200]);
-    const r = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM inbound_events WHERE channel = 'line' AND event_key = ${id}`);
+    const r = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events WHERE channel = 'line' AND event_key = ${id}`);
     expect((r.rows[0] as { n: number }).n).toBe(1);
   });
 
@@ -175,7 +176,7 @@ describe('POST /webhooks/line', () => {
     const plain = textEvent(newLineUserId(), 'plain');
     const [r3, r4] = await Promise.all([postLineWebhook(svc.url, LINE_SECRET, [odd]), postLineWebhook(svc.url, LINE_SECRET, [plain])]);
     expect([r3.status, r4.status]).toEqual([200, 200]);
-    const rows = await svc.ctx.db.execute(sql`SELECT event->>'text' AS text FROM inbound_events
+    const rows = await query(svc.ctx.db, sql`SELECT event->>'text' AS text FROM inbound_events
       WHERE event_key IN (${odd.webhookEventId}, ${plain.webhookEventId}) ORDER BY event->>'text'`);
     expect(rows.rows).toEqual([{ text: 'a\ufffdb' }, { text: 'plain' }]);
   });
@@ -286,18 +287,18 @@ describe('Messenger webhooks', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'ok', stored: 4 });
     }
-    const stored = await svc.ctx.db.execute(sql`SELECT event_key, event->>'type' AS type FROM inbound_events
+    const stored = await query(svc.ctx.db, sql`SELECT event_key, event->>'type' AS type FROM inbound_events
       WHERE channel = 'messenger' AND event->>'userId' IN (${psidA}, ${psidB}) ORDER BY event_key`);
     expect(stored.rows).toEqual(expect.arrayContaining(keys.map((k) => expect.objectContaining({ event_key: k }))));
     expect(stored.rows).toHaveLength(4);
     expect((stored.rows as Array<{ type: string }>).map((r) => r.type).sort()).toEqual(['message', 'message', 'postback', 'referral']);
 
     while ((await processInboundDue(svc.ctx)).fetched > 0) { /* drain */ }
-    const processed = await svc.ctx.db.execute(sql`SELECT DISTINCT attempts FROM inbound_events
+    const processed = await query(svc.ctx.db, sql`SELECT DISTINCT attempts FROM inbound_events
       WHERE channel = 'messenger' AND event->>'userId' IN (${psidA}, ${psidB}) AND processed_at IS NOT NULL`);
     expect(processed.rows).toEqual([{ attempts: 1 }]);
     // One contact per sender; the echo (sent by the page) made none.
-    const contacts = await svc.ctx.db.execute(sql`SELECT platform_user_id FROM contacts WHERE channel = 'messenger'
+    const contacts = await query(svc.ctx.db, sql`SELECT platform_user_id FROM contacts WHERE channel = 'messenger'
       AND platform_user_id IN (${psidA}, ${psidB}, 'PAGE1')`);
     expect((contacts.rows as Array<{ platform_user_id: string }>).map((r) => r.platform_user_id).sort()).toEqual([psidA, psidB].sort());
   });
@@ -382,7 +383,7 @@ describe('processing stored webhooks', () => {
     }
     expect(processed).toBeGreaterThanOrEqual(3);
     expect((await processInboundDue(svc.ctx)).fetched).toBe(0);
-    const r = await svc.ctx.db.execute(sql`SELECT attempts, processed_at FROM inbound_events WHERE event->>'userId' = ${user}`);
+    const r = await query(svc.ctx.db, sql`SELECT attempts, processed_at FROM inbound_events WHERE event->>'userId' = ${user}`);
     expect(r.rows).toHaveLength(3);
     for (const row of r.rows as Array<{ attempts: number; processed_at: Date | null }>) {
       expect(row.attempts).toBe(1);

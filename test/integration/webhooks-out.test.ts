@@ -12,6 +12,7 @@ import { verifySignature } from '../../src/webhooks/signature.ts';
 import { deliverWebhooksDue, postEvent, WebhookWorker } from '../../src/webhooks/webhook-worker.ts';
 import { deliverAll, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 interface Received {
   path: string;
@@ -104,7 +105,7 @@ const at = (iso: string) => {
   now = new Date(iso);
 };
 const tokenOf = async (couponId: string) =>
-  ((await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
+  ((await query(svc.ctx.db, sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
 
 async function subscribe(path: string, events: string[]): Promise<{ id: string; secret: string }> {
   const r = await request(svc.url).post('/api/v1/webhooks').set(svc.admin).send({ url: `${receiver.url}${path}`, events });
@@ -112,7 +113,7 @@ async function subscribe(path: string, events: string[]): Promise<{ id: string; 
   return r.body as { id: string; secret: string };
 }
 async function unsubscribeAll(): Promise<void> {
-  await svc.ctx.db.execute(sql`DELETE FROM webhook_endpoints`);
+  await query(svc.ctx.db, sql`DELETE FROM webhook_endpoints`);
 }
 async function drain(): Promise<void> {
   while ((await deliverWebhooksDue(svc.ctx)) > 0) { /* until nothing is due */ }
@@ -200,7 +201,7 @@ describe('events', () => {
     // Refused: not redeemed. Rolled back: a change that never commits.
     expect((await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: a.coupon.id })).status).toBe(422);
     await expect(svc.ctx.db.transaction(async (tx) => {
-      await tx.execute(sql`UPDATE coupons SET status = 'verified' WHERE id = ${a.coupon.id}`);
+      await query(tx, sql`UPDATE coupons SET status = 'verified' WHERE id = ${a.coupon.id}`);
       throw new Error('rolled back');
     })).rejects.toThrow('rolled back');
     at('2026-11-20T11:30:00Z');

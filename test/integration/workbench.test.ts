@@ -7,6 +7,7 @@ import { resumeDueRuns } from '../../src/flows/jobs.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 import { contactOf, flowCampaign, flowsDir, registryOf, runsOf, say, textsOf } from './flow-support.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 const now = new Date('2026-11-20T10:00:00Z');
@@ -71,7 +72,7 @@ describe('workbench API', () => {
       .send({ channel: 'inbox', externalId: 'conv-7', campaignId: c.id });
     expect(sent.status).toBe(201);
     expect(sent.body.coupon).toMatchObject({ campaignId: c.id, source: 'agent', status: 'pending' });
-    const outbox = await svc.ctx.db.execute(sql`SELECT channel, conversation_id FROM outbox WHERE coupon_id = ${sent.body.coupon.id}`);
+    const outbox = await query(svc.ctx.db, sql`SELECT channel, conversation_id FROM outbox WHERE coupon_id = ${sent.body.coupon.id}`);
     expect(outbox.rows).toEqual([{ channel: 'inbox', conversation_id: active.id }]);
 
     const again = await request(svc.url).post('/api/v1/workbench/send').set(svc.admin).send({ conversationId: active.id, campaignId: c.id });
@@ -125,7 +126,7 @@ describe('workbench API', () => {
 describe("Messenger's 24-hour window, on every path that sends a coupon", () => {
   const issueByApi = (campaignId: string, channel: string, userId: string) => request(svc.url)
     .post(`/api/v1/campaigns/${campaignId}/coupons`).set(svc.admin).send({ channel, userId });
-  const couponsOf = async (userId: string) => (await svc.ctx.db.execute(sql`SELECT cp.id FROM coupons cp
+  const couponsOf = async (userId: string) => (await query(svc.ctx.db, sql`SELECT cp.id FROM coupons cp
     JOIN contacts ct ON ct.id = cp.contact_id WHERE ct.channel = 'messenger' AND ct.platform_user_id = ${userId}`)).rows;
 
   it('the admin API refuses a PSID that never wrote or wrote more than 24 hours ago, and writes nothing', async () => {
@@ -139,7 +140,7 @@ describe("Messenger's 24-hour window, on every path that sends a coupon", () => 
     expect(old.status).toBe(422);
     expect(old.body.error.code).toBe('chat_inactive');
     expect([...await couponsOf('PSID-never'), ...await couponsOf('PSID-old')]).toEqual([]);
-    const outbox = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM outbox o JOIN contacts ct ON ct.id = o.contact_id
+    const outbox = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM outbox o JOIN contacts ct ON ct.id = o.contact_id
       WHERE ct.platform_user_id IN ('PSID-never', 'PSID-old')`);
     expect(outbox.rows).toEqual([{ n: 0 }]);
 
@@ -188,10 +189,10 @@ describe("Messenger's 24-hour window, on every path that sends a coupon", () => 
       expect(await textsOf(svc.ctx, 'messenger', 'PSID-flow')).toEqual([]);
       expect(await couponsOf('PSID-flow')).toEqual([]);
       const contact = await contactOf(svc.ctx, 'messenger', 'PSID-flow');
-      const held = await svc.ctx.db.execute(sql`SELECT held FROM contact_campaign_counters WHERE contact_id = ${contact.id}`);
+      const held = await query(svc.ctx.db, sql`SELECT held FROM contact_campaign_counters WHERE contact_id = ${contact.id}`);
       expect(held.rows).toEqual([]);
       expect((await runsOf(svc.ctx, contact.id)).map((r) => r.status)).toEqual(['done']);
-      const step = await svc.ctx.db.execute(sql`SELECT sr.outcome FROM flow_step_runs sr JOIN flow_runs r ON r.id = sr.run_id
+      const step = await query(svc.ctx.db, sql`SELECT sr.outcome FROM flow_step_runs sr JOIN flow_runs r ON r.id = sr.run_id
         WHERE r.contact_id = ${contact.id} AND sr.step_path = '1'`);
       expect(step.rows).toEqual([{ outcome: 'refused' }]);
     } finally {

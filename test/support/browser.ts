@@ -13,6 +13,7 @@ import { issueToUser } from '../../src/coupons/issue.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { loadFixed, loadSerials as loadSerialsInto } from './campaigns.ts';
 import type { TestService } from './service.ts';
+import { query } from '../../src/db/client.ts';
 
 /** Headless Chromium for page tests; close it in afterAll. */
 export async function launchBrowser(): Promise<Browser> {
@@ -106,7 +107,7 @@ export async function twoSentCoupons(svc: TestService, userId: string, older: Co
   await loadSerials(svc, c2.id, [newer.serial]);
   const first = await sentCoupon(svc, c1.id, userId);
   const second = await sentCoupon(svc, c2.id, userId);
-  await svc.ctx.db.execute(sql`UPDATE coupons SET issued_at = issued_at - interval '1 hour' WHERE token = ${first.token}`);
+  await query(svc.ctx.db, sql`UPDATE coupons SET issued_at = issued_at - interval '1 hour' WHERE token = ${first.token}`);
   return { first, second };
 }
 
@@ -126,13 +127,13 @@ export interface CouponState {
 }
 
 export async function couponState(svc: TestService, token: string): Promise<CouponState> {
-  const r = await svc.ctx.db.execute(sql`SELECT status, opened_at AS "openedAt", redeemed_at AS "redeemedAt",
+  const r = await query(svc.ctx.db, sql`SELECT status, opened_at AS "openedAt", redeemed_at AS "redeemedAt",
     verified_at AS "verifiedAt", verified_by AS "verifiedBy", serial_code AS "serialCode" FROM coupons WHERE token = ${token}`);
   return r.rows[0] as unknown as CouponState;
 }
 
 export async function meTokenOf(svc: TestService, channel: ChannelName, userId: string): Promise<string> {
-  const r = await svc.ctx.db.execute(sql`SELECT me_token FROM contacts WHERE channel = ${channel} AND platform_user_id = ${userId}`);
+  const r = await query(svc.ctx.db, sql`SELECT me_token FROM contacts WHERE channel = ${channel} AND platform_user_id = ${userId}`);
   return (r.rows[0] as { me_token: string }).me_token;
 }
 

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../src/context.ts';
 import { createCampaign, type CampaignRow } from '../../src/coupons/campaigns.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
+import { query } from '../../src/db/client.ts';
 
 /** A valid campaign body (contract field names), open for sending around `now`. */
 export function campaignBody(overrides: Record<string, unknown> = {}, now = new Date()): Record<string, unknown> {
@@ -31,11 +32,11 @@ export async function makeCampaign(ctx: AppContext, overrides: Record<string, un
 /** Loads one-time serials straight into the pool (the upload route has its own tests). */
 export async function loadSerials(ctx: AppContext, campaignId: string, codes: string[]): Promise<void> {
   if (codes.length === 0) return;
-  await ctx.db.execute(sql`INSERT INTO serials (campaign_id, code) SELECT ${campaignId}, jsonb_array_elements_text(${JSON.stringify(codes)}::jsonb)`);
+  await query(ctx.db, sql`INSERT INTO serials (campaign_id, code) SELECT ${campaignId}, jsonb_array_elements_text(${JSON.stringify(codes)}::jsonb)`);
 }
 
 export async function loadFixed(ctx: AppContext, campaignId: string, code: string, quantity: number): Promise<void> {
-  await ctx.db.execute(sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaignId}, ${code}, ${quantity})`);
+  await query(ctx.db, sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaignId}, ${code}, ${quantity})`);
 }
 
 /** Delivers every due outbox row as if the platform accepted it. */
