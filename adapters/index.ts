@@ -1,14 +1,25 @@
-import type { Config } from '../src/config.ts';
-import { createInboxAdapter } from './inbox/index.ts';
-import { createLineAdapter } from './line/index.ts';
-import { createMessengerAdapter } from './messenger/index.ts';
-import type { ChannelAdapter, ChannelName } from './types.ts';
+import { inboxPlugin } from './inbox/index.ts';
+import { linePlugin } from './line/index.ts';
+import { messengerPlugin } from './messenger/index.ts';
+import type { ChannelAdapter, ChannelName, ChannelPlugin } from './types.ts';
 
 /** The registry: the only place that lists the channels. A channel whose variables are unset is off. */
-export function createAdapters(config: Config): Partial<Record<ChannelName, ChannelAdapter>> {
-  const adapters: Partial<Record<ChannelName, ChannelAdapter>> = {};
-  if (config.line) adapters.line = createLineAdapter({ ...config.line, apiBaseUrl: config.LINE_API_BASE_URL });
-  if (config.messenger) adapters.messenger = createMessengerAdapter({ ...config.messenger, graphBaseUrl: config.GRAPH_API_BASE_URL });
-  if (config.inbox) adapters.inbox = createInboxAdapter(config.inbox);
+export const channelPlugins: readonly ChannelPlugin[] = [
+  linePlugin as ChannelPlugin,
+  messengerPlugin as ChannelPlugin,
+  inboxPlugin as ChannelPlugin,
+];
+
+/** The adapters of the channels that are on, from each plug-in's options (`Config.channels`). */
+export function createAdapters(
+  plugins: readonly ChannelPlugin[], options: Readonly<Record<ChannelName, unknown>>,
+): Record<ChannelName, ChannelAdapter> {
+  const adapters: Record<ChannelName, ChannelAdapter> = {};
+  for (const plugin of plugins) {
+    if (options[plugin.name] !== undefined) adapters[plugin.name] = plugin.create(options[plugin.name]);
+  }
   return adapters;
 }
+
+/** The names of the registered channels (on or off), for validating a channel named in input. */
+export const channelNames = channelPlugins.map((p) => p.name) as [ChannelName, ...ChannelName[]];

@@ -2,8 +2,8 @@
  * The shapes every channel shares. Adapters import only this file; services use these types to
  * talk about events and messages without knowing any platform.
  */
-export const channelNames = ['line', 'messenger', 'inbox'] as const;
-export type ChannelName = (typeof channelNames)[number];
+/** A channel's name, as its plug-in declares it (adapters/index.ts lists the plug-ins). */
+export type ChannelName = string;
 
 interface ChannelEventBase {
   channel: ChannelName;
@@ -108,9 +108,79 @@ export interface DeliveryCapabilities {
   retryForMs: number;
 }
 
+/**
+ * What the core asks a channel instead of branching on its name: the platform's rules for
+ * replies, sending windows, texts and conversations.
+ */
+export interface ChannelCapabilities {
+  /** Events carry a reply token usable once, up to this long after the event; absent: no replies. */
+  replyTokenLifetimeMs?: number;
+  /**
+   * Messages may only be sent this long after the contact's last message, and a chat is active
+   * exactly that long; absent: the channel sends any time (a chat is active for ACTIVE_CHAT_HOURS).
+   */
+  messagingWindow?: { hours: number; name: string };
+  /** The longest chat text the platform takes: a longer text is cut. */
+  maxTextLength: number;
+  /** Makes a value safe inside a chat text of this platform. */
+  escapeText(value: string): string;
+  /**
+   * `per-user`: one conversation per user, whose id is the user's (opened by the first message);
+   * `threads`: the platform's own conversations, opened by a `conversation` event; a coupon issued
+   * to a user goes into their latest one.
+   */
+  conversations: 'per-user' | 'threads';
+  /**
+   * Whether a broadcast may send to this channel's contacts. False where conversations belong to
+   * the shop's agents (the inbox).
+   */
+  broadcast: boolean;
+  /** The shape of the platform's user ids, checked when contacts are imported; absent: any id. */
+  userId?: { pattern: RegExp; description: string };
+}
+
+/** A request to one of a channel's extra routes (e.g. a subscription handshake). */
+export interface ChannelRouteRequest {
+  query: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Its answer: a body to send, or a refusal (answered as the service's JSON error). */
+export type ChannelRouteResult =
+  | { status: 200; contentType: string; body: string }
+  | { refused: 'forbidden' | 'validation_error'; message: string };
+
+/** An extra GET route at `/webhooks/<channel>` (the POST there is the webhook), answered while the channel is on. */
+export interface ChannelRoute {
+  method: 'get';
+  handle(req: ChannelRouteRequest): ChannelRouteResult;
+}
+
+/**
+ * A channel plug-in: everything the service needs to know about a platform, in its own folder.
+ * Adding a channel is a folder under adapters/ and one line in adapters/index.ts.
+ */
+export interface ChannelPlugin<Options = unknown> {
+  readonly name: ChannelName;
+  readonly capabilities: ChannelCapabilities;
+  /** Request headers that carry secrets (signatures): redacted from logs. */
+  readonly secretHeaders: readonly string[];
+  /** Its environment variables, for the configuration table: name → what it is. */
+  readonly variables: Readonly<Record<string, string>>;
+  /**
+   * Reads its environment variables: null when the channel is off. A wrong value throws
+   * ChannelConfigError (adapters/env.ts) with one line naming the variable.
+   */
+  configure(env: Record<string, string | undefined>): Options | null;
+  create(options: Options): ChannelAdapter;
+}
+
 export interface ChannelAdapter {
   readonly name: ChannelName;
   readonly delivery: DeliveryCapabilities;
+  readonly capabilities: ChannelCapabilities;
+  /** Extra routes under `/webhooks/<name>` (e.g. Messenger's subscription handshake). */
+  readonly routes?: readonly ChannelRoute[];
   /** Checks the signature on the raw bytes; false means 401 and nothing stored. */
   verify(req: RawRequest): boolean;
   /** Normalises an already verified body; throws on a malformed one. */

@@ -1,4 +1,4 @@
-import { channelNames } from '../adapters/types.ts';
+import { channelPlugins } from '../adapters/index.ts';
 import type { Config } from './config.ts';
 import type { Auth } from './http/auth.ts';
 
@@ -32,7 +32,7 @@ export function startupBanner(opts: {
     `  Workbench:      ${base}/workbench`,
     '  Webhook URLs to paste into the platforms (they must be public https:// addresses):',
   ];
-  for (const channel of channelNames) {
+  for (const { name: channel } of channelPlugins) {
     const place = webhookPlaces[channel] ?? { where: `${channel}'s webhook setting`, enable: `its variables` };
     lines.push(opts.enabledChannels.includes(channel)
       ? `    ${channel.padEnd(10)} ${base}/webhooks/${channel}   → ${place.where}`

@@ -2,6 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { locales } from './i18n/locales.ts';
 import { isTimeZone } from './lib/time-zone.ts';
+import { ChannelConfigError } from '../adapters/env.ts';
+import { channelPlugins } from '../adapters/index.ts';
+import type { ChannelName, ChannelPlugin } from '../adapters/types.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -30,15 +33,6 @@ export const configSchema = z.object({
   /** Set (to 1) for one start to replace a generated admin token with a new one (ignored when ADMIN_TOKEN is set). */
   ADMIN_TOKEN_RESET: opt(z.enum(['1', 'true'], { error: 'must be 1 to generate a new admin token, or unset' })),
   POS_TOKEN: bearerSecret,
-  LINE_CHANNEL_SECRET: opt(z.string()),
-  LINE_CHANNEL_ACCESS_TOKEN: opt(z.string()),
-  LINE_API_BASE_URL: z.preprocess(emptyToUndefined, url.default('https://api.line.me')),
-  MESSENGER_APP_SECRET: opt(z.string()),
-  MESSENGER_PAGE_ACCESS_TOKEN: opt(z.string()),
-  MESSENGER_VERIFY_TOKEN: opt(z.string()),
-  GRAPH_API_BASE_URL: z.preprocess(emptyToUndefined, url.default('https://graph.facebook.com/v21.0')),
-  INBOX_WEBHOOK_SECRET: opt(z.string()),
-  INBOX_CALLBACK_URL: opt(url),
   FLOWS_DIR: z.preprocess(emptyToUndefined, z.string().default('./flows')),
   TZ_DEFAULT: z.preprocess(emptyToUndefined, z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Asia/Taipei')),
   DEFAULT_LOCALE: z.preprocess(emptyToUndefined, z.enum(locales, { error: `must be one of ${locales.join(', ')}` }).default('en')),
@@ -58,15 +52,17 @@ export type Config = Omit<z.infer<typeof configSchema>, 'PUBLIC_BASE_URL' | 'MY_
   PUBLIC_BASE_URL: string;
   MY_COUPONS_KEYWORDS: string[];
   dataDir: string;
-  line: { channelSecret: string; accessToken: string } | null;
-  messenger: { appSecret: string; pageAccessToken: string; verifyToken: string } | null;
-  inbox: { secret: string; callbackUrl: string } | null;
+  /** Each channel that is on, with the options its plug-in read from its own variables. */
+  channels: Record<ChannelName, unknown>;
 };
 
 export class ConfigError extends Error {}
 
-/** Parses the environment; throws ConfigError with one line naming the variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Parses the environment; throws ConfigError with one line naming the variable. Each channel
+ * plug-in reads its own variables (adapters/<channel>/index.ts).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, plugins: readonly ChannelPlugin[] = channelPlugins): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -74,26 +70,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid ${name}: ${issue.message}`);
   }
   const c = parsed.data;
-  const pairs: Array<[string, (string | undefined)[]]> = [
-    ['LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN', [c.LINE_CHANNEL_SECRET, c.LINE_CHANNEL_ACCESS_TOKEN]],
-    ['MESSENGER_APP_SECRET, MESSENGER_PAGE_ACCESS_TOKEN and MESSENGER_VERIFY_TOKEN', [c.MESSENGER_APP_SECRET, c.MESSENGER_PAGE_ACCESS_TOKEN, c.MESSENGER_VERIFY_TOKEN]],
-    ['INBOX_WEBHOOK_SECRET and INBOX_CALLBACK_URL', [c.INBOX_WEBHOOK_SECRET, c.INBOX_CALLBACK_URL]],
-  ];
-  for (const [names, values] of pairs) {
-    const set = values.filter((v) => v !== undefined).length;
-    if (set !== 0 && set !== values.length) throw new ConfigError(`Invalid ${names.split(/,| and /)[0]}: ${names} must be set together`);
+  const channels: Record<ChannelName, unknown> = {};
+  for (const plugin of plugins) {
+    let options: unknown;
+    try {
+      options = plugin.configure(env);
+    } catch (err) {
+      if (err instanceof ChannelConfigError) throw new ConfigError(err.message);
+      throw err;
+    }
+    if (options !== null) channels[plugin.name] = options;
   }
   return {
     ...c,
     PUBLIC_BASE_URL: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ''),
     MY_COUPONS_KEYWORDS: c.MY_COUPONS_KEYWORDS.split(',').map((k) => k.trim()).filter(Boolean),
     dataDir: path.resolve(c.DATA_DIR),
-    line: c.LINE_CHANNEL_SECRET && c.LINE_CHANNEL_ACCESS_TOKEN
-      ? { channelSecret: c.LINE_CHANNEL_SECRET, accessToken: c.LINE_CHANNEL_ACCESS_TOKEN } : null,
-    messenger: c.MESSENGER_APP_SECRET && c.MESSENGER_PAGE_ACCESS_TOKEN && c.MESSENGER_VERIFY_TOKEN
-      ? { appSecret: c.MESSENGER_APP_SECRET, pageAccessToken: c.MESSENGER_PAGE_ACCESS_TOKEN, verifyToken: c.MESSENGER_VERIFY_TOKEN } : null,
-    inbox: c.INBOX_WEBHOOK_SECRET && c.INBOX_CALLBACK_URL
-      ? { secret: c.INBOX_WEBHOOK_SECRET, callbackUrl: c.INBOX_CALLBACK_URL } : null,
+    channels,
   };
 }
 

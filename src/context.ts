@@ -1,4 +1,4 @@
-import type { ChannelAdapter, ChannelName } from '../adapters/types.ts';
+import type { ChannelAdapter, ChannelName, ChannelPlugin } from '../adapters/types.ts';
 import type { Config } from './config.ts';
 import type { InboundEventHandler } from './contacts/inbound-hooks.ts';
 import type { InboundEventStore } from './contacts/inbound-events.ts';
@@ -29,6 +29,8 @@ export interface AppContext {
   clock: Clock;
   /** Sends jobs (payloads checked against their schema) and lists the dead-letter queue. */
   jobs: JobSender & DeadLetterLister;
+  /** Every channel the service knows (adapters/index.ts): its name, capabilities and variables. */
+  channelPlugins: readonly ChannelPlugin[];
   /** The enabled channels; a channel missing here is off. */
   channels: Partial<Record<ChannelName, ChannelAdapter>>;
   /** Each platform's circuit breaker: calls to a platform that is down wait instead of piling up. */

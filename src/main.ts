@@ -1,4 +1,5 @@
 import 'dotenv/config';
+import { channelPlugins } from '../adapters/index.ts';
 import { loadConfigOrExit } from './config.ts';
 import { DataDirInUseError, DataDirUnreachableError } from './db/embedded.ts';
 import { PortUnavailableError } from './http/listen.ts';
@@ -7,7 +8,7 @@ import { startupBanner } from './banner.ts';
 import { startService } from './service.ts';
 
 const config = loadConfigOrExit();
-const log = createLogger(config.LOG_LEVEL);
+const log = createLogger(config.LOG_LEVEL, undefined, channelPlugins.flatMap((p) => p.secretHeaders));
 
 try {
   const service = await startService(config, {

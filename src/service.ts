@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapters } from '../adapters/index.ts';
+import { channelPlugins, createAdapters } from '../adapters/index.ts';
+import type { ChannelPlugin } from '../adapters/types.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createDb, migrateDb, type Db } from './db/client.ts';
@@ -40,6 +41,8 @@ export interface ServiceOptions {
    * supervisor takes over. Without it the service keeps answering 503.
    */
   onDatabaseLost?: () => void;
+  /** The channel plug-ins (default: adapters/index.ts); the config must have been loaded with the same list. */
+  channels?: readonly ChannelPlugin[];
 }
 
 export interface Service {
@@ -108,7 +111,8 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       log,
       clock: opts.clock ?? systemClock,
       jobs,
-      channels: createAdapters(config),
+      channelPlugins: opts.channels ?? channelPlugins,
+      channels: createAdapters(opts.channels ?? channelPlugins, config.channels),
       platforms: new PlatformHealth(opts.clock ?? systemClock),
       notifyOutbox: () => delivery?.wake(),
       inboundEvents: new InboundEventStore(db),
@@ -116,7 +120,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       hooks: { coupons: noCouponLifecycleHooks(), inbound: ignoreInboundEvent },
     };
     // The flow engine: its registry on the context, and plugged into the domain's hooks.
-    const flows = new FlowRegistry(config.FLOWS_DIR, db, log);
+    const flows = new FlowRegistry(config.FLOWS_DIR, db, log, { channels: ctx.channelPlugins.map((p) => p.name) });
     stops.push(() => flows.stop());
     await flows.start();
     ctx.flows = flows;

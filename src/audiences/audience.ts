@@ -1,4 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { channelPlugins } from '../../adapters/index.ts';
+import type { ChannelName } from '../../adapters/types.ts';
 import { z } from 'zod';
 import { languageTag, tagName } from '../contacts/contact-directory.ts';
 import { query, type Tx } from '../db/client.ts';
@@ -8,14 +10,16 @@ import { AppError, parseOrThrow } from '../lib/errors.ts';
  * Channels a broadcast can reach. Inbox conversations belong to the shop's agents: an inbox
  * contact is never in an audience.
  */
-export const audienceChannels = ['line', 'messenger'] as const;
-export type AudienceChannel = (typeof audienceChannels)[number];
+export const audienceChannels = channelPlugins.filter((p) => p.capabilities.broadcast).map((p) => p.name) as [ChannelName, ...ChannelName[]];
+const notBroadcast = channelPlugins.filter((p) => !p.capabilities.broadcast).map((p) => p.name);
 
 const tagList = z.array(tagName).max(50, 'at most 50 tags');
 
 /** The audience object of the contract: every key optional, all ANDed. */
 export const audienceSchema = z.object({
-  channels: z.array(z.enum(audienceChannels, { message: 'must be "line" or "messenger" (inbox contacts are never broadcast to)' })).min(1).optional(),
+  channels: z.array(z.enum(audienceChannels, {
+    message: `must be ${audienceChannels.map((c) => `"${c}"`).join(' or ')}${notBroadcast.length ? ` (${notBroadcast.join(', ')} contacts are never broadcast to)` : ''}`,
+  })).min(1).optional(),
   tagsAll: tagList.optional(),
   tagsAny: tagList.min(1).optional(),
   tagsNone: tagList.optional(),

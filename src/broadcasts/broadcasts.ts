@@ -115,7 +115,7 @@ async function remainingQuota(ctx: AppContext): Promise<number | null> {
     try {
       q = await ctx.channels[ch]!.messageQuota!();
     } catch (err) {
-      throw new AppError('unavailable', `${ch === 'line' ? 'LINE' : ch}'s message quota could not be read: ${(err as Error).message}`);
+      throw new AppError('unavailable', `${ctx.channels[ch]?.delivery.label ?? ch}'s message quota could not be read: ${(err as Error).message}`);
     }
     if (q.limit !== null) remaining = Math.max(0, q.limit - q.used) + (remaining ?? 0);
   }

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { channelNames } from '../../adapters/types.ts';
+import { channelNames } from '../../adapters/index.ts';
 import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { channelNames } from '../../adapters/types.ts';
+import { channelNames, channelPlugins } from '../../adapters/index.ts';
 import type { AppContext } from '../context.ts';
 import { CsvParser } from '../lib/csv.ts';
 import { AppError } from '../lib/errors.ts';
@@ -17,7 +17,6 @@ const HEADER = ['channel', 'userid', 'tags', 'language'];
 const MAX_USER_ID = 128;
 // eslint-disable-next-line no-control-regex
 const controlChar = /[\x00-\x1f\x7f]/;
-const lineUserId = /^U[0-9a-f]{32}$/;
 
 export interface Rejection { row: number; reason: string }
 export interface ContactImportResult { created: number; updated: number; rejected: Rejection[]; rejectedCount: number }
@@ -34,7 +33,8 @@ export function checkContactRow(fields: string[]): CheckedRow | { reason: string
   if (userIdRaw === '') return { reason: 'userId is blank' };
   if (userIdRaw.length > MAX_USER_ID) return { reason: `userId is longer than ${MAX_USER_ID} characters` };
   if (controlChar.test(userIdRaw)) return { reason: 'userId contains a line break or another control character' };
-  if (channel === 'line' && !lineUserId.test(userIdRaw)) return { reason: 'userId is not a LINE user id ("U" and 32 hexadecimal digits)' };
+  const idShape = channelPlugins.find((p) => p.name === channel)?.capabilities.userId;
+  if (idShape && !idShape.pattern.test(userIdRaw)) return { reason: `userId is not ${idShape.description}` };
   const tags: string[] = [];
   for (const raw of tagsRaw.split('|')) {
     if (raw.trim() === '') continue;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { channelNames, type ChannelName } from '../../adapters/types.ts';
+import { channelNames } from '../../adapters/index.ts';
+import type { ChannelName } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { defineJob } from '../jobs/define.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';

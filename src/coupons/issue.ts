@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { ChannelName, CouponCard, QuickReply } from '../../adapters/types.ts';
+import type { ChannelCapabilities, ChannelName, CouponCard, QuickReply } from '../../adapters/types.ts';
+import { channelCapabilities } from '../channels.ts';
 import {
-  ensureContact, ensureConversation, ensureDirectConversations, getConversation, type ContactRow, type ConversationRow,
+  ensureContact, ensureConversation, ensureDirectConversations, latestConversation, type ContactRow, type ConversationRow,
 } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
@@ -42,19 +43,19 @@ export interface IssueRequest {
 
 export type IssueResult = Result<{ coupon: CouponRow; campaign: CampaignRow; outboxId: string }, IssueRefusalCode>;
 
-/** The chat stays open this long after the contact's last message (Messenger's standard window). */
-const MESSENGER_WINDOW_MS = 24 * 3600_000;
-
 /**
- * Whether a coupon can be sent into this conversation now: the refusal, or null. Messenger only
- * allows promotional messages inside its 24-hour window; LINE pushes any time.
+ * Whether a coupon can be sent into this conversation now: the refusal, or null. A channel with a
+ * messaging window (Messenger's 24 hours) only takes messages inside it; others push any time.
  */
-export function channelRefusal(contact: ContactRow, conversation: ConversationRow, now: Date): Refusal<IssueRefusalCode> | null {
+export function channelRefusal(
+  capabilities: Pick<ChannelCapabilities, 'messagingWindow'>, contact: ContactRow, conversation: ConversationRow, now: Date,
+): Refusal<IssueRefusalCode> | null {
   if (contact.unreachableAt) return refuse('contact_unreachable', 'the contact unfollowed or blocked the account');
-  if (conversation.channel === 'messenger') {
+  const window = capabilities.messagingWindow;
+  if (window) {
     const last = conversation.lastInboundAt;
-    if (!last || now.getTime() - last.getTime() > MESSENGER_WINDOW_MS) {
-      return refuse('chat_inactive', "outside Messenger's 24-hour window: the customer has not written in the last 24 hours");
+    if (!last || now.getTime() - last.getTime() > window.hours * 3600_000) {
+      return refuse('chat_inactive', `outside ${window.name}: the customer has not written in the last ${window.hours} hours`);
     }
   }
   return null;
@@ -80,7 +81,7 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   const now = ctx.clock();
   const campaign = 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
   if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : req.campaign.slug} does not exist`);
-  const refused = campaignRefusal(campaign, req.source, now) ?? channelRefusal(req.contact, req.conversation, now);
+  const refused = campaignRefusal(campaign, req.source, now) ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
   if (refused) return refused;
 
   const stock = await query(tx, sql`SELECT
@@ -154,7 +155,7 @@ export async function issueCouponBatch(ctx: AppContext, tx: Tx, req: {
   const conversations = await ensureDirectConversations(tx, req.contacts);
   const eligible: ContactRow[] = [];
   for (const contact of req.contacts) {
-    const refused = channelRefusal(contact, conversations.get(contact.id)!, now);
+    const refused = channelRefusal(channelCapabilities(ctx, contact.channel), contact, conversations.get(contact.id)!, now);
     if (refused) results.set(contact.id, { contactId: contact.id, ok: false, code: refused.code, message: refused.message });
     else eligible.push(contact);
   }
@@ -231,11 +232,10 @@ export async function issueToUser(
   const result = await ctx.db.transaction(async (tx): Promise<IssueResult> => {
     const contact = await ensureContact(tx, channel, userId, { at: ctx.clock() });
     let conversation: ConversationRow | null;
-    if (channel === 'inbox') {
-      const r = await query(tx, sql`SELECT id FROM conversations WHERE contact_id = ${contact.id} ORDER BY last_inbound_at DESC NULLS LAST LIMIT 1`);
-      const row = r.rows[0] as { id: string } | undefined;
-      conversation = row ? await getConversation(tx, row.id) : null;
-      if (!conversation) return refuse('chat_inactive', 'this inbox contact has no conversation to send into');
+    if (channelCapabilities(ctx, channel).conversations === 'threads') {
+      // The platform names its own conversations: send into the contact's latest one.
+      conversation = await latestConversation(tx, contact.id);
+      if (!conversation) return refuse('chat_inactive', `this ${channel} contact has no conversation to send into`);
     } else {
       conversation = await ensureConversation(tx, contact, userId);
     }

@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { channelNames } from '../../adapters/types.ts';
+import type { ChannelName } from '../../adapters/types.ts';
 import { findConversation, getContact, getConversation, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
+import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
 import { campaigns } from '../db/schema.ts';
@@ -18,33 +19,37 @@ function limitedAgent(actor: Actor | undefined): actor is Actor {
   return actor?.role === 'agent';
 }
 
+/** One of the channels the service knows. */
+const channelOf = (ctx: AppContext) => z.enum(ctx.channelPlugins.map((p) => p.name) as [ChannelName, ...ChannelName[]]);
+
 /** Names a conversation by our id, or by the platform's id on a channel (the inbox names its own). */
-const conversationRef = z.union([
+const conversationRef = (ctx: AppContext) => z.union([
   z.object({ conversationId: z.string().min(1).max(64) }),
-  z.object({ channel: z.enum(channelNames), externalId: z.string().min(1).max(200) }),
+  z.object({ channel: channelOf(ctx), externalId: z.string().min(1).max(200) }),
 ]);
 
-export const workbenchListQuery = z.object({
+export const workbenchListQuery = (ctx: AppContext) => z.object({
   q: z.string().trim().max(100).optional(),
   reward: z.enum(['percent', 'amount', 'gift']).optional(),
   visibility: z.enum(['public', 'private']).optional(),
   conversationId: z.string().min(1).max(64).optional(),
-  channel: z.enum(channelNames).optional(),
+  channel: channelOf(ctx).optional(),
   externalId: z.string().min(1).max(200).optional(),
 }).strict();
 
-export const workbenchSendBody = z.intersection(conversationRef, z.object({ campaignId: z.string().min(1).max(64) }));
+export const workbenchSendBody = (ctx: AppContext) => z.intersection(conversationRef(ctx), z.object({ campaignId: z.string().min(1).max(64) }));
 
 /**
- * A chat is active while the customer wrote recently: within ACTIVE_CHAT_HOURS, except Messenger,
- * whose chats are active exactly as long as its 24-hour window (`channelRefusal`, which
- * `issueCoupon` applies on every path).
+ * A chat is active while the customer wrote recently: within ACTIVE_CHAT_HOURS, except on a
+ * channel with a messaging window (Messenger's 24 hours), whose chats are active exactly as long
+ * as the window (`channelRefusal`, which `issueCoupon` applies on every path).
  */
 export function chatRefusal(ctx: AppContext, contact: ContactRow, conversation: ConversationRow, now: Date): Refusal<IssueRefusalCode> | null {
   // The channel's own reason first: it tells the agent more (blocked, Messenger's window) than "inactive".
-  const channel = channelRefusal(contact, conversation, now);
+  const capabilities = channelCapabilities(ctx, conversation.channel);
+  const channel = channelRefusal(capabilities, contact, conversation, now);
   if (channel) return channel;
-  if (conversation.channel === 'messenger') return null;
+  if (capabilities.messagingWindow) return null;
   const hours = ctx.config.ACTIVE_CHAT_HOURS;
   const last = conversation.lastInboundAt;
   if (!last || now.getTime() - last.getTime() > hours * 3600_000) {
@@ -53,7 +58,7 @@ export function chatRefusal(ctx: AppContext, contact: ContactRow, conversation: 
   return null;
 }
 
-async function resolveConversation(tx: Tx, ref: z.infer<typeof conversationRef>): Promise<{ contact: ContactRow; conversation: ConversationRow }> {
+async function resolveConversation(tx: Tx, ref: z.infer<ReturnType<typeof conversationRef>>): Promise<{ contact: ContactRow; conversation: ConversationRow }> {
   const conversation = 'conversationId' in ref
     ? await getConversation(tx, ref.conversationId)
     : await findConversation(tx, ref.channel, ref.externalId);
@@ -65,7 +70,7 @@ async function resolveConversation(tx: Tx, ref: z.infer<typeof conversationRef>)
 
 /** Campaigns an agent can send now (in the sending period, stock left), and for one chat whether each can go to it. */
 export async function workbenchCoupons(ctx: AppContext, input: unknown, agent?: Actor) {
-  const q = parseOrThrow(workbenchListQuery, input, 'query');
+  const q = parseOrThrow(workbenchListQuery(ctx), input, 'query');
   const now = ctx.clock();
   const where: SQL[] = [sql`send_start <= ${now}`, sql`send_end >= ${now}`];
   if (q.q) {
@@ -128,7 +133,7 @@ function rewardJson(c: CampaignRow) {
 
 /** An agent sends a coupon into an active chat: issued (auto-claimed) and the card queued, or refused. */
 export async function workbenchSend(ctx: AppContext, body: unknown, agent?: Actor): Promise<IssueResult | Refusal<'agent_limit_reached'>> {
-  const b = parseOrThrow(workbenchSendBody, body);
+  const b = parseOrThrow(workbenchSendBody(ctx), body);
   const now = ctx.clock();
   const day = agentDay(now, ctx.config.TZ_DEFAULT);
   const result = await ctx.db.transaction(async (tx): Promise<IssueResult | Refusal<'agent_limit_reached'>> => {

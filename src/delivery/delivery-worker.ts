@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { channelNames, type ChannelName, type Delivery, type DeliveryResult, type OutboundMessage } from '../../adapters/types.ts';
+import { type ChannelName, type Delivery, type DeliveryResult, type OutboundMessage } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { pauseForQuota } from '../broadcasts/quota-pause.ts';
@@ -199,7 +199,7 @@ export class DeliveryWorker {
   private readonly loops: PollingLoop[];
 
   constructor(ctx: AppContext, opts: { send?: SendFn; pollMs?: number } = {}) {
-    this.loops = channelNames.map((channel) => new PollingLoop(async (isStopped) => {
+    this.loops = ctx.channelPlugins.map(({ name: channel }) => new PollingLoop(async (isStopped) => {
       const breaker = ctx.platforms.of(channel);
       // An answer, even a refusal, shows the platform is up; no answer or a 5xx/429 counts against it.
       const observe = (result: DeliveryResult) => (result.outcome === 'retry' ? breaker.failed() : breaker.succeeded());

@@ -1,4 +1,4 @@
-import { channelNames, type ChannelName } from '../../adapters/types.ts';
+import type { ChannelName } from '../../adapters/types.ts';
 import { CircuitBreaker } from '../lib/circuit-breaker.ts';
 import type { Clock } from '../lib/clock.ts';
 
@@ -7,13 +7,22 @@ import type { Clock } from '../lib/clock.ts';
  * fetches): when LINE is down, its calls stop and wait, and the other platforms never notice.
  */
 export class PlatformHealth {
-  private readonly breakers: Record<ChannelName, CircuitBreaker>;
+  private readonly breakers = new Map<ChannelName, CircuitBreaker>();
+  private readonly clock: Clock;
+  private readonly opts: { threshold: number; coolDownMs: number } | undefined;
 
   constructor(clock: Clock, opts?: { threshold: number; coolDownMs: number }) {
-    this.breakers = Object.fromEntries(channelNames.map((c) => [c, new CircuitBreaker(clock, opts)])) as Record<ChannelName, CircuitBreaker>;
+    this.clock = clock;
+    this.opts = opts;
   }
 
+  /** The channel's breaker, made on first use (channels come from the plug-ins). */
   of(channel: ChannelName): CircuitBreaker {
-    return this.breakers[channel];
+    let breaker = this.breakers.get(channel);
+    if (!breaker) {
+      breaker = new CircuitBreaker(this.clock, this.opts);
+      this.breakers.set(channel, breaker);
+    }
+    return breaker;
   }
 }

@@ -1,5 +1,6 @@
 import type { ChannelEvent } from '../../adapters/types.ts';
 import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
+import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
 import { chooseLocale } from '../i18n/locales.ts';
@@ -8,9 +9,6 @@ import { normaliseText } from './normalise.ts';
 import { continueRun, endStale, interruptRun, isStale, lockContactRun, recordDropped, RunSession, startRun } from './runner.ts';
 import { eventText, keywordClaimed, matchFlows } from './triggers.ts';
 import { interrupts } from './types.ts';
-
-/** LINE reply tokens live about a minute; we stop using one 50 s after the event. */
-export const REPLY_TOKEN_TTL_MS = 50_000;
 
 export type DispatchOutcome =
   | 'ignored' | 'handoff' | 'answered' | 'started' | 'interrupted' | 'dropped' | 'my-coupons' | 'no-match';
@@ -48,10 +46,12 @@ export async function dispatchEvent(
   if (candidates.length === 0 && !myCoupons && event.type !== 'message' && event.type !== 'postback') return 'no-match';
 
   const eventAt = new Date(event.timestamp);
+  // A reply token counts only on a channel that declares how long its tokens live.
+  const replyTokenLifetimeMs = channelCapabilities(ctx, event.channel).replyTokenLifetimeMs;
   const session = new RunSession({
     ctx, tx, registry, contact, conversation,
-    ...(event.replyToken && event.channel === 'line'
-      ? { replyToken: event.replyToken, replyTokenExpiresAt: new Date(eventAt.getTime() + REPLY_TOKEN_TTL_MS) } : {}),
+    ...(event.replyToken && replyTokenLifetimeMs
+      ? { replyToken: event.replyToken, replyTokenExpiresAt: new Date(eventAt.getTime() + replyTokenLifetimeMs) } : {}),
   });
   let running = await lockContactRun(tx, contact.id);
   if (running && isStale(registry, running)) {

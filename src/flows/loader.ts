@@ -1,6 +1,7 @@
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import { z } from 'zod';
-import { channelNames } from '../../adapters/types.ts';
+import { channelPlugins } from '../../adapters/index.ts';
+import type { ChannelName } from '../../adapters/types.ts';
 import { ExpressionError, parseExpression } from './expression.ts';
 import { normaliseText } from './normalise.ts';
 import { parseDuration } from './steps/wait.ts';
@@ -63,14 +64,17 @@ const triggerSchema = z.object({
   coupon: z.object({ event: z.enum(['redeemed', 'expiring', 'expired']), campaign: slug }).strict().optional(),
 }, 'must be a mapping such as { follow: true } or { keyword: [hello] }').strict();
 
-const flowSchema = z.object({
+/** A flow's schema, for the channels the service knows. */
+const flowSchemaFor = (channels: readonly ChannelName[]) => z.object({
   id: flowId,
   name: text(100).optional(),
-  channels: z.array(z.enum(channelNames)).min(1, 'must list at least one channel').optional(),
+  channels: z.array(z.enum(channels as [ChannelName, ...ChannelName[]])).min(1, 'must list at least one channel').optional(),
   interrupt: z.boolean().optional(),
   trigger: triggerSchema,
   steps: stepList.min(1, 'must have at least one step'),
 }, 'a flow must be a mapping with id, trigger and steps').strict();
+const defaultChannels = channelPlugins.map((p) => p.name);
+const defaultFlowSchema = flowSchemaFor(defaultChannels);
 
 const stepSchemas: Record<StepType, z.ZodType> = {
   say: z.object({
@@ -125,9 +129,12 @@ class FileReader {
   private doc!: Document;
   private readonly lc: LineCounter;
 
-  constructor(path: string, file: string, lc: LineCounter) {
+  private readonly flowSchema: ReturnType<typeof flowSchemaFor>;
+
+  constructor(path: string, file: string, lc: LineCounter, flowSchema: ReturnType<typeof flowSchemaFor>) {
     this.out = { path, file, flows: [], errors: [], ids: [], gotos: [], slugs: [] };
     this.lc = lc;
+    this.flowSchema = flowSchema;
   }
 
   setDocument(doc: Document): void {
@@ -184,7 +191,7 @@ class FileReader {
   }
 
   readFlow(value: unknown): void {
-    const parsed = flowSchema.safeParse(value);
+    const parsed = this.flowSchema.safeParse(value);
     if (!parsed.success) {
       this.zodErrors([], parsed.error, 'a flow');
       // Keep checking the steps, so one run reports as much as it can.
@@ -354,9 +361,10 @@ class FileReader {
 }
 
 /** Parses and validates one file's text. A file holds one flow, or several separated by `---`. */
-export function parseFlowFile(path: string, file: string, source: string): ParsedFile {
+export function parseFlowFile(path: string, file: string, source: string, opts: { channels?: readonly ChannelName[] } = {}): ParsedFile {
   const lc = new LineCounter();
-  const reader = new FileReader(path, file, lc);
+  const schema = !opts.channels || opts.channels.join() === defaultChannels.join() ? defaultFlowSchema : flowSchemaFor(opts.channels);
+  const reader = new FileReader(path, file, lc, schema);
   const docs = parseAllDocuments(source, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [];
   if (!Array.isArray(docs)) {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import type { ChannelName } from '../../adapters/types.ts';
 import { query, type Db } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
 import { checkReferences, formatError, parseFlowFile, type FlowError, type ParsedFile } from './loader.ts';
@@ -100,10 +101,14 @@ export class FlowRegistry {
   private readonly db: Db;
   private readonly log: Logger;
 
-  constructor(dir: string, db: Db, log: Logger) {
+  /** The channels a flow may name (every plug-in's, on or off); the default plug-ins when absent. */
+  private readonly channels: readonly ChannelName[] | undefined;
+
+  constructor(dir: string, db: Db, log: Logger, opts: { channels?: readonly ChannelName[] } = {}) {
     this.dir = path.resolve(dir);
     this.db = db;
     this.log = log;
+    this.channels = opts.channels;
   }
 
   get flows(): readonly Flow[] {
@@ -127,7 +132,7 @@ export class FlowRegistry {
 
   private async doReload(): Promise<void> {
     const texts = await readFlowDir(this.dir);
-    const parsed = texts.map((t) => parseFlowFile(t.file, t.file, t.text));
+    const parsed = texts.map((t) => parseFlowFile(t.file, t.file, t.text, this.channels ? { channels: this.channels } : {}));
     const slugs = await existingSlugs(this.db, [...new Set(parsed.flatMap((p) => p.slugs.map((s) => s.value)))]);
     const previous = new Map([...this.files].map(([file, state]) => [file, state.flows]));
     const next = validateFiles(parsed, previous, slugs);

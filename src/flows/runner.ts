@@ -3,6 +3,7 @@ import type { OutboundMessage } from '../../adapters/types.ts';
 import {
   addContactTags, handOffConversation, removeContactTags, setContactAttribute, type ContactRow, type ConversationRow,
 } from '../contacts/contacts.ts';
+import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import { campaignTimeZone, findCampaignBySlug } from '../coupons/campaigns.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
@@ -106,6 +107,7 @@ export class RunSession {
       now: this.now,
       timeZone: this.ctx.config.TZ_DEFAULT,
       channel: this.contact.channel,
+      text: channelCapabilities(this.ctx, this.contact.channel),
       locale: chooseLocale({ contact: this.contact.language, fallback: this.ctx.config.DEFAULT_LOCALE }),
       contact: { displayName: this.contact.displayName, language: this.contact.language, tags: this.contact.tags, attributes: this.contact.attributes },
     };

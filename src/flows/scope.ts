@@ -2,12 +2,15 @@ import type { ChannelName } from '../../adapters/types.ts';
 import type { Locale } from '../i18n/locales.ts';
 import { matchLocale } from '../i18n/locales.ts';
 import type { Value } from './expression.ts';
+import type { TextRules } from './template.ts';
 
 /** What a step can see of the world; steps are pure functions of this, their state and input. */
 export interface StepEnv {
   now: Date;
   timeZone: string;
   channel: ChannelName;
+  /** The channel's text rules (its plug-in's capabilities); by the channel's name when absent. */
+  text?: TextRules;
   /** The language of our own texts to this contact (its language, else DEFAULT_LOCALE). */
   locale: Locale;
   contact: { displayName: string | null; language: string | null; tags: string[]; attributes: Record<string, unknown> };

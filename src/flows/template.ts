@@ -1,21 +1,29 @@
-import type { ChannelName } from '../../adapters/types.ts';
+import { channelPlugins } from '../../adapters/index.ts';
+import type { ChannelCapabilities, ChannelName } from '../../adapters/types.ts';
 import type { Value } from './expression.ts';
 
 const placeholder = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}/g;
 
-/** Platform text limits: a longer text is cut rather than refused by the platform. */
-const maxLength: Record<ChannelName, number> = { line: 5000, messenger: 2000, inbox: 5000 };
+/** A channel's text rules (its plug-in's capabilities): the longest text, and how a value is escaped. */
+export type TextRules = Pick<ChannelCapabilities, 'maxTextLength' | 'escapeText'>;
+
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** For a channel name the registry does not list: plain, short texts. */
+const unknownChannelRules: TextRules = { maxTextLength: 2000, escapeText: (v) => v.replace(controlCharacters, '') };
+
+/** The rules of one of the registry's channels by name, or the rules given. */
+function rulesOf(channel: ChannelName | TextRules): TextRules {
+  if (typeof channel !== 'string') return channel;
+  return channelPlugins.find((p) => p.name === channel)?.capabilities ?? unknownChannelRules;
+}
 
 /**
- * Escaping for a value put into a chat text. LINE and Messenger texts are plain: control
- * characters (but new lines and tabs) are removed, nothing else means anything there. The inbox
- * receives JSON: the same, plus lone surrogates, which strict JSON parsers reject.
+ * Escaping for a value put into a chat text, by the channel's own rule (e.g. control characters
+ * removed; for a channel receiving JSON, lone surrogates too).
  */
-export function escapeFor(channel: ChannelName, value: string): string {
-  // eslint-disable-next-line no-control-regex
-  let out = value.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
-  if (channel === 'inbox') out = out.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
-  return out;
+export function escapeFor(channel: ChannelName | TextRules, value: string): string {
+  return rulesOf(channel).escapeText(value);
 }
 
 function display(v: Value): string {
@@ -25,9 +33,10 @@ function display(v: Value): string {
 }
 
 /** Fills `{{name}}` placeholders; unknown names become empty. */
-export function renderTemplate(text: string, channel: ChannelName, resolve: (name: string) => Value): string {
-  const out = text.replace(placeholder, (_m, name: string) => escapeFor(channel, display(resolve(name))));
-  const limit = maxLength[channel];
+export function renderTemplate(text: string, channel: ChannelName | TextRules, resolve: (name: string) => Value): string {
+  const rules = rulesOf(channel);
+  const out = text.replace(placeholder, (_m, name: string) => rules.escapeText(display(resolve(name))));
+  const limit = rules.maxTextLength;
   if (out.length <= limit) return out;
   // Never cut between the halves of a surrogate pair (an emoji): a lone half is invalid text.
   const end = /[\ud800-\udbff]/.test(out[limit - 2]!) ? limit - 2 : limit - 1;

@@ -51,7 +51,8 @@ function matches(flow: Flow, v: EventView): boolean {
   const event = v.event;
   switch (t.type) {
     case 'follow':
-      return event.type === 'follow' || (event.type === 'conversation' && event.channel === 'inbox');
+      // A new conversation on a channel with its own conversations is the start of a chat, like a follow.
+      return event.type === 'follow' || event.type === 'conversation';
     case 'keyword':
       return v.normalised !== null && t.normalised.includes(v.normalised);
     case 'pattern':

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { channelNames } from '../../adapters/types.ts';
+import type { ChannelName } from '../../adapters/types.ts';
 import { campaignToJson, createCampaign, getCampaign, listCampaigns, stockOf, updateCampaign } from '../coupons/campaigns.ts';
 import { issueToUser } from '../coupons/issue.ts';
 import { campaignStats, couponToJson, csvColumns, csvLine, parseRecordsQuery, recordsPage, recordToJson } from '../coupons/records.ts';
@@ -10,14 +10,15 @@ import type { RouteModule } from './app.ts';
 import { requireRole, type RequestActor } from './auth.ts';
 import { recordAudit } from '../people/audit.ts';
 
-const issueBody = z.object({
-  channel: z.enum(channelNames),
+const issueBody = (channels: readonly ChannelName[]) => z.object({
+  channel: z.enum(channels as [ChannelName, ...ChannelName[]]),
   userId: z.string().trim().min(1).max(200),
 }).strict();
 
 /** Campaigns, issuing to a user, records and stats: the admin API. */
 export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
+  const issueBodySchema = issueBody(ctx.channelPlugins.map((p) => p.name));
   // Agents read the list (the workbench names campaigns); everything else is the marketers'.
   router.get('/api/v1/campaigns', requireRole(auth, 'marketer', 'agent'), async (_req, res) => {
     const rows = await listCampaigns(ctx.db);
@@ -58,7 +59,7 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   });
 
   router.post('/api/v1/campaigns/:id/coupons', async (req, res) => {
-    const body = parseOrThrow(issueBody, req.body);
+    const body = parseOrThrow(issueBodySchema, req.body);
     await getCampaign(ctx.db, req.params.id);
     const result = await issueToUser(ctx, req.params.id, body.channel, body.userId);
     if (!result.ok) throw new AppError(result.code, result.message);

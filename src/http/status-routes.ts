@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { Router } from 'express';
-import { channelNames } from '../../adapters/types.ts';
+
 import { tableSizes } from '../maintenance/retention.ts';
 import type { RouteModule } from './app.ts';
 import { requireRole } from './auth.ts';
@@ -14,7 +14,7 @@ export const statusRoutes: RouteModule = ({ ctx, auth }) => {
     const waiting = await query(ctx.db, sql`SELECT channel, count(*)::int AS waiting, min(waiting_since) AS since, min(next_attempt_at) AS "nextTry"
       FROM outbox WHERE status = 'pending' AND waiting_since IS NOT NULL GROUP BY channel`);
     const byChannel = new Map((waiting.rows as Array<{ channel: string; waiting: number; since: Date; nextTry: Date }>).map((r) => [r.channel, r]));
-    const platforms = channelNames.filter((c) => ctx.channels[c]).map((channel) => {
+    const platforms = ctx.channelPlugins.map((p) => p.name).filter((c) => ctx.channels[c]).map((channel) => {
       const breaker = ctx.platforms.of(channel);
       const w = byChannel.get(channel);
       return {

@@ -1,7 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { messengerHandshake } from '../../adapters/messenger/index.ts';
-import { channelNames, type ChannelEvent, type ChannelName } from '../../adapters/types.ts';
+import type { ChannelEvent, ChannelName } from '../../adapters/types.ts';
 import { AppError, validationError } from '../lib/errors.ts';
 import type { HttpDeps, RouteModule } from './app.ts';
 import { publicRoute } from './auth.ts';
@@ -26,15 +25,20 @@ export const webhookRoutes: RouteModule = (deps) => {
   const router = express.Router();
   // Any content type: the signature covers the bytes exactly as sent.
   const raw = express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES });
-  for (const channel of channelNames) {
+  for (const { name: channel } of deps.ctx.channelPlugins) {
     router.post(`/webhooks/${channel}`, publicRoute('signed by the platform'), channelOn(deps, channel), raw, receive(deps, channel));
+    // The channel's own GET route (e.g. a subscription handshake); without one, a GET is not found.
+    router.get(`/webhooks/${channel}`, publicRoute('the platform\'s own route, e.g. a verify handshake'), channelOn(deps, channel), (req, res, next) => {
+      const route = deps.ctx.channels[channel]?.routes?.find((r) => r.method === 'get');
+      if (!route) {
+        next();
+        return;
+      }
+      const answer = route.handle({ query: req.query, headers: req.headers });
+      if ('refused' in answer) throw new AppError(answer.refused, answer.message);
+      res.status(answer.status).type(answer.contentType).send(answer.body);
+    });
   }
-  router.get('/webhooks/messenger', publicRoute('the platform\'s verify handshake'), channelOn(deps, 'messenger'), (req, res) => {
-    const verifyToken = deps.ctx.config.messenger?.verifyToken;
-    const handshake = verifyToken ? messengerHandshake(req.query, verifyToken) : { ok: false as const };
-    if (!handshake.ok) throw new AppError('forbidden', 'the verify token does not match');
-    res.type('text/plain').send(handshake.challenge);
-  });
   return router;
 };
 

@@ -58,17 +58,18 @@ export function safeError(err: unknown, depth = 0): Record<string, unknown> {
 export const safeSerializers = { err: (err: unknown) => safeError(err) };
 
 /**
- * Secrets never reach the log: headers carrying them are redacted, errors are logged without
+ * Secrets never reach the log: headers carrying them are redacted (`secretHeaders`: the channels'
+ * signature headers, each plug-in declares its own), errors are logged without
  * parameters or bodies (`safeError`), and URLs with tokens are cut where they are logged.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, secretHeaders: readonly string[] = []): Logger {
   const options = {
     level,
     serializers: safeSerializers,
     redact: {
       paths: [
-        'req.headers.authorization', 'req.headers["x-line-signature"]', 'req.headers["x-hub-signature-256"]',
-        'req.headers["x-inbox-signature"]', 'req.headers.cookie', '*.accessToken', '*.channelSecret', '*.password',
+        'req.headers.authorization', ...secretHeaders.map((h) => `req.headers[${JSON.stringify(h.toLowerCase())}]`),
+        'req.headers.cookie', '*.accessToken', '*.channelSecret', '*.password',
         '*.replyToken', '*.token',
       ],
       censor: '[redacted]',

@@ -1,5 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import type { ChannelName } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { barcodeSvg } from '../coupons/barcode.ts';
 import { campaignImageUrl, campaignTimeZone, getCampaign, type CampaignRow } from '../coupons/campaigns.ts';
@@ -31,9 +32,10 @@ const pageToken = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 
 const verifyBody = z.object({ confirm: z.union([z.literal('yes'), z.literal(true)]) });
 
-const workbenchQuery = z.object({
+/** The workbench's target conversation, on one of the channels the service knows. */
+const workbenchQuery = (channels: readonly ChannelName[]) => z.object({
   conversationId: z.string().trim().min(1).max(64).optional(),
-  channel: z.enum(['inbox', 'line', 'messenger']).optional(),
+  channel: z.enum(channels as [ChannelName, ...ChannelName[]]).optional(),
   externalId: z.string().trim().min(1).max(200).optional(),
 });
 
@@ -65,6 +67,7 @@ function cookieValue(req: Request, name: string): string | null {
 export const pageRoutes: RouteModule = ({ ctx, auth }) => {
   const customer = publicRoute('customers hold the page token');
   const staff = pageRole(auth, 'staff');
+  const workbenchQuerySchema = workbenchQuery(ctx.channelPlugins.map((p) => p.name));
   const router = Router();
   const bodies = [express.urlencoded({ extended: false, limit: '2kb' }), express.json({ limit: '2kb' })];
   const images = imageOrigins(ctx);
@@ -228,7 +231,7 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
   });
 
   router.get('/workbench', pageRole(auth, 'agent'), (req, res) => {
-    const q = workbenchQuery.safeParse(req.query);
+    const q = workbenchQuerySchema.safeParse(req.query);
     let target: WorkbenchTarget = null;
     if (q.success && q.data.conversationId) target = { conversationId: q.data.conversationId };
     else if (q.success && q.data.channel && q.data.externalId) target = { channel: q.data.channel, externalId: q.data.externalId };

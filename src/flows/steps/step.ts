@@ -47,7 +47,7 @@ export const done = (state: RunState, effects: Effect[] = [], next: Next = { kin
   ({ next, state, effects, outcome: 'completed' });
 
 export function render(text: string, env: StepEnv, state: RunState): string {
-  return renderTemplate(text, env.channel, (name) => resolveName(name, env, state));
+  return renderTemplate(text, env.text ?? env.channel, (name) => resolveName(name, env, state));
 }
 
 export function textMessage(text: string, quickReplies?: QuickReply[], imageUrl?: string): OutboundMessage {
