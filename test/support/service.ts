@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import type { ChannelPlugin } from '../../adapters/types.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import type { SendFn } from '../../src/delivery/delivery-worker.ts';
@@ -24,6 +25,8 @@ export async function startTestService(opts: {
   workers?: boolean;
   clock?: Clock;
   send?: SendFn;
+  /** The channel plug-ins (default: the registry's). */
+  channels?: readonly ChannelPlugin[];
 } = {}): Promise<TestService> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -34,12 +37,13 @@ export async function startTestService(opts: {
     PUBLIC_BASE_URL: 'http://coupons.test',
     LOG_LEVEL: 'silent',
     ...opts.env,
-  });
+  }, ...(opts.channels ? [opts.channels] : []));
   const service = await startService(config, {
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     workers: opts.workers ?? false,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.send ? { send: opts.send } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
   });
   return {
     ...service,
