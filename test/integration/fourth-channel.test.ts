@@ -47,7 +47,7 @@ function createTestchatAdapter(opts: TestchatOptions): ChannelAdapter {
 
 const testchat: ChannelPlugin<TestchatOptions> = {
   name: 'testchat',
-  capabilities: { maxTextLength: 1000, escapeText: (v) => v, conversations: 'per-user' },
+  capabilities: { maxTextLength: 1000, escapeText: (v) => v, conversations: 'per-user', broadcast: true },
   secretHeaders: ['x-testchat-signature'],
   variables: { TESTCHAT_SECRET: 'signs testchat webhooks' },
   configure: (env) => (env.TESTCHAT_SECRET ? { secret: env.TESTCHAT_SECRET } : null),
