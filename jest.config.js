@@ -11,7 +11,9 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 60000,
+  // A test's hang guard, not a speed limit: tests wait on events, and a loaded machine is several
+  // times slower than an idle one (see test/support/patience.ts, PATIENCE_MS, which this doubles).
+  testTimeout: 2 * Number(process.env.TEST_PATIENCE_MS ?? 300000),
   maxWorkers: 2,
   // Jest force-exits a worker that has not exited 500 ms after it was told to end, and warns of a
   // leaked handle. On a busy machine a worker with nothing left open can take longer than that

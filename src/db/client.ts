@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg, { type QueryResult } from 'pg';
-import type { SQLWrapper } from 'drizzle-orm';
+import { sql, type SQLWrapper } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import * as schema from './schema.ts';
@@ -43,6 +43,11 @@ export async function query(tx: Tx, statement: SQLWrapper): Promise<QueryResult<
     }
   }
   return result;
+}
+
+/** Whether the database answers a trivial query (the health check). Throws when it does not. */
+export async function ping(db: Tx): Promise<void> {
+  await db.execute(sql`SELECT 1`);
 }
 
 export function createDb(connectionString: string, max = 10): Db {

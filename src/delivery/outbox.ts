@@ -44,3 +44,10 @@ export async function enqueueMessage(tx: Tx, m: NewOutboxMessage): Promise<strin
             ${m.replyToken ?? null}, ${m.replyTokenExpiresAt ?? null}, ${crypto.randomUUID()}, ${m.notBefore ?? sql`now()`}, ${m.broadcastId ?? null})`);
   return id;
 }
+
+/** Messages waiting for their platform, per channel: how many, since when, and the next try. */
+export async function waitingByChannel(tx: Tx): Promise<Map<string, { waiting: number; since: Date; nextTry: Date }>> {
+  const r = await query(tx, sql`SELECT channel, count(*)::int AS waiting, min(waiting_since) AS since, min(next_attempt_at) AS "nextTry"
+    FROM outbox WHERE status = 'pending' AND waiting_since IS NOT NULL GROUP BY channel`);
+  return new Map((r.rows as Array<{ channel: string; waiting: number; since: Date; nextTry: Date }>).map((row) => [row.channel, row]));
+}

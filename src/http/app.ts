@@ -1,5 +1,4 @@
 import express, { type Express, type Router } from 'express';
-import { sql } from 'drizzle-orm';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from '../context.ts';
 import { RETRY_AFTER_SECONDS } from '../db/availability.ts';
@@ -7,7 +6,7 @@ import { safeError } from '../lib/logger.ts';
 import { publicRoute, type Auth } from './auth.ts';
 import { findCampaignIdBySlug } from '../coupons/campaigns.ts';
 import { errorHandler, notFound, redactUrl } from './errors.ts';
-import { query } from '../db/client.ts';
+import { ping } from '../db/client.ts';
 
 export interface HttpDeps {
   ctx: AppContext;
@@ -42,7 +41,7 @@ export function createApp(deps: HttpDeps, routes: RouteModule[]): Express {
 
   app.get('/healthz', publicRoute('load balancers and monitors'), async (_req, res) => {
     try {
-      await query(ctx.db, sql`SELECT 1`);
+      await ping(ctx.db);
       res.json({ status: 'ok' });
     } catch {
       res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({ status: 'unavailable' });

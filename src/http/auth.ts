@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
@@ -8,7 +7,7 @@ import { safeEqual, sha256 } from '../lib/ids.ts';
 import { actorOfApiToken } from '../people/people.ts';
 import { adminTokenActor, posTokenActor, principals, type Actor, type Principal } from '../people/roles.ts';
 import { actorOfSession, type NewSession } from '../people/sessions.ts';
-import { query } from '../db/client.ts';
+import { storeAdminTokenHash } from '../people/admin-token.ts';
 
 /** The caller of a request: who, and whether by bearer token or by a browser session. */
 export interface RequestActor extends Actor {
@@ -50,14 +49,9 @@ export async function loadAuth(ctx: AppContext): Promise<Auth> {
     adminHash = sha256(config.ADMIN_TOKEN);
   } else {
     const candidate = crypto.randomBytes(24).toString('base64url');
-    const inserted = await query(db, config.ADMIN_TOKEN_RESET
-      ? sql`INSERT INTO app_settings (key, value) VALUES ('admin_token_sha256', ${sha256(candidate)})
-          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING value`
-      : sql`INSERT INTO app_settings (key, value) VALUES ('admin_token_sha256', ${sha256(candidate)})
-          ON CONFLICT (key) DO NOTHING RETURNING value`);
-    if (inserted.rows.length > 0) generated = candidate;
-    const stored = await query(db, sql`SELECT value FROM app_settings WHERE key = 'admin_token_sha256'`);
-    adminHash = (stored.rows[0] as { value: string }).value;
+    const stored = await storeAdminTokenHash(db, sha256(candidate), Boolean(config.ADMIN_TOKEN_RESET));
+    if (stored.generated) generated = candidate;
+    adminHash = stored.hash;
   }
   const posHash = config.POS_TOKEN ? sha256(config.POS_TOKEN) : null;
 

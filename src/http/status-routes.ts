@@ -1,19 +1,16 @@
-import { sql } from 'drizzle-orm';
 import { Router } from 'express';
 
 import { tableSizes } from '../maintenance/retention.ts';
 import type { RouteModule } from './app.ts';
 import { requireRole } from './auth.ts';
-import { query } from '../db/client.ts';
+import { waitingByChannel } from '../delivery/outbox.ts';
 
 /** The operator's view: how big the tables are and how long finished rows are kept. */
 export const statusRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
   router.get('/api/v1/status', requireRole(auth, 'admin'), async (_req, res) => {
     // Messages waiting for their platform, per channel: what the console's "platform down" banner shows.
-    const waiting = await query(ctx.db, sql`SELECT channel, count(*)::int AS waiting, min(waiting_since) AS since, min(next_attempt_at) AS "nextTry"
-      FROM outbox WHERE status = 'pending' AND waiting_since IS NOT NULL GROUP BY channel`);
-    const byChannel = new Map((waiting.rows as Array<{ channel: string; waiting: number; since: Date; nextTry: Date }>).map((r) => [r.channel, r]));
+    const byChannel = await waitingByChannel(ctx.db);
     const platforms = ctx.channelPlugins.map((p) => p.name).filter((c) => ctx.channels[c]).map((channel) => {
       const breaker = ctx.platforms.of(channel);
       const w = byChannel.get(channel);

@@ -11,6 +11,7 @@ import { dispatch, flowsDir } from '../integration/flow-support.ts';
 import { launchBrowser, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
 import { query } from '../../src/db/client.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 const browserUa = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
@@ -377,7 +378,7 @@ describe('admin page with the workers running', () => {
       await p.click('#csv-form button');
       expect((await accepted).status()).toBe(202);
       expect((await polled).status()).toBe(200);
-      await p.waitForSelector('#csv-result:has-text("loaded,")', { timeout: 30_000 });
+      await p.waitForSelector('#csv-result:has-text("loaded,")', { timeout: PATIENCE_MS });
       expect((await p.locator('#csv-result').textContent())).toMatch(/^130,000 loaded, 1 rejected \(row 130002: .*CODE_39/);
       const seen = await p.evaluate(() => (window as unknown as { seen: string[] }).seen);
       expect(seen.some((t) => /^Loading… [\d,]+ rows read$/.test(t))).toBe(true);

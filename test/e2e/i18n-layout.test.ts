@@ -14,6 +14,7 @@ import { locales, type Locale } from '../../src/i18n/locales.ts';
 import { messages } from '../../src/i18n/messages.ts';
 import { launchBrowser, loadSerials, makeCampaign, meTokenOf, sentCoupon, signInWithToken } from '../support/browser.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 let svc: TestService;
 let browser: Browser;
@@ -139,5 +140,5 @@ describe.each(locales)('customer pages in %s on a 360 px phone', (locale) => {
     await context.close();
     expect(problems).toEqual([]);
     // Four pages, each laid out twice and photographed whole, in a real browser on a shared machine.
-  }, 180_000);
+  }, 4 * PATIENCE_MS);
 });

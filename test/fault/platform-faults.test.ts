@@ -14,6 +14,7 @@ import { CircuitBreaker } from '../../src/lib/circuit-breaker.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 import { query } from '../../src/db/client.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 const LINE_SECRET = 'line-secret-for-fault-tests';
 const INBOX_SECRET = 'inbox-secret-for-fault-tests';
@@ -35,7 +36,7 @@ const lineEnv = () => ({
 });
 
 /** Checks `condition` after each of the service's own steps; fails with `what` after `timeoutMs`. */
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = PATIENCE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);

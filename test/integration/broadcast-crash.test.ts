@@ -13,6 +13,7 @@ import { query, createDb, type Db } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { startChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 const ADMIN_TOKEN = 'broadcast-crash-admin-token-0123456789';
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
@@ -58,7 +59,7 @@ async function count(statement: ReturnType<typeof sql>): Promise<number> {
   return Number((r.rows[0] as { n: number | string }).n);
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = PATIENCE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -115,4 +116,4 @@ it('finishes a broadcast killed mid-run with exactly one card per recipient', as
 
   child.process.kill('SIGTERM');
   expect(await child.exited).toBe(0);
-}, 180_000);
+}, 4 * PATIENCE_MS);

@@ -9,6 +9,7 @@ import { expirySweepJob, jobCatalog } from '../../src/jobs/catalog.ts';
 import { deliverAll, loadFixed, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 import { query } from '../../src/db/client.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 let svc: TestService;
 let now = new Date('2026-11-20T10:00:00Z');
@@ -348,7 +349,7 @@ describe('the expiry sweep job', () => {
 });
 
 /** Polls a condition the service's own workers make true (they run on their own schedule). */
-async function waitFor(done: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function waitFor(done: () => Promise<boolean>, what: string, timeoutMs = PATIENCE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

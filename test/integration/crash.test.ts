@@ -16,6 +16,7 @@ import { createDb, query, type Db } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { startChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 const SECRET = 'crash-test-line-secret';
 const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
@@ -69,7 +70,7 @@ async function count(statement: ReturnType<typeof sql>): Promise<number> {
 }
 
 /** Polls the database until `query` counts `expected` (the child works on its own schedule). */
-async function waitForCount(query: ReturnType<typeof sql>, done: (n: number) => boolean, what: string, timeoutMs = 30_000): Promise<number> {
+async function waitForCount(query: ReturnType<typeof sql>, done: (n: number) => boolean, what: string, timeoutMs = PATIENCE_MS): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const n = await count(query);
@@ -167,4 +168,4 @@ it('processes every acknowledged event once and delivers every message once, acr
 
   child.process.kill('SIGTERM');
   expect(await child.exited).toBe(0);
-}, 120_000);
+}, 4 * PATIENCE_MS);

@@ -12,6 +12,7 @@ import { createDb, query } from '../../src/db/client.ts';
 import { startService } from '../../src/service.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 let svc: TestService;
 let dataDir: string;
@@ -105,5 +106,5 @@ describe('graceful shutdown', () => {
       await database.drop();
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 2 * PATIENCE_MS);
 });

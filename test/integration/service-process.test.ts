@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { campaignBody } from '../support/campaigns.ts';
 import { runChildServiceToExit, spawnChildService, stopChildServices } from '../support/child-service.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 let tmp: string;
 
@@ -150,5 +151,5 @@ describe('npm start on the embedded PostgreSQL', () => {
     again.process.kill('SIGINT');
     expect(await again.exited).toBe(0);
     expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
-  }, 180_000);
+  }, 4 * PATIENCE_MS);
 });

@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startupBanner } from '../../src/banner.ts';
 import { runChildServiceToExit, startChildService, stopChildServices } from '../support/child-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 
 let tmp: string;
 let db: TestDatabase;
@@ -99,12 +100,12 @@ describe('npm start', () => {
     second.process.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
-    const reset = await startChildService({ ...env, ADMIN_TOKEN_RESET: '1' }, 60_000);
+    const reset = await startChildService({ ...env, ADMIN_TOKEN_RESET: '1' });
     const fresh = (await reset.waitForLine(/^ {2}([A-Za-z0-9_-]{32})$/, 10_000))[1]!;
     expect(fresh).not.toBe(token);
     expect((await fetch(`${reset.url}/api/v1/campaigns`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     expect((await fetch(`${reset.url}/api/v1/campaigns`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(200);
     reset.process.kill('SIGTERM');
     expect(await reset.exited).toBe(0);
-  }, 180_000);
+  }, 4 * PATIENCE_MS);
 });

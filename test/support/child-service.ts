@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { PATIENCE_MS } from './patience.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -80,7 +81,7 @@ export function spawnChildService(env: Record<string, string>): ChildService {
 }
 
 /** Starts the service and resolves once it listens, with the URL it printed. */
-export async function startChildService(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildService & { url: string }> {
+export async function startChildService(env: Record<string, string>, timeoutMs = PATIENCE_MS): Promise<ChildService & { url: string }> {
   const child = spawnChildService(env);
   const url = (await child.waitForLine(/chatcoupon is running at (http:\/\/\S+)/, timeoutMs))[1]!;
   return Object.assign(child, { url });

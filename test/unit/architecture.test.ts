@@ -101,6 +101,12 @@ describe('architecture', () => {
     expect(offending).toEqual([]);
   });
 
+  it('keeps SQL out of routes and pages: they call the module that owns the table', () => {
+    const offending = files.map(rel).filter((f) => /^src\/(http|pages)\//.test(f))
+      .filter((f) => /\bsql`|\bquery\(|\.execute\(/.test(fs.readFileSync(path.join(root, f), 'utf8')));
+    expect(offending).toEqual([]);
+  });
+
   it('finds a cycle when there is one, type-only or not', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-cycle-'));
     try {
