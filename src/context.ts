@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { InboundEventHandler } from './contacts/inbound-hooks.ts';
 import type { InboundEventStore } from './contacts/inbound-events.ts';
 import type { CouponLifecycleHooks } from './coupons/lifecycle.ts';
+import type { QuotaExhaustedHandler } from './delivery/delivery-hooks.ts';
 import type { PlatformHealth } from './delivery/platform-health.ts';
 import type { Db } from './db/client.ts';
 import type { FlowRegistry } from './flows/registry.ts';
@@ -19,6 +20,8 @@ export interface AppHooks {
   coupons: CouponLifecycleHooks;
   /** Answers each stored inbound event (contacts/inbound-hooks.ts). */
   inbound: InboundEventHandler;
+  /** A broadcast's message met the platform's monthly limit (delivery/delivery-hooks.ts). */
+  quotaExhausted: QuotaExhaustedHandler;
 }
 
 /** What services need from the running service. Built once in service.ts (and by tests through it). */

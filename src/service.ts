@@ -7,6 +7,7 @@ import type { AppContext } from './context.ts';
 import { createDb, migrateDb, type Db } from './db/client.ts';
 import { startEmbedded, type EmbeddedDatabase, type SuperviseOptions } from './db/embedded.ts';
 import { BroadcastWorker } from './broadcasts/broadcast-worker.ts';
+import { pauseForQuota } from './broadcasts/quota-pause.ts';
 import { InboundEventStore } from './contacts/inbound-events.ts';
 import { ignoreInboundEvent } from './contacts/inbound-hooks.ts';
 import { InboundWorker } from './contacts/inbound-worker.ts';
@@ -117,7 +118,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
       notifyOutbox: () => delivery?.wake(),
       inboundEvents: new InboundEventStore(db),
       flows: null,
-      hooks: { coupons: noCouponLifecycleHooks(), inbound: ignoreInboundEvent },
+      hooks: { coupons: noCouponLifecycleHooks(), inbound: ignoreInboundEvent, quotaExhausted: pauseForQuota },
     };
     // The flow engine: its registry on the context, and plugged into the domain's hooks.
     const flows = new FlowRegistry(config.FLOWS_DIR, db, log, { channels: ctx.channelPlugins.map((p) => p.name) });

@@ -4,7 +4,9 @@ import type { ChannelName } from '../../adapters/types.ts';
 import { audienceCondition, audienceSchema, checkAudienceRefs, type Audience } from '../audiences/audience.ts';
 import type { AppContext } from '../context.ts';
 import { findCampaign } from '../coupons/campaigns.ts';
+import { releaseCoupons } from '../coupons/coupon-delivery.ts';
 import { campaignRefusal } from '../coupons/issue.ts';
+import { parkBroadcastMessages, withdrawBroadcastMessages } from '../delivery/outbox.ts';
 import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
@@ -239,15 +241,6 @@ export async function startDue(ctx: AppContext, id: string): Promise<void> {
   }
 }
 
-/** Parks a broadcast's pending messages (the delivery worker leaves them) or lets them go again. */
-async function parkMessages(tx: Tx, id: string, park: boolean): Promise<void> {
-  if (park) {
-    await query(tx, sql`UPDATE outbox SET next_attempt_at = 'infinity' WHERE broadcast_id = ${id} AND status = 'pending'`);
-  } else {
-    await query(tx, sql`UPDATE outbox SET next_attempt_at = now() WHERE broadcast_id = ${id} AND status = 'pending' AND next_attempt_at = 'infinity'`);
-  }
-}
-
 /** Pauses a broadcast (the marketer, or the platform's monthly limit with `quota_exhausted`). */
 export async function pauseBroadcast(ctx: AppContext, id: string, reason: string | null = null, tx?: Tx): Promise<BroadcastRow> {
   const run = async (t: Tx) => {
@@ -257,7 +250,7 @@ export async function pauseBroadcast(ctx: AppContext, id: string, reason: string
       throw new AppError('conflict', `the broadcast is ${b.status}; only a scheduled or running one can be paused`);
     }
     await query(t, sql`UPDATE broadcasts SET status = 'paused', reason = ${reason} WHERE id = ${id}`);
-    await parkMessages(t, id, true);
+    await parkBroadcastMessages(t, id, true);
     return await getBroadcastRow(t, id);
   };
   return tx ? await run(tx) : await ctx.db.transaction(run);
@@ -280,7 +273,7 @@ export async function resumeBroadcast(ctx: AppContext, id: string): Promise<Broa
       }
     } else {
       await query(tx, sql`UPDATE broadcasts SET status = 'running', reason = NULL, paced_at = ${ctx.clock()} WHERE id = ${id}`);
-      await parkMessages(tx, id, false);
+      await parkBroadcastMessages(tx, id, false);
     }
     return await getBroadcastRow(tx, id);
   });
@@ -299,18 +292,8 @@ export async function cancelBroadcast(ctx: AppContext, id: string): Promise<Broa
     if (b.status === 'done') throw new AppError('conflict', 'the broadcast is done; there is nothing left to cancel');
     const now = ctx.clock();
     await query(tx, sql`UPDATE broadcast_recipients SET status = 'skipped', reason = 'cancelled' WHERE broadcast_id = ${id} AND status = 'pending'`);
-    const withdrawn = await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = 'the broadcast was cancelled'
-      WHERE broadcast_id = ${id} AND status = 'pending' AND (next_attempt_at = 'infinity' OR attempts = 0) RETURNING coupon_id`);
-    const couponIds = (withdrawn.rows as Array<{ coupon_id: string | null }>).map((r) => r.coupon_id).filter((c): c is string => !!c);
-    if (couponIds.length) {
-      const released = await query(tx, sql`UPDATE coupons SET status = 'void', void_at = ${now}, delivery_status = 'failed',
-          delivery_error = 'the broadcast was cancelled'
-        WHERE id = ANY(${sql.param(couponIds)}::text[]) AND status = 'pending' RETURNING campaign_id, contact_id`);
-      for (const row of released.rows as Array<{ campaign_id: string; contact_id: string }>) {
-        await query(tx, sql`UPDATE contact_campaign_counters SET held = held - 1
-          WHERE campaign_id = ${row.campaign_id} AND contact_id = ${row.contact_id} AND held > 0`);
-      }
-    }
+    const couponIds = await withdrawBroadcastMessages(tx, id, 'the broadcast was cancelled');
+    await releaseCoupons(tx, couponIds, 'the broadcast was cancelled', now);
     await query(tx, sql`UPDATE broadcasts SET status = 'cancelled', finished_at = ${now} WHERE id = ${id}`);
     return await getBroadcastRow(tx, id);
   });

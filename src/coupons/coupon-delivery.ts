@@ -29,3 +29,21 @@ export async function releaseCoupon(tx: Tx, couponId: string, reason: string, at
     UPDATE contact_campaign_counters SET held = held - 1
     WHERE campaign_id = ${row.campaign_id} AND contact_id = ${row.contact_id} AND held > 0`);
 }
+
+/** Releases several pending coupons at once (e.g. a cancelled broadcast's), like releaseCoupon. */
+export async function releaseCoupons(tx: Tx, couponIds: string[], reason: string, at: Date): Promise<void> {
+  if (couponIds.length === 0) return;
+  await query(tx, sql`
+    WITH released AS (
+      UPDATE coupons SET status = 'void', void_at = ${at}, delivery_status = 'failed', delivery_error = ${reason}
+      WHERE id = ANY(${sql.param(couponIds)}::text[]) AND status = 'pending'
+      RETURNING campaign_id, contact_id),
+    per AS (SELECT campaign_id, contact_id, count(*)::int AS n FROM released GROUP BY campaign_id, contact_id)
+    UPDATE contact_campaign_counters k SET held = GREATEST(k.held - per.n, 0)
+    FROM per WHERE k.campaign_id = per.campaign_id AND k.contact_id = per.contact_id AND k.held > 0`);
+}
+
+/** What a record shows while its card waits for the platform (only while delivery is pending). */
+export async function markCouponWaiting(tx: Tx, couponId: string, text: string): Promise<void> {
+  await query(tx, sql`UPDATE coupons SET delivery_error = ${text} WHERE id = ${couponId} AND delivery_status = 'pending'`);
+}

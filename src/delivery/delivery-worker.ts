@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type ChannelName, type Delivery, type DeliveryResult, type OutboundMessage } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
-import { markCouponDelivered, releaseCoupon } from '../coupons/coupon-delivery.ts';
-import { pauseForQuota } from '../broadcasts/quota-pause.ts';
+import { markCouponDelivered, markCouponWaiting, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
 
 /** Longest pause between two tries of a message, whatever the platform's Retry-After said. */
@@ -152,8 +151,8 @@ export async function recordOutcome(
   await ctx.db.transaction(async (tx) => {
     // The monthly quota is used up: a broadcast's message waits (parked) and the broadcast pauses,
     // with nothing retried until it is resumed. Any other message fails as usual.
-    if (result.outcome === 'failed' && result.quotaExhausted && row.broadcastId) {
-      await pauseForQuota(tx, row.broadcastId, row.id, result.error);
+    if (result.outcome === 'failed' && result.quotaExhausted && row.broadcastId
+      && await ctx.hooks.quotaExhausted(tx, { outboxId: row.id, broadcastId: row.broadcastId, error: result.error })) {
       return;
     }
     switch (result.outcome) {
@@ -172,8 +171,7 @@ export async function recordOutcome(
         const since = (waiting.rows[0] as { since: Date } | undefined)?.since ?? at;
         if (row.couponId) {
           const label = ctx.channels[row.channel]?.delivery.label ?? row.channel;
-          await query(tx, sql`UPDATE coupons SET delivery_error = ${waitingText(label, since, nextTry)}
-            WHERE id = ${row.couponId} AND delivery_status = 'pending'`);
+          await markCouponWaiting(tx, row.couponId, waitingText(label, since, nextTry));
         }
         break;
       }

@@ -51,3 +51,27 @@ export async function waitingByChannel(tx: Tx): Promise<Map<string, { waiting: n
     FROM outbox WHERE status = 'pending' AND waiting_since IS NOT NULL GROUP BY channel`);
   return new Map((r.rows as Array<{ channel: string; waiting: number; since: Date; nextTry: Date }>).map((row) => [row.channel, row]));
 }
+
+/** Parks a message: it stays pending but is never due, with the reason, until it is let go. */
+export async function parkMessage(tx: Tx, id: string, reason: string): Promise<void> {
+  await query(tx, sql`UPDATE outbox SET last_error = ${reason}, next_attempt_at = 'infinity' WHERE id = ${id} AND status = 'pending'`);
+}
+
+/** Parks a broadcast's pending messages (the delivery worker leaves them) or lets them go again. */
+export async function parkBroadcastMessages(tx: Tx, broadcastId: string, park: boolean): Promise<void> {
+  if (park) {
+    await query(tx, sql`UPDATE outbox SET next_attempt_at = 'infinity' WHERE broadcast_id = ${broadcastId} AND status = 'pending'`);
+  } else {
+    await query(tx, sql`UPDATE outbox SET next_attempt_at = now() WHERE broadcast_id = ${broadcastId} AND status = 'pending' AND next_attempt_at = 'infinity'`);
+  }
+}
+
+/**
+ * Withdraws a broadcast's messages that are parked or not yet tried (failed with the reason);
+ * returns the coupons they carried. A message being sent now is left to finish.
+ */
+export async function withdrawBroadcastMessages(tx: Tx, broadcastId: string, reason: string): Promise<string[]> {
+  const withdrawn = await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = ${reason}
+    WHERE broadcast_id = ${broadcastId} AND status = 'pending' AND (next_attempt_at = 'infinity' OR attempts = 0) RETURNING coupon_id`);
+  return (withdrawn.rows as Array<{ coupon_id: string | null }>).map((r) => r.coupon_id).filter((c): c is string => !!c);
+}

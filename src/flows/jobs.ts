@@ -4,7 +4,7 @@ import type { ChannelName } from '../../adapters/types.ts';
 import { type ContactRow, getConversation, lockContact } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
-import { isRemindableSql } from '../coupons/rules-sql.ts';
+import { markDueReminders } from '../coupons/reminders.ts';
 import { formatDateTime } from '../i18n/format.ts';
 import { chooseLocale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
@@ -119,15 +119,11 @@ export async function remindExpiring(ctx: AppContext): Promise<number> {
   for (;;) {
     const now = ctx.clock();
     const n = await ctx.db.transaction(async (tx) => {
-      const r = await query(tx, sql`
-        WITH due AS (
-          SELECT c2.id FROM coupons c2 JOIN campaigns cm2 ON cm2.id = c2.campaign_id
-          WHERE ${isRemindableSql('c2')} AND c2.reminded_at IS NULL AND cm2.remind_before_hours IS NOT NULL
-            AND c2.expires_at > ${now} AND c2.expires_at <= ${now}::timestamptz + make_interval(hours => cm2.remind_before_hours)
-          ORDER BY c2.expires_at LIMIT ${REMIND_BATCH} FOR UPDATE OF c2 SKIP LOCKED)
-        UPDATE coupons c SET reminded_at = ${now} FROM due, campaigns cm, contacts ct
-        WHERE c.id = due.id AND cm.id = c.campaign_id AND ct.id = c.contact_id
-        RETURNING ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage"`);
+      const ids = await markDueReminders(tx, now, REMIND_BATCH);
+      if (ids.length === 0) return 0;
+      const r = await query(tx, sql`SELECT ${eventCouponColumns}, ct.channel, ct.language AS "contactLanguage"
+        FROM coupons c JOIN campaigns cm ON cm.id = c.campaign_id JOIN contacts ct ON ct.id = c.contact_id
+        WHERE c.id = ANY(${sql.param(ids)}::text[])`);
       const rows = (r.rows as unknown as CouponInfo[]).sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
       for (const c of rows) {
         const outcome = await runCouponEvent(ctx, tx, 'expiring', c, { defer: true, fallbackReminder: true });
