@@ -1,12 +1,31 @@
-/** Cuts to `max` UTF-16 units (the stricter way to count) without splitting a character. */
+const words = new Intl.Segmenter(undefined, { granularity: 'word' });
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Cuts to `max` UTF-16 units (the stricter way to count) and adds "…". It never splits what a
+ * reader sees as one letter (a Thai consonant with its vowel and tone marks, an emoji sequence,
+ * a letter with combining accents), and it ends on a word boundary, found by the platform's word
+ * segmentation (Thai, Japanese and Chinese are written without spaces), unless that would throw
+ * away more than half of the room: then it ends after the last whole letter that fits.
+ */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  let out = '';
-  for (const ch of text) {
-    if (out.length + ch.length > max - 1) break;
-    out += ch;
+  const room = max - 1;
+  let byWords = '';
+  for (const { segment } of words.segment(text)) {
+    if (byWords.length + segment.length > room) break;
+    byWords += segment;
   }
-  return `${out.trimEnd()}…`;
+  let out = byWords.trimEnd();
+  if (out.length < room / 2) {
+    out = '';
+    for (const { segment } of graphemes.segment(text)) {
+      if (out.length + segment.length > room) break;
+      out += segment;
+    }
+    out = out.trimEnd();
+  }
+  return `${out}…`;
 }
 
 // eslint-disable-next-line no-control-regex

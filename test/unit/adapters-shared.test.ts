@@ -40,4 +40,21 @@ describe('shared adapter helpers', () => {
     expect(truncate('short', 10)).toBe('short');
     expect(truncate('ab😀cd', 4)).toBe('ab…');
   });
+
+  it('keeps a Thai letter with its vowel and tone marks, and ends Thai, Japanese and Chinese texts on a word', () => {
+    const graphemes = (t: string) => [...new Intl.Segmenter('th', { granularity: 'grapheme' }).segment(t)].map((g) => g.segment);
+    const thai = 'ที่นี่มีส่วนลดพิเศษสำหรับสมาชิกทุกท่าน';
+    for (let max = 2; max < thai.length; max++) {
+      const cut = truncate(thai, max);
+      expect(cut.length).toBeLessThanOrEqual(max);
+      const kept = graphemes(cut.slice(0, -1));
+      // Every letter kept is a whole letter of the original, in order: no tone mark left behind.
+      expect(graphemes(thai).slice(0, kept.length)).toEqual(kept);
+    }
+    expect(truncate(thai, 12)).toBe('ที่นี่มี…');
+    expect(truncate('สวัสดีค่ะ', 4)).toBe('สวั…');
+    expect(truncate('会員様限定の特別割引クーポンです', 8)).toBe('会員様限定の…');
+    expect(truncate('歡迎光臨本店會員專屬優惠', 8)).toMatch(/^歡迎光臨.*…$/);
+    expect(truncate('👩‍👩‍👧‍👦👩‍👩‍👧‍👦', 13)).toBe('👩‍👩‍👧‍👦…');
+  });
 });
