@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import { findCampaign, type CampaignRow } from '../coupons/campaigns.ts';
 import { campaignRefusal, issueCouponBatch, type IssueRefusalCode } from '../coupons/issue.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
-import { broadcastColumns, startDue, type BroadcastRow } from './broadcasts.ts';
+import { broadcastColumns, pauseBroadcast, startDue, type BroadcastRow } from './broadcasts.ts';
 import { query } from '../db/client.ts';
 
 /** Recipients issued per transaction at most. */
@@ -28,6 +28,7 @@ const skipReason: Record<IssueRefusalCode, string> = {
   outside_sending_period: 'outside_sending_period',
   private_campaign: 'private_campaign',
   not_found: 'not_found',
+  campaign_paused: 'campaign_paused',
 };
 
 export type SliceOutcome =
@@ -64,22 +65,22 @@ export async function issueSlice(ctx: AppContext, id: string): Promise<SliceOutc
       await query(tx, sql`UPDATE broadcasts SET status = 'done', finished_at = ${now} WHERE id = ${id}`);
       return { state: 'done' };
     }
-    if (budget <= 0 || waiting >= BACKLOG_MAX) return { state: 'waiting' };
-
-    // A campaign that cannot be sent now (ended, paused) pauses the broadcast with the reason,
-    // rather than skipping everyone left.
+    // A campaign that cannot be sent now (its period ended, or a marketer paused, ended or archived
+    // it: `campaign_paused`) pauses the broadcast with the reason, rather than skipping everyone
+    // left: resumed once the campaign is active again, it carries on where it stopped.
     const variants = new Map(b.variants.map((v) => [v.key, v]));
     const campaigns = new Map<string, CampaignRow>();
-    for (const key of new Set(recipients.map((r) => r.variant))) {
-      const campaign = await findCampaign(tx, variants.get(key)!.campaignId);
+    for (const variant of b.variants) {
+      const campaign = await findCampaign(tx, variant.campaignId);
       if (campaign) campaigns.set(campaign.id, campaign);
       const refused = campaign ? campaignRefusal(campaign, 'broadcast', now) : { code: 'not_found' as const, message: 'the campaign was removed' };
       if (refused) {
-        await query(tx, sql`UPDATE broadcasts SET status = 'paused', reason = ${refused.code} WHERE id = ${id}`);
+        await pauseBroadcast(ctx, id, refused.code, tx);
         ctx.log.warn({ broadcast: id, code: refused.code, message: refused.message }, 'broadcast paused: its campaign cannot be sent');
         return { state: 'idle' };
       }
     }
+    if (budget <= 0 || waiting >= BACKLOG_MAX) return { state: 'waiting' };
 
     const contactRows = await query(tx, sql`SELECT ${contactColumns} FROM contacts WHERE id = ANY(${sql.param(recipients.map((r) => r.contactId))}::text[])`);
     const contacts = new Map((contactRows.rows as unknown as ContactRow[]).map((c) => [c.id, c]));

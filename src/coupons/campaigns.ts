@@ -8,7 +8,7 @@ import { locales, type Locale } from '../i18n/locales.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { canonicalTimeZone, isTimeZone } from '../lib/time-zone.ts';
-import { describeReward } from './rules.ts';
+import { campaignStates, describeReward, stateMoveRefusal, type CampaignState } from './rules.ts';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -97,11 +97,15 @@ function crossFieldRules(c: CampaignFields, ctx: z.RefinementCtx): void {
   }
 }
 
+const stateField = z.enum(campaignStates, { error: `must be one of ${campaignStates.join(', ')}` });
 const createSchema = campaignFields.partial({
   slug: true, instructions: true, redeemBy: true, perContactLimit: true, barcode: true, colors: true,
   visibility: true, verification: true, refusalText: true, remindBeforeHours: true, locale: true, timeZone: true, lowStockThreshold: true,
+}).extend({
+  // A campaign may be created paused (to test it first), never ended.
+  state: z.enum(['active', 'paused'], { error: 'must be active or paused for a new campaign' }).optional(),
 }).strict();
-const patchSchema = campaignFields.partial().strict();
+const patchSchema = campaignFields.partial().extend({ state: stateField.optional() }).strict();
 
 function slugify(name: string): string {
   return name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
@@ -240,7 +244,7 @@ function randomSlugPart(): string {
  * taken), else a short unique one (`c-x7k2qa`).
  */
 export async function createCampaign(ctx: AppContext, body: unknown): Promise<CampaignRow> {
-  const input = parseOrThrow(createSchema, body);
+  const { state, ...input } = parseOrThrow(createSchema, body);
   const fromName = slugify(input.name);
   const whole = validateWhole({
     ...defaults, locale: ctx.config.DEFAULT_LOCALE, timeZone: ctx.config.TZ_DEFAULT, ...input,
@@ -248,7 +252,9 @@ export async function createCampaign(ctx: AppContext, body: unknown): Promise<Ca
   } as CampaignFields);
   const now = ctx.clock();
   const insert = (slug: string) =>
-    withFreeSlug(slug, () => ctx.db.insert(campaigns).values({ id: newId('cmp'), ...toColumns({ ...whole, slug }), createdAt: now, updatedAt: now }).returning());
+    withFreeSlug(slug, () => ctx.db.insert(campaigns).values({
+      id: newId('cmp'), ...toColumns({ ...whole, slug }), state: state ?? 'active', createdAt: now, updatedAt: now,
+    }).returning());
   if (input.slug !== undefined) return (await insert(whole.slug))[0]!;
   // A slug we chose: try another one when it is taken.
   for (let attempt = 0; ; attempt++) {
@@ -261,11 +267,23 @@ export async function createCampaign(ctx: AppContext, body: unknown): Promise<Ca
   }
 }
 
-/** Applies a patch; `slugChanged` tells the caller that flows naming the old or new slug need a reload. */
-export async function updateCampaign(ctx: AppContext, id: string, body: unknown): Promise<{ campaign: CampaignRow; slugChanged: boolean }> {
-  const patch = parseOrThrow(patchSchema, body);
+export interface CampaignUpdate {
+  campaign: CampaignRow;
+  /** Flows naming the old or new slug need a reload. */
+  slugChanged: boolean;
+  /** The state before and after, when the patch changed it. */
+  stateChange: { from: CampaignState; to: CampaignState } | null;
+}
+
+/** Applies a patch (fields and/or `state`); a state may only move as `stateMoveRefusal` allows. */
+export async function updateCampaign(ctx: AppContext, id: string, body: unknown): Promise<CampaignUpdate> {
+  const { state, ...patch } = parseOrThrow(patchSchema, body);
   return await ctx.db.transaction(async (tx) => {
     const current = await getCampaignForUpdate(tx, id);
+    if (state !== undefined) {
+      const refused = stateMoveRefusal(current.state, state);
+      if (refused) throw new AppError('conflict', `state: ${refused}`);
+    }
     const whole = validateWhole({ ...toFields(ctx, current), ...patch } as CampaignFields);
     if (whole.barcode !== current.barcode && await hasPool(tx, id)) {
       throw new AppError('conflict', 'barcode: cannot change once serials are loaded (they were checked against the current format)');
@@ -276,9 +294,11 @@ export async function updateCampaign(ctx: AppContext, id: string, body: unknown)
     const columns = Object.keys(patch).flatMap((field) => fieldColumns[field as keyof CampaignFields] ?? []);
     const changes = Object.fromEntries(columns.filter((col) => !sameValue(next[col], (current as Record<string, unknown>)[col]))
       .map((col) => [col, next[col]]));
+    const stateChange = state !== undefined && state !== current.state ? { from: current.state, to: state } : null;
+    if (stateChange) changes.state = state;
     const [row] = await withFreeSlug(whole.slug, () =>
       tx.update(campaigns).set({ ...changes, updatedAt: ctx.clock() }).where(sql`id = ${id}`).returning());
-    return { campaign: row!, slugChanged: row!.slug !== current.slug };
+    return { campaign: row!, slugChanged: row!.slug !== current.slug, stateChange };
   });
 }
 
@@ -315,8 +335,31 @@ export async function getCampaign(tx: Tx, id: string): Promise<CampaignRow> {
   return row;
 }
 
-export async function listCampaigns(tx: Tx): Promise<CampaignRow[]> {
-  return await tx.select().from(campaigns).orderBy(sql`created_at DESC, id`);
+/** Newest first; archived campaigns only when asked for. */
+export async function listCampaigns(tx: Tx, opts: { archived?: boolean } = {}): Promise<CampaignRow[]> {
+  return await tx.select().from(campaigns).where(opts.archived ? sql`true` : sql`state <> 'archived'`).orderBy(sql`created_at DESC, id`);
+}
+
+/**
+ * A copy of a campaign to run again: every field, a new name (unless given) and slug, active, with
+ * no serials and no coupons. The caller copies the image (`copyCampaignImage`).
+ */
+export async function duplicateCampaign(ctx: AppContext, id: string, body: unknown): Promise<{ source: CampaignRow; copy: CampaignRow }> {
+  const opts = parseOrThrow(z.object({ name: campaignFields.shape.name.optional(), slug: campaignFields.shape.slug.optional() }).strict(), body ?? {});
+  const source = await getCampaign(ctx.db, id);
+  const { slug: _slug, ...fields } = toFields(ctx, source);
+  const copy = await createCampaign(ctx, {
+    ...fields, name: opts.name ?? `${source.name.slice(0, 50 - ' (copy)'.length)} (copy)`, ...(opts.slug ? { slug: opts.slug } : {}),
+    sendStart: fields.sendStart.toISOString(), sendEnd: fields.sendEnd.toISOString(),
+    redeemBy: fields.redeemBy ? fields.redeemBy.toISOString() : null,
+  });
+  return { source, copy };
+}
+
+/** Whether the campaign gives one-time serials (each code once), rather than a fixed code or none. */
+export async function hasOneTimeSerials(tx: Tx, id: string): Promise<boolean> {
+  const r = await query(tx, sql`SELECT EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${id}) AS one`);
+  return (r.rows[0] as { one: boolean }).one;
 }
 
 export interface Stock {
@@ -358,6 +401,7 @@ export function campaignToJson(ctx: AppContext, row: CampaignRow, stock?: Stock)
     sendEnd: row.sendEnd.toISOString(),
     redeemBy: row.redeemBy ? row.redeemBy.toISOString() : null,
     imageUrl: campaignImageUrl(ctx, row),
+    state: row.state,
     /** The reward in the server's words, so every screen says it the same way. */
     rewardText: describeReward(row),
     ...(stock ? { stock } : {}),

@@ -5,7 +5,7 @@ import { coupons } from '../db/schema.ts';
 const couponRowKeys = [
   'id', 'campaignId', 'contactId', 'conversationId', 'token', 'status', 'deliveryStatus', 'deliveryError', 'source',
   'issuedAt', 'sentAt', 'openedAt', 'redeemedAt', 'verifiedAt', 'verifiedReceivedAt', 'verifiedBy', 'amount', 'currency', 'storeId',
-  'expiresAt', 'serialCode',
+  'expiresAt', 'serialCode', 'test',
 ] as const;
 
 /** A coupon as services read it (the schema's columns and types). */

@@ -139,3 +139,10 @@ export async function setCampaignImage(ctx: AppContext, campaignId: string, byte
     ...(square ? {} : { warning: `the image is ${info.width}×${info.height}; a square image of ${RECOMMENDED_IMAGE_SIZE}×${RECOMMENDED_IMAGE_SIZE} is recommended` }),
   };
 }
+
+/** Gives a campaign its own copy of another campaign's image file (a duplicated campaign). */
+export async function copyCampaignImage(ctx: AppContext, from: CampaignRow, toCampaignId: string): Promise<void> {
+  if (!from.imageFile || !IMAGE_FILE_PATTERN.test(from.imageFile)) return;
+  const bytes = await fs.promises.readFile(path.join(imagesDir(ctx), from.imageFile)).catch(() => null);
+  if (bytes) await setCampaignImage(ctx, toCampaignId, bytes);
+}

@@ -18,7 +18,7 @@ import { couponColumns, type CouponRow } from './coupon-row.ts';
 
 export type IssueRefusalCode =
   | 'not_found' | 'outside_sending_period' | 'private_campaign' | 'sold_out' | 'limit_reached'
-  | 'chat_inactive' | 'contact_unreachable';
+  | 'chat_inactive' | 'contact_unreachable' | 'campaign_paused';
 
 export interface IssueRequest {
   /** The campaign by id or by slug. */
@@ -39,6 +39,11 @@ export interface IssueRequest {
   replyToken?: string | null;
   replyTokenExpiresAt?: Date | null;
   quickReplies?: QuickReply[];
+  /**
+   * A marketer's test send: sent whatever the sending period, visibility and stock, while the
+   * campaign is active or paused; no per-contact claim; the coupon is marked `test`.
+   */
+  test?: boolean;
 }
 
 export type IssueResult = Result<{ coupon: CouponRow; campaign: CampaignRow; outboxId: string }, IssueRefusalCode>;
@@ -61,8 +66,25 @@ export function channelRefusal(
   return null;
 }
 
+/** Why a campaign in a state other than `active` sends nothing (the same code for every such state). */
+export function campaignStateRefusal(campaign: Pick<CampaignRow, 'name' | 'state'>): Refusal<'campaign_paused'> | null {
+  switch (campaign.state) {
+    case 'active': return null;
+    case 'paused': return refuse('campaign_paused', `"${campaign.name}" is paused: nothing is sent until it is made active again`);
+    case 'ended': return refuse('campaign_paused', `"${campaign.name}" has ended: nothing more is sent`);
+    case 'archived': return refuse('campaign_paused', `"${campaign.name}" is archived: nothing more is sent`);
+  }
+}
+
+/** A test may be sent while the campaign is being prepared or paused, not once it has ended. */
+function testRefusal(campaign: CampaignRow): Refusal<'campaign_paused'> | null {
+  return campaign.state === 'ended' || campaign.state === 'archived' ? campaignStateRefusal(campaign) : null;
+}
+
 /** Whether a campaign can be given now, before touching the contact: the refusal, or null. */
 export function campaignRefusal(campaign: CampaignRow, source: IssueRequest['source'], now: Date): Refusal<IssueRefusalCode> | null {
+  const paused = campaignStateRefusal(campaign);
+  if (paused) return paused;
   const state = sendingState(campaign, now);
   if (state === 'not_started') return refuse('outside_sending_period', `"${campaign.name}" can be sent from ${campaign.sendStart.toISOString()}`);
   if (state === 'ended') return refuse('outside_sending_period', `"${campaign.name}" could be sent until ${campaign.sendEnd.toISOString()}`);
@@ -81,28 +103,30 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   const now = ctx.clock();
   const campaign = 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
   if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : req.campaign.slug} does not exist`);
-  const refused = campaignRefusal(campaign, req.source, now) ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
+  const refused = (req.test ? testRefusal(campaign) : campaignRefusal(campaign, req.source, now)) ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
   if (refused) return refused;
 
-  const stock = await query(tx, sql`SELECT
-      EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
-      OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
-  if (!(stock.rows[0] as { left: boolean }).left) return refuse('sold_out', `"${campaign.name}" is sold out`);
+  if (!req.test) {
+    const stock = await query(tx, sql`SELECT
+        EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
+        OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
+    if (!(stock.rows[0] as { left: boolean }).left) return refuse('sold_out', `"${campaign.name}" is sold out`);
 
-  const claim = await query(tx, sql`
-    INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held) VALUES (${campaign.id}, ${req.contact.id}, 1)
-    ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
-    RETURNING held`);
-  if (claim.rows.length === 0) {
-    return refuse('limit_reached', `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
+    const claim = await query(tx, sql`
+      INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held) VALUES (${campaign.id}, ${req.contact.id}, 1)
+      ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
+      RETURNING held`);
+    if (claim.rows.length === 0) {
+      return refuse('limit_reached', `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
+    }
   }
 
   const id = newId('cpn');
   const token = newToken();
   const inserted = await query(tx, sql`
-    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by)
+    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by, test)
     VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
-            ${deadlineAtSend(campaign, now)}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null})
+            ${deadlineAtSend(campaign, now)}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null}, ${req.test ?? false})
     RETURNING ${couponColumns}`);
   const coupon = inserted.rows[0] as unknown as CouponRow;
   const outboxId = await enqueueMessage(tx, {
@@ -227,7 +251,7 @@ export function couponCard(
  * A refusal issues nothing (a contact created for a new user id stays).
  */
 export async function issueToUser(
-  ctx: AppContext, campaignId: string, channel: ChannelName, userId: string,
+  ctx: AppContext, campaignId: string, channel: ChannelName, userId: string, opts: { test?: boolean } = {},
 ): Promise<IssueResult> {
   const result = await ctx.db.transaction(async (tx): Promise<IssueResult> => {
     const contact = await ensureContact(tx, channel, userId, { at: ctx.clock() });
@@ -239,7 +263,7 @@ export async function issueToUser(
     } else {
       conversation = await ensureConversation(tx, contact, userId);
     }
-    return await issueCoupon(ctx, tx, { campaign: { id: campaignId }, contact, conversation, source: 'api' });
+    return await issueCoupon(ctx, tx, { campaign: { id: campaignId }, contact, conversation, source: 'api', ...(opts.test ? { test: true } : {}) });
   });
   if (result.ok) ctx.notifyOutbox();
   return result;

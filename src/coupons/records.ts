@@ -31,6 +31,8 @@ export function couponToJson(ctx: AppContext, c: CouponRow, now: Date) {
     amount: c.amount,
     currency: c.currency,
     storeId: c.storeId,
+    /** A marketer's test send: not in records, stats or limits. */
+    test: c.test,
   };
 }
 
@@ -69,7 +71,8 @@ export interface RedemptionRecord extends Pick<CouponRow, 'contactId' | 'deliver
 
 /** One page of a campaign's records, oldest issue first; `after` is the previous page's last coupon id. */
 export async function recordsPage(tx: Tx, campaignId: string, q: RecordsQuery, now: Date, after?: string): Promise<RedemptionRecord[]> {
-  const where: SQL[] = [sql`c.campaign_id = ${campaignId}`];
+  // Test sends are the marketer's own, not redemptions.
+  const where: SQL[] = [sql`c.campaign_id = ${campaignId}`, sql`NOT c.test`];
   if (q.status) where.push(sql`${effectiveStatusSql(now, 'c')} = ${q.status}`);
   if (q.from) where.push(sql`c.issued_at >= ${q.from}`);
   if (q.to) where.push(sql`c.issued_at < ${q.to}`);
@@ -130,7 +133,7 @@ export async function campaignStats(ctx: AppContext, campaignId: string) {
       count(*) FILTER (WHERE ${effectiveStatusSql(now, 'c')} = 'expired')::int AS expired,
       count(*) FILTER (WHERE c.delivery_status = 'failed')::int AS "deliveryFailed",
       count(*) FILTER (WHERE c.delivery_status = 'pending' AND c.status <> 'void')::int AS "deliveryPending"
-    FROM coupons c WHERE c.campaign_id = ${campaignId}`);
+    FROM coupons c WHERE c.campaign_id = ${campaignId} AND NOT c.test`);
   const s = r.rows[0] as { issued: number; sent: number; opened: number; redeemed: number; verified: number; expired: number; deliveryFailed: number; deliveryPending: number };
   const stock = (await stockOf(ctx.db, [campaign.id])).get(campaign.id)!;
   const rate = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 10_000) / 10_000);
@@ -185,7 +188,7 @@ export async function funnelBreakdown(ctx: AppContext, campaignId: string) {
       count(*) FILTER (WHERE c.redeemed_at IS NOT NULL)::int AS redeemed,
       count(*) FILTER (WHERE c.verified_at IS NOT NULL)::int AS verified,
       (sum(c.amount) FILTER (WHERE c.verified_at IS NOT NULL))::float8 AS revenue
-    FROM coupons c WHERE c.campaign_id = ${campaignId}
+    FROM coupons c WHERE c.campaign_id = ${campaignId} AND NOT c.test
     GROUP BY c.source, c.flow_id, c.issued_by, c.currency`);
   type Row = { source: string; flowId: string | null; issuedBy: string | null; currency: string | null;
     sent: number; opened: number; redeemed: number; verified: number; revenue: number | null };

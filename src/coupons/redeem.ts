@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
@@ -84,6 +85,7 @@ async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemRe
     const gate = redeemGate(coupon, now);
     if (gate === 'show_code') return { ok: true, coupon, code: coupon.serialCode!, alreadyRedeemed: true };
     if (gate !== 'take_serial') return { ...gateRefusal(gate), coupon };
+    if (coupon.test) return await redeemTest(ctx, tx, coupon, campaign, now);
 
     const counted = await query(tx, sql`
       UPDATE contact_campaign_counters SET redeemed = redeemed + 1
@@ -108,6 +110,21 @@ async function redeemWithFlows(ctx: AppContext, token: string): Promise<RedeemRe
     await ctx.hooks.coupons.redeemed(tx, redeemed, campaign);
     return { ok: true, coupon: redeemed, code: serial.code, alreadyRedeemed: false };
   });
+}
+
+/** The code a test coupon shows: it says it is a test, and no serial is taken (as chatcoupon_redeem gives it). */
+export function testCode(couponId: string): string {
+  return `TEST-${crypto.createHash('md5').update(couponId).digest('hex').slice(0, 8).toUpperCase()}`;
+}
+
+/** A marketer's test coupon: redeemed with a test code, no per-contact count, no serial, no flow reacts. */
+async function redeemTest(ctx: AppContext, tx: Tx, coupon: CouponRow, campaign: { expiryMode: 'fromSend' | 'fromRedeem'; expiryMinutes: number; redeemBy: Date | null }, now: Date): Promise<RedeemResult> {
+  const code = testCode(coupon.id);
+  const updated = await query(tx, sql`
+    UPDATE coupons SET status = 'redeemed', redeemed_at = ${now}, opened_at = COALESCE(opened_at, ${now}), serial_code = ${code},
+      expires_at = ${deadlineAtRedeem(campaign, coupon.expiresAt, now)}
+    WHERE id = ${coupon.id} RETURNING ${couponColumns}`);
+  return { ok: true, coupon: updated.rows[0] as unknown as CouponRow, code, alreadyRedeemed: false };
 }
 
 /** Takes one serial for a coupon, or null when the pool is empty. */

@@ -54,6 +54,29 @@ export function effectiveStatus(c: { status: CouponStatus; expiresAt: Date | nul
   return c.status;
 }
 
+/**
+ * A campaign's state, set by a marketer: `active` sends; `paused` sends nothing for now; `ended`
+ * sends nothing for good; `archived` is ended and left out of lists. Pages and redemptions of
+ * coupons already sent work in every state.
+ */
+export const campaignStates = ['active', 'paused', 'ended', 'archived'] as const;
+export type CampaignState = typeof campaignStates[number];
+
+/** The states each state may move to (archived → ended takes a campaign out of the archive). */
+const stateMoves: Record<CampaignState, readonly CampaignState[]> = {
+  active: ['paused', 'ended', 'archived'],
+  paused: ['active', 'ended', 'archived'],
+  ended: ['archived'],
+  archived: ['ended'],
+};
+
+/** Why a campaign cannot move from one state to another, or null when it can (or stays). */
+export function stateMoveRefusal(from: CampaignState, to: CampaignState): string | null {
+  if (from === to || stateMoves[from].includes(to)) return null;
+  if (from === 'ended' || from === 'archived') return `an ${from} campaign cannot be ${to === 'active' ? 'sent again' : `made ${to}`}; duplicate it to run it again`;
+  return `a campaign cannot move from ${from} to ${to}`;
+}
+
 export type SendingState = 'not_started' | 'ongoing' | 'ended';
 
 export function sendingState(p: SendingPeriod, now: Date): SendingState {

@@ -72,7 +72,8 @@ async function resolveConversation(tx: Tx, ref: z.infer<ReturnType<typeof conver
 export async function workbenchCoupons(ctx: AppContext, input: unknown, agent?: Actor) {
   const q = parseOrThrow(workbenchListQuery(ctx), input, 'query');
   const now = ctx.clock();
-  const where: SQL[] = [sql`send_start <= ${now}`, sql`send_end >= ${now}`];
+  // Only active campaigns: paused, ended and archived ones send nothing.
+  const where: SQL[] = [sql`state = 'active'`, sql`send_start <= ${now}`, sql`send_end >= ${now}`];
   if (q.q) {
     const pattern = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
     where.push(sql`(name ILIKE ${pattern} OR slug ILIKE ${pattern})`);

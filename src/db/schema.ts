@@ -52,6 +52,8 @@ export const campaigns = pgTable('campaigns', {
   locale: text('locale'),
   /** IANA zone every date shown to customers is written in (null: TZ_DEFAULT). */
   timeZone: text('time_zone'),
+  /** `active`; `paused` and `ended` send nothing; `archived` is ended and left out of lists (campaignStates). */
+  state: text('state', { enum: ['active', 'paused', 'ended', 'archived'] }).notNull().default('active'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('campaigns_slug_key').on(t.slug)]);
@@ -190,6 +192,8 @@ export const coupons = pgTable('coupons', {
   sentByName: text('sent_by_name'),
   /** The broadcast that issued the coupon, if any. */
   broadcastId: text('broadcast_id'),
+  /** A marketer's test send: not counted in stats, records or limits; takes no serial. */
+  test: boolean('test').notNull().default(false),
 }, (t) => [
   uniqueIndex('coupons_token_key').on(t.token),
   index('coupons_campaign_idx').on(t.campaignId, t.issuedAt),
@@ -380,6 +384,14 @@ export const people = pgTable('people', {
 ]);
 
 /** A person's API tokens: only the SHA-256 of the token is stored; it is shown once. */
+/** The contact a person (or the admin token, `admin-token`) sends campaign tests to: picked once. */
+export const testContacts = pgTable('test_contacts', {
+  actorId: text('actor_id').primaryKey(),
+  channel: text('channel').notNull(),
+  userId: text('user_id').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
 export const apiTokens = pgTable('api_tokens', {
   id: text('id').primaryKey(),
   personId: text('person_id').notNull().references(() => people.id),

@@ -1,6 +1,11 @@
 import express, { Router } from 'express';
 import type { ChannelName } from '../../adapters/types.ts';
-import { campaignToJson, createCampaign, getCampaign, listCampaigns, stockOf, updateCampaign } from '../coupons/campaigns.ts';
+import {
+  campaignToJson, createCampaign, duplicateCampaign, getCampaign, listCampaigns, stockOf, updateCampaign, type CampaignRow,
+} from '../coupons/campaigns.ts';
+import { copyCampaignImage } from '../coupons/images.ts';
+import type { CampaignState } from '../coupons/rules.ts';
+import { getTestContact, sendTestCoupon, setTestContact } from '../coupons/test-send.ts';
 import { issueToUser } from '../coupons/issue.ts';
 import { campaignStats, couponToJson, csvColumns, csvLine, parseRecordsQuery, recordsPage, recordToJson } from '../coupons/records.ts';
 import { campaignPreviews } from '../pages/campaign-preview.ts';
@@ -8,7 +13,20 @@ import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { z } from 'zod';
 import type { RouteModule } from './app.ts';
 import { requireRole, type RequestActor } from './auth.ts';
-import { recordAudit } from '../people/audit.ts';
+import { recordAudit, type AuditAction } from '../people/audit.ts';
+
+/** The audit action of each state a campaign is moved to (archived → ended takes it out of the archive). */
+function stateAction(change: { from: CampaignState; to: CampaignState }): AuditAction {
+  switch (change.to) {
+    case 'active': return 'campaign.resumed';
+    case 'paused': return 'campaign.paused';
+    case 'ended': return change.from === 'archived' ? 'campaign.unarchived' : 'campaign.ended';
+    case 'archived': return 'campaign.archived';
+  }
+}
+
+const campaignTarget = (row: CampaignRow) => ({ type: 'campaign', id: row.id, name: row.name });
+const listQuery = z.object({ archived: z.enum(['0', '1', 'true', 'false']).optional() });
 
 const issueBody = (channels: readonly ChannelName[]) => z.object({
   channel: z.enum(channels as [ChannelName, ...ChannelName[]]),
@@ -20,8 +38,10 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
   const issueBodySchema = issueBody(ctx.channelPlugins.map((p) => p.name));
   // Agents read the list (the workbench names campaigns); everything else is the marketers'.
-  router.get('/api/v1/campaigns', requireRole(auth, 'marketer', 'agent'), async (_req, res) => {
-    const rows = await listCampaigns(ctx.db);
+  // Archived campaigns are left out unless `?archived=1`.
+  router.get('/api/v1/campaigns', requireRole(auth, 'marketer', 'agent'), async (req, res) => {
+    const q = parseOrThrow(listQuery, req.query, 'query');
+    const rows = await listCampaigns(ctx.db, { archived: q.archived === '1' || q.archived === 'true' });
     const stock = await stockOf(ctx.db, rows.map((r) => r.id));
     res.json({ campaigns: rows.map((r) => campaignToJson(ctx, r, stock.get(r.id))) });
   });
@@ -44,12 +64,36 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   });
 
   router.patch('/api/v1/campaigns/:id', async (req, res) => {
-    const { campaign: row, slugChanged } = await updateCampaign(ctx, req.params.id, req.body);
-    await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'campaign.updated', { type: 'campaign', id: row.id, name: row.name },
-      { fields: req.body && typeof req.body === 'object' ? Object.keys(req.body as object) : [] });
+    const { campaign: row, slugChanged, stateChange } = await updateCampaign(ctx, req.params.id, req.body);
+    const actor = res.locals.actor as RequestActor;
+    const fields = req.body && typeof req.body === 'object' ? Object.keys(req.body as object).filter((k) => k !== 'state') : [];
+    const namesState = Boolean(req.body && typeof req.body === 'object' && 'state' in (req.body as object));
+    if (fields.length > 0 || (!stateChange && !namesState)) await recordAudit(ctx.db, ctx.clock, actor, 'campaign.updated', campaignTarget(row), { fields });
+    if (stateChange) await recordAudit(ctx.db, ctx.clock, actor, stateAction(stateChange), campaignTarget(row), { from: stateChange.from, to: stateChange.to });
     if (slugChanged) await ctx.flows?.reload();
     const stock = await stockOf(ctx.db, [row.id]);
     res.json(campaignToJson(ctx, row, stock.get(row.id)));
+  });
+
+  // A copy to run again: fields and image, no serials, no coupons.
+  router.post('/api/v1/campaigns/:id/duplicate', async (req, res) => {
+    const { source, copy } = await duplicateCampaign(ctx, req.params.id, req.body);
+    await copyCampaignImage(ctx, source, copy.id);
+    const row = await getCampaign(ctx.db, copy.id);
+    await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'campaign.duplicated', campaignTarget(row), { from: source.id });
+    await ctx.flows?.reload();
+    const stock = await stockOf(ctx.db, [row.id]);
+    res.status(201).location(`/api/v1/campaigns/${row.id}`).json(campaignToJson(ctx, row, stock.get(row.id)));
+  });
+
+  // "Send me a test": the card to the caller's own contact, not counted anywhere.
+  router.post('/api/v1/campaigns/:id/test', async (req, res) => {
+    const campaign = await getCampaign(ctx.db, req.params.id);
+    const actor = res.locals.actor as RequestActor;
+    const { result, testContact } = await sendTestCoupon(ctx, campaign.id, actor, req.body);
+    if (!result.ok) throw new AppError(result.code, result.message);
+    await recordAudit(ctx.db, ctx.clock, actor, 'campaign.test_sent', campaignTarget(campaign), { couponId: result.coupon.id, channel: testContact.channel });
+    res.status(201).json({ coupon: couponToJson(ctx, result.coupon, ctx.clock()), testContact });
   });
 
   // What customers would see, in each language: for the campaign form's preview.
@@ -96,6 +140,14 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.get('/api/v1/campaigns/:id/stats', async (req, res) => {
     res.json(await campaignStats(ctx, req.params.id));
+  });
+
+  // The caller's own contact for test sends ("picked once").
+  router.get('/api/v1/me/test-contact', requireRole(auth, 'marketer'), async (_req, res) => {
+    res.json({ testContact: await getTestContact(ctx.db, res.locals.actor as RequestActor) });
+  });
+  router.put('/api/v1/me/test-contact', requireRole(auth, 'marketer'), express.json({ limit: '10kb' }), async (req, res) => {
+    res.json({ testContact: await setTestContact(ctx, res.locals.actor as RequestActor, req.body) });
   });
 
   return router;

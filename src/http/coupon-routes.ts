@@ -7,8 +7,11 @@ import type { RouteModule } from './app.ts';
 import { requireRole, verifierOf, type RequestActor } from './auth.ts';
 import { recordAudit } from '../people/audit.ts';
 
-/** The owner may void any verification at any time; the POS and staff only their own, soon after. */
-const voidsAnyTime = (res: Response) => (res.locals.actor as RequestActor | undefined)?.role === 'owner';
+/**
+ * The owner and marketers (the contract's "admin") may void any verification at any time, with a
+ * reason; the POS and staff only their own, soon after.
+ */
+const voidsAnyTime = (res: Response) => ['owner', 'marketer'].includes((res.locals.actor as RequestActor | undefined)?.role ?? '');
 
 /** Verification and void at the till: the POS token, staff and the owner. */
 export const couponRoutes: RouteModule = ({ ctx, auth }) => {
@@ -20,7 +23,7 @@ export const couponRoutes: RouteModule = ({ ctx, auth }) => {
     await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.verified', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId });
     res.status(200).json({ status: 'verified', coupon: couponToJson(ctx, result.coupon, ctx.clock()) });
   });
-  router.post('/api/v1/verifications/void', requireRole(auth, 'pos', 'staff'), express.json({ limit: '10kb' }), async (req, res) => {
+  router.post('/api/v1/verifications/void', requireRole(auth, 'pos', 'staff', 'marketer'), express.json({ limit: '10kb' }), async (req, res) => {
     const { by, reason } = parseVoid(req.body);
     const result = await voidVerification(ctx, by, { actor: verifierOf(res), anyTime: voidsAnyTime(res), ip: req.ip ?? null, reason });
     if (!result.ok) throw new AppError(result.code, result.message);

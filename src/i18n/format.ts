@@ -47,6 +47,17 @@ export function formatDateTime(locale: Locale, date: Date, timeZone: string, opt
   }).format(date).replace(/\[(.+)\]$/, '$1');
 }
 
+/** The date alone and the time alone (with the zone's short name as `formatDateTime` adds it), for "Used on … at …". */
+export function formatDateAndTime(locale: Locale, date: Date, timeZone: string, opts: DateOptions = {}): { date: string; time: string } {
+  const mode = opts.zoneName ?? 'auto';
+  const showZone = mode === 'always' || (mode === 'auto' && homeTimeZone[locale] !== timeZone);
+  return {
+    date: new Intl.DateTimeFormat(locale, { timeZone, year: 'numeric', month: 'short', day: 'numeric' }).format(date),
+    time: new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(showZone ? { timeZoneName: 'short' } : {}) })
+      .format(date).replace(/\[(.+)\]$/, '$1'),
+  };
+}
+
 /** The reward in the reader's words: "10% off", "9折", "1,000円引き", "ลด 100 บาท"; a gift as the marketer wrote it. */
 export function describeRewardIn(locale: Locale, r: RewardFields): string {
   const m = messages(locale);

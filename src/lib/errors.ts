@@ -42,6 +42,8 @@ export const errorStatus = {
   contact_unreachable: 422,
   not_ongoing: 422,
   private_campaign: 422,
+  campaign_paused: 409,
+  no_test_contact: 409,
   internal_error: 500,
   unavailable: 503,
 } as const;

@@ -27,7 +27,7 @@ export function campaignPreviews(ctx: AppContext, campaign: CampaignRow): Campai
     status: 'sent', deliveryStatus: 'sent', deliveryError: null, source: 'api', issuedAt: now, sentAt: now,
     // Already opened: the preview's script never reports an open.
     openedAt: now, redeemedAt: null, verifiedAt: null, expiresAt: deadlineAtSend(campaign, now), serialCode: null,
-    verifiedReceivedAt: null, verifiedBy: null, amount: null, currency: null, storeId: null,
+    verifiedReceivedAt: null, verifiedBy: null, amount: null, currency: null, storeId: null, test: false,
   };
   const imageUrl = campaignImageUrl(ctx, campaign);
   return locales.map((locale) => ({

@@ -1,7 +1,7 @@
 import type { CampaignRow } from '../coupons/campaigns.ts';
 import type { CouponRow } from '../coupons/coupon-row.ts';
 import type { CouponStatus } from '../coupons/rules.ts';
-import { describeDuration, describeRewardIn, formatDateTime } from '../i18n/format.ts';
+import { describeDuration, describeRewardIn, formatDateAndTime, formatDateTime } from '../i18n/format.ts';
 import type { Locale } from '../i18n/locales.ts';
 import { messages, type Messages } from '../i18n/messages.ts';
 import { assetUrl } from './client-assets.ts';
@@ -53,6 +53,8 @@ export interface CouponPageView {
   notice?: Notice;
   /** Hide the Redeem button (e.g. after "sold out"). */
   hideRedeem?: boolean;
+  /** Each code is given once (one-time serials): Redeem asks for a confirmation first. */
+  oneTimeCode?: boolean;
 }
 
 function noticeBlock(n: Notice | undefined): SafeHtml {
@@ -66,7 +68,11 @@ function timeTag(d: Date, text: string, field?: string): SafeHtml {
   return html`<time${field ? html` data-field="${field}"` : ''} datetime="${d.toISOString()}">${text}</time>`;
 }
 
-/** A form marked data-once shows its busy label and cannot be sent twice. */
+/** "Used on <date> at <time>", in the campaign's zone; the date and time stay machine-readable. */
+function usedOn(m: Messages, locale: Locale, at: Date, tz: string): SafeHtml {
+  const parts = formatDateAndTime(locale, at, tz);
+  return html`<time datetime="${at.toISOString()}">${m.usedOn(parts)}</time>`;
+}
 
 const showsCode = (s: CouponStatus) => s === 'redeemed' || s === 'verified';
 
@@ -94,6 +100,7 @@ export function couponPage(v: CouponPageView, nonce: string): string {
   // Opens are recorded by the page's script (src/client/pages/coupon.ts): link-preview crawlers do not run it.
   const recordOpen = coupon.openedAt === null && (status === 'sent' || status === 'opened');
   const body = html`<main${recordOpen ? html` data-open-url="${base}/open"` : ''}>
+${coupon.test ? html`<section class="notice notice-test" role="note" data-notice="test"><h2>${m.testTitle}</h2><p>${m.testText}</p></section>` : ''}
 ${noticeBlock(v.notice)}
 <article class="card">
 ${v.imageUrl ? html`<img class="hero" src="${v.imageUrl}" alt="" width="640" height="640">` : ''}
@@ -104,15 +111,20 @@ ${v.imageUrl ? html`<img class="hero" src="${v.imageUrl}" alt="" width="640" hei
 <li><span class="status status-${status}" data-field="status" data-status="${status}">${m.status[status]}</span></li>
 ${deadline}
 ${coupon.redeemedAt && showsCode(status) ? html`<li>${htmlMessage(m.redeemedAt, { date: timeTag(coupon.redeemedAt, date(coupon.redeemedAt)) })}</li>` : ''}
-${coupon.verifiedAt && status === 'verified' ? html`<li data-field="verified-at">${htmlMessage(m.verifiedAt, { date: timeTag(coupon.verifiedAt, date(coupon.verifiedAt)) })}</li>` : ''}
+${coupon.verifiedAt && status === 'verified' ? html`<li data-field="verified-at" class="used-on">${usedOn(m, locale, coupon.verifiedAt, tz)}</li>` : ''}
 </ul>
-${code ? html`<div class="code-box">
+${code && status === 'verified' ? html`<div class="code-box used" data-field="used">
+<p class="muted">${m.yourCode}</p>
+<div class="code" id="code" data-field="code">${code}</div>
+<p class="muted">${m.couponUsed}</p>
+</div>` : code ? html`<div class="code-box">
 <p class="muted">${m.yourCode}</p>
 <div class="code" id="code" data-field="code">${code}</div>
 ${v.barcode ? html`<div class="barcode" id="barcode" role="img" aria-label="${m.barcodeOf({ code })}">${v.barcode}</div>` : ''}
-<p class="muted">${status === 'verified' ? m.couponUsed : m.showCodeToStaff}</p>
+<p class="muted">${m.showCodeToStaff}</p>
 </div>` : ''}
-${canRedeem ? html`<form method="post" action="${base}/redeem" data-once>
+${canRedeem && v.oneTimeCode ? html`<a class="btn" id="redeem" href="${base}/redeem">${m.redeemButton}</a>
+<p class="muted">${m.redeemHint}</p>` : canRedeem ? html`<form method="post" action="${base}/redeem" data-once>
 <button class="btn" type="submit" id="redeem" data-busy="${m.redeemBusy}">${m.redeemButton}</button>
 <p class="muted">${m.redeemHint}</p>
 </form>` : ''}
@@ -154,6 +166,36 @@ ${v.coupon.serialCode ? html`<p>${htmlMessage(m.codeLine, { code: html`<span cla
 </main>`;
   return renderPage({
     title: m.verifyTitle,
+    lang: v.locale,
+    languageSwitch: m.languageLabel,
+    nonce,
+    body,
+    theme: { background: v.campaign.colorBackground, button: v.campaign.colorButton, buttonText: v.campaign.colorButtonText },
+    scripts: [assetUrl('pages/coupon.ts')],
+  });
+}
+
+/** Before a one-time code is taken: "Show this at the till. Redeem now?" (the code is given once). */
+export function redeemConfirmPage(v: Omit<CouponPageView, 'notice' | 'hideRedeem'>, nonce: string): string {
+  const m = messages(v.locale);
+  const base = `/c/${encodeURIComponent(v.token)}`;
+  const body = html`<main>
+${v.coupon.test ? html`<section class="notice notice-test" role="note" data-notice="test"><h2>${m.testTitle}</h2><p>${m.testText}</p></section>` : ''}
+<article class="card"><div class="card-body">
+<h1 id="confirm-question">${m.redeemConfirm}</h1>
+<p>${m.pageTitle({ name: v.campaign.name, reward: describeRewardIn(v.locale, v.campaign) })}</p>
+<p class="muted">${m.redeemConfirmHint}</p>
+<form method="post" action="${base}/redeem" data-once>
+<input type="hidden" name="confirm" value="yes">
+<div class="actions">
+<a class="btn btn-secondary" id="cancel" href="${base}">${m.cancel}</a>
+<button class="btn" type="submit" id="confirm" data-busy="${m.redeemBusy}">${m.redeemNow}</button>
+</div>
+</form>
+</div></article>
+</main>`;
+  return renderPage({
+    title: m.redeemConfirm,
     lang: v.locale,
     languageSwitch: m.languageLabel,
     nonce,

@@ -112,6 +112,10 @@ h2{font-size:1.05rem;margin:20px 0 6px}
 .code{font:700 1.6rem/1.2 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;letter-spacing:.06em;word-break:break-all;user-select:all}
 .barcode{margin:12px auto 0;max-width:320px}
 .barcode svg{display:block;width:100%;height:auto;background:#fff}
+.code-box.used{border-style:solid;border-color:#d0d0d0;background:#f4f4f4}
+.code-box.used .code{color:#8a8a8a;text-decoration:line-through;user-select:none}
+.used-on{font-weight:700}
+.notice-test{background:#eef3ff;color:#1d3b7a;border-color:#a9bff0}
 .instructions{font-size:.95rem;color:#333;overflow-wrap:anywhere}
 .instructions p{margin:0 0 8px}
 .instructions ul{margin:0 0 8px;padding-left:1.25em}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ChannelName } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { barcodeSvg } from '../coupons/barcode.ts';
-import { campaignImageUrl, campaignTimeZone, getCampaign, type CampaignRow } from '../coupons/campaigns.ts';
+import { campaignImageUrl, campaignTimeZone, getCampaign, hasOneTimeSerials, type CampaignRow } from '../coupons/campaigns.ts';
 import type { CouponRow } from '../coupons/coupon-row.ts';
 import { listContactCoupons } from '../coupons/contact-coupons.ts';
 import { findCouponByToken, recordOpen, redeemCoupon } from '../coupons/redeem.ts';
@@ -19,7 +19,7 @@ import { publicRoute, verifierOf, type RequestActor } from '../http/auth.ts';
 import { recordAudit } from '../people/audit.ts';
 import { callerError, sendError } from '../http/errors.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
-import { couponPage, messagePage, refusalNotice, verifyConfirmPage, type CouponPageView, type Notice } from './coupon-page.ts';
+import { couponPage, messagePage, redeemConfirmPage, refusalNotice, verifyConfirmPage, type CouponPageView, type Notice } from './coupon-page.ts';
 import { sendPage, trusted, type SafeHtml } from './html.ts';
 import { mePage } from './me-page.ts';
 import { isCrawler } from './user-agent.ts';
@@ -120,7 +120,9 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
         ctx.log.warn({ err, campaignId: campaign.id }, 'barcode could not be drawn');
       }
     }
-    return { token, coupon, campaign, status, imageUrl: campaignImageUrl(ctx, campaign), locale, timeZone: campaignTimeZone(ctx, campaign), barcode, ...extra };
+    // Only a coupon that can still be redeemed needs to know: its Redeem button then asks first.
+    const oneTimeCode = (status === 'sent' || status === 'opened') && await hasOneTimeSerials(ctx.db, campaign.id);
+    return { token, coupon, campaign, status, imageUrl: campaignImageUrl(ctx, campaign), locale, timeZone: campaignTimeZone(ctx, campaign), barcode, oneTimeCode, ...extra };
   }
 
   const showCoupon = (res: Response, v: CouponPageView) => sendPage(res, 200, (nonce) => couponPage(v, nonce), { imgOrigins: images });
@@ -143,6 +145,17 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
       await recordOpen(ctx, req.params.token);
     }
     res.set('Cache-Control', 'no-store').status(204).end();
+  });
+
+  // A one-time code asks before it is taken ("Show this at the till. Redeem now?"); the answer posts below.
+  router.get('/c/:token/redeem', customer, async (req, res) => {
+    const found = await load(req.params.token);
+    if (!found) return showNotFound(req, res);
+    const status = effectiveStatus(found.coupon, ctx.clock());
+    if (status !== 'sent' && status !== 'opened') return res.redirect(303, `/c/${encodeURIComponent(req.params.token)}`);
+    const locale = await localeFor(req, res, found.coupon, found.campaign);
+    const v = await view(req.params.token, locale, found.coupon, found.campaign);
+    sendPage(res, 200, (nonce) => redeemConfirmPage(v, nonce), { imgOrigins: images });
   });
 
   router.post('/c/:token/redeem', customer, ...bodies, async (req, res) => {

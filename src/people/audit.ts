@@ -10,6 +10,13 @@ import type { Actor } from './roles.ts';
 export const auditActions = [
   'campaign.created',
   'campaign.updated',
+  'campaign.paused',
+  'campaign.resumed',
+  'campaign.ended',
+  'campaign.archived',
+  'campaign.unarchived',
+  'campaign.duplicated',
+  'campaign.test_sent',
   'serials.loaded',
   'coupon.sent',
   'coupon.verified',

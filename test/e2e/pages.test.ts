@@ -66,7 +66,15 @@ describe('coupon page in a browser', () => {
     expect(opened.status).toBe('opened');
     expect(opened.openedAt).toBeInstanceOf(Date);
 
+    // A one-time code asks first; Cancel takes nothing.
     await page.click('#redeem');
+    await page.waitForSelector('#confirm-question');
+    expect(await page.locator('#confirm-question').textContent()).toBe('Show this at the till. Redeem now?');
+    await page.click('#cancel');
+    await page.waitForSelector('#redeem');
+    expect((await couponState(svc, coupon.token)).status).toBe('opened');
+    await page.click('#redeem');
+    await page.click('#confirm');
     await page.waitForSelector('#code');
     expect(await page.locator('#code').textContent()).toBe('E2E-0001');
     const barcode = page.locator('#barcode svg');
@@ -92,6 +100,8 @@ describe('coupon page in a browser', () => {
     await Promise.all([openCoupon(pa, a.token), openCoupon(pb, b.token)]);
 
     await Promise.all([pa.click('#redeem'), pb.click('#redeem')]);
+    await Promise.all([pa.waitForSelector('#confirm'), pb.waitForSelector('#confirm')]);
+    await Promise.all([pa.click('#confirm'), pb.click('#confirm')]);
     await Promise.all([pa.waitForSelector('#code, [data-notice]'), pb.waitForSelector('#code, [data-notice]')]);
     const outcomes = await Promise.all([pa, pb].map(async (p) => ((await p.locator('#code').count())
       ? `code:${await p.locator('#code').textContent()}`
@@ -102,12 +112,13 @@ describe('coupon page in a browser', () => {
   });
 
   it('lets staff verify a redeemed coupon after a confirmation step', async () => {
-    const campaign = await makeCampaign(svc, { slug: 'e2e-verify', verification: true, barcode: 'qr' });
+    const campaign = await makeCampaign(svc, { slug: 'e2e-verify', verification: true, barcode: 'qr', timeZone: 'Asia/Tokyo' });
     await loadFixedSerial(svc, campaign.id, 'FNA@5841', 5);
     const coupon = await sentCoupon(svc, campaign.id, 'U-verify');
     const page = await newPage();
     await openCoupon(page, coupon.token);
     expect(await page.locator('#verify').count()).toBe(0);
+    // A fixed code is the same for everyone: Redeem shows it at once.
     await page.click('#redeem');
     await page.waitForSelector('#code');
     expect(await page.locator('#barcode svg').isVisible()).toBe(true);
@@ -129,6 +140,39 @@ describe('coupon page in a browser', () => {
     const state = await couponState(svc, coupon.token);
     expect(state).toMatchObject({ status: 'verified', verifiedBy: staffId });
     expect(state.verifiedAt).toBeInstanceOf(Date);
+
+    // Used: no barcode to scan again, the code struck through, "Used on … at …" in the campaign's zone.
+    await page.goto(`${svc.url}/c/${coupon.token}`);
+    expect(await page.locator('#barcode').count()).toBe(0);
+    expect(await page.locator('[data-field=used] #code').textContent()).toBe('FNA@5841');
+    expect(await page.locator('#code').evaluate((e) => getComputedStyle(e).textDecorationLine)).toBe('line-through');
+    const used = await page.locator('[data-field=verified-at]').textContent();
+    const day = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo', year: 'numeric', month: 'short', day: 'numeric' }).format(state.verifiedAt!);
+    const time = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(state.verifiedAt!);
+    expect(used).toBe(`Used on ${day} at ${time}`);
+  });
+
+  it('shows "Staff: verify" only when the campaign verifies coupons, and it leads to the staff sign-in', async () => {
+    const off = await makeCampaign(svc, { slug: 'e2e-verify-off', verification: false });
+    await loadFixedSerial(svc, off.id, 'NOVERIFY', 5);
+    const a = await sentCoupon(svc, off.id, 'U-verify-off');
+    const page = await newPage();
+    await openCoupon(page, a.token);
+    await page.click('#redeem');
+    await page.waitForSelector('#code');
+    expect(await page.locator('#verify').count()).toBe(0);
+
+    const on = await makeCampaign(svc, { slug: 'e2e-verify-on', verification: true });
+    await loadFixedSerial(svc, on.id, 'VERIFYME', 5);
+    const b = await sentCoupon(svc, on.id, 'U-verify-on');
+    const other = await newPage();
+    await openCoupon(other, b.token);
+    await other.click('#redeem');
+    await other.waitForSelector('#verify');
+    await other.click('#verify');
+    await other.waitForURL(/\/login\?next=/);
+    expect(new URL(other.url()).searchParams.get('next')).toBe(`/c/${b.token}/verify`);
+    expect((await couponState(svc, b.token)).status).toBe('redeemed');
   });
 
   it('does not count a link-preview crawler as an open, even one that runs the script', async () => {

@@ -5,7 +5,7 @@ import { ensureContact, ensureConversation } from '../../src/contacts/contacts.t
 import { issueCoupon, issueToUser } from '../../src/coupons/issue.ts';
 import { recordOpen, redeemCoupon } from '../../src/coupons/redeem.ts';
 import { deliverAll, loadSerials, makeCampaign } from '../support/campaigns.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { personOf, startTestService, type TestService } from '../support/service.ts';
 import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
@@ -191,6 +191,13 @@ describe('POST /api/v1/verifications/void', () => {
     const admin = await voidIt({ code: codes[0], reason: 'customer returned the goods' }, svc.admin);
     expect(admin.status).toBe(200);
     expect(admin.body.coupon.status).not.toBe('verified');
+    // A marketer, too, may void any verification, with a reason kept in the coupon's history.
+    const marketer = await personOf(svc, 'marketer');
+    const byMarketer = await voidIt({ couponId: ids[1], reason: 'staff scanned the wrong phone' }, marketer.header);
+    expect(byMarketer.status).toBe(200);
+    expect(byMarketer.body.coupon.verifiedAt).toBeNull();
+    const history = await request(svc.url).get(`/api/v1/coupons/${ids[1]}/history`).set(svc.admin);
+    expect(history.body.events.at(-1)).toMatchObject({ event: 'voided', reason: 'staff scanned the wrong phone' });
   });
 
   it('refuses a coupon that is not verified, an unknown one, bad bodies, and callers without a token', async () => {

@@ -18,7 +18,7 @@ export function campaignRow(over: Partial<CampaignRow> = {}): CampaignRow {
     colorBackground: '#ffffff', colorButton: '#06c755', colorButtonText: '#ffffff',
     rewardType: 'percent', rewardValue: 10, rewardCurrency: null, rewardText: null, minSpend: null,
     visibility: 'public', verification: true, refusalText: null, remindBeforeHours: null, imageFile: null, imageType: null,
-    locale: null, timeZone: null, createdAt: t, updatedAt: t,
+    locale: null, timeZone: null, state: 'active', createdAt: t, updatedAt: t,
     ...over,
   } as CampaignRow;
 }
@@ -29,7 +29,7 @@ export function couponRow(over: Partial<CouponRow> = {}): CouponRow {
     deliveryStatus: 'sent', deliveryError: null, source: 'api', issuedAt: new Date('2026-04-10T01:00:00Z'),
     sentAt: new Date('2026-04-10T01:00:00Z'), openedAt: null, redeemedAt: null, verifiedAt: null,
     verifiedReceivedAt: null, verifiedBy: null, amount: null, currency: null, storeId: null,
-    expiresAt: new Date('2026-04-17T14:59:00Z'), serialCode: null,
+    expiresAt: new Date('2026-04-17T14:59:00Z'), serialCode: null, test: false,
     ...over,
   };
 }

@@ -6,8 +6,8 @@ import type { RewardFields } from '../../src/coupons/rules.ts';
 
 /** Sample variables for every message that takes some: every branch gets exercised. */
 const samples: Array<Record<string, unknown>> = [
-  { count: 1, duration: '«3»', date: '«1»', name: '«2»', reward: '«4»', limit: 1, code: '«5»', keyword: '«6»', url: '«7»', amount: '«8»', percent: 10, deadline: '«9»' },
-  { count: 3, duration: '«3»', date: '«1»', name: '«2»', reward: '«4»', limit: 3, code: '«5»', keyword: '«6»', url: '«7»', amount: '«8»', percent: 15, deadline: null },
+  { count: 1, duration: '«3»', date: '«1»', name: '«2»', reward: '«4»', limit: 1, code: '«5»', keyword: '«6»', url: '«7»', amount: '«8»', percent: 10, deadline: '«9»', time: '«10»' },
+  { count: 3, duration: '«3»', date: '«1»', name: '«2»', reward: '«4»', limit: 3, code: '«5»', keyword: '«6»', url: '«7»', amount: '«8»', percent: 15, deadline: null, time: '«10»' },
 ];
 /** Messages whose date may be unknown. */
 const withoutDate: Record<string, unknown> = { date: null, name: '«2»', url: '«7»' };

@@ -12,7 +12,7 @@ export function defaultRefusalText(locale: Locale, code: string): string {
   switch (code) {
     case 'sold_out': return m.refusedSoldOut;
     case 'limit_reached': return m.refusedLimitReached;
-    case 'outside_sending_period': return m.refusedOutsidePeriod;
+    case 'outside_sending_period': case 'campaign_paused': return m.refusedOutsidePeriod;
     default: return m.refusedOther;
   }
 }
