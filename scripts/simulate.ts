@@ -3,21 +3,31 @@
  *
  * It plays both sides of LINE around a running service: it sends signed webhooks to the service
  * as LINE would, and it stands in for LINE's Messaging API, so what the bot replies or pushes is
- * printed here. Start it, then start the service pointed at it:
+ * printed here. The service must be started pointed at it (LINE_API_BASE_URL) with the same
+ * LINE_CHANNEL_SECRET; both read the environment and `.env`, so one `.env` serves both:
  *
- *   npm run simulate                      # prints the stand-in's address, e.g. http://localhost:4010
- *   LINE_API_BASE_URL=http://localhost:4010 npm start     # in another terminal
+ *   PORT=3000                                  # the service's port; the simulator talks to it
+ *   LINE_CHANNEL_SECRET=dev-secret
+ *   LINE_CHANNEL_ACCESS_TOKEN=dev-token        # any value works against the stand-in
+ *   LINE_API_BASE_URL=http://localhost:4010    # the simulator listens on this port
+ *   ADMIN_TOKEN=dev-admin-token-123456         # lets the simulator see when the bot is done
  *
- * The service and the simulator must share LINE_CHANNEL_SECRET (read from the environment or
- * .env); LINE_CHANNEL_ACCESS_TOKEN must be set for the service (any value works here).
- *
- * On start it sends a follow event; then every line you type is a text message. Commands:
+ * On start it sends a follow event; then every line you type is a text message, sent once the
+ * bot has answered the one before. A message no flow answers gets a line saying so. When the
+ * input ends (Ctrl-D, or the end of a pipe: `printf 'hi\n' | npm run simulate`) it waits for
+ * the bot's last answers, prints them and exits. Commands:
  *   /postback <data>   a postback (what a postback button sends)
  *   #<n>               tap quick reply n of the bot's last message
  *   /follow, /unfollow the user (un)blocks the account
  *   /help, /quit
- * Options: --url <service URL> (default http://localhost:3000), --port <stand-in port>
- * (default 4010), --user <LINE user id> (default: a new user each run), --name <display name>.
+ * Options:
+ *   --port <n>       the service's port (default: PORT, else 3000)
+ *   --url <url>      the service's address instead (default http://localhost:<port>)
+ *   --line-port <n>  the LINE stand-in's port (default: the port of LINE_API_BASE_URL, else 4010)
+ *   --token <token>  an owner's or marketer's token to follow the bot's work (default: ADMIN_TOKEN);
+ *                    without one the simulator waits for 2 quiet seconds instead
+ *   --user <id>      the LINE user id (default: a new user each run)
+ *   --name <name>    the display name; --language <tag> the profile language (default: none)
  */
 import 'dotenv/config';
 import readline from 'node:readline';
@@ -29,10 +39,13 @@ import {
 
 const { values: args } = parseArgs({
   options: {
-    url: { type: 'string', default: process.env.SIMULATE_URL ?? 'http://localhost:3000' },
-    port: { type: 'string', default: process.env.SIMULATE_LINE_PORT ?? '4010' },
+    url: { type: 'string' },
+    port: { type: 'string' },
+    'line-port': { type: 'string' },
+    token: { type: 'string' },
     user: { type: 'string' },
     name: { type: 'string', default: 'Simulated User' },
+    language: { type: 'string' },
   },
 });
 
@@ -41,7 +54,30 @@ if (!secret) {
   console.error('LINE_CHANNEL_SECRET is not set: set it (in .env or the environment) to the same value the service uses.');
   process.exit(1);
 }
-const serviceUrl = args.url.replace(/\/+$/, '');
+
+/** The port of LINE_API_BASE_URL when it names this machine: the service sends LINE's requests there. */
+function linePortFromEnv(): string | undefined {
+  try {
+    const u = new URL(process.env.LINE_API_BASE_URL ?? '');
+    return ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) && u.port ? u.port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function portArg(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    console.error(`${name} must be a port number from 1 to 65535, not "${value}"`);
+    process.exit(1);
+  }
+  return n;
+}
+
+const servicePort = portArg(args.port !== undefined ? '--port' : 'PORT', args.port ?? process.env.PORT ?? '3000');
+const serviceUrl = (args.url ?? process.env.SIMULATE_URL ?? `http://localhost:${servicePort}`).replace(/\/+$/, '');
+const linePort = portArg('--line-port', args['line-port'] ?? process.env.SIMULATE_LINE_PORT ?? linePortFromEnv() ?? '4010');
+let token = args.token ?? process.env.ADMIN_TOKEN ?? null;
 const userId = args.user ?? newLineUserId();
 
 type QuickReplyAction = { type: string; label?: string; text?: string; data?: string; displayText?: string };
@@ -87,9 +123,48 @@ function describeMessage(message: Record<string, unknown>): string[] {
   }
 }
 
+/** Work still under way (image checks, a message being followed): the exit waits for it. */
+const busy = new Set<Promise<unknown>>();
+function track<T>(p: Promise<T>): Promise<T> {
+  busy.add(p);
+  void p.finally(() => busy.delete(p)).catch(() => undefined);
+  return p;
+}
+
+/** When the bot last delivered something (for the quiet-period wait without a token). */
+let lastDeliveryAt = Date.now();
+
+function printLines(lines: string[]): void {
+  if (process.stdout.isTTY) {
+    readline.clearLine(process.stdout, 0);
+    readline.cursorTo(process.stdout, 0);
+  }
+  console.log(lines.join('\n'));
+  if (!inputEnded) prompt.rl?.prompt(true);
+}
+
+/**
+ * LINE shows only https images, so the service leaves an http image out of a card (a local setup
+ * without https). The card's coupon page shows the campaign's image: when the page has one and
+ * the card has none, say so.
+ */
+async function checkDroppedImage(pageUrl: string): Promise<void> {
+  try {
+    const res = await fetch(pageUrl);
+    const html = await res.text();
+    const m = /<img class="hero" src="([^"]+)"/.exec(html);
+    if (m && !m[1]!.startsWith('https://')) {
+      printLines([color.err(`     (the card's image ${m[1]!.replace(/&amp;/g, '&')} was left out: LINE shows only https images; set PUBLIC_BASE_URL to an https address)`)]);
+    }
+  } catch {
+    // The page could not be read: nothing to say about the image.
+  }
+}
+
 function printDelivery(req: StandinRequest): void {
   const body = req.body as { to?: string; messages?: Array<Record<string, unknown>> };
   if (req.kind === 'push' && body.to !== userId) return;
+  lastDeliveryAt = Date.now();
   const out: string[] = [];
   for (const message of body.messages ?? []) {
     const [first, ...rest] = describeMessage(message);
@@ -99,23 +174,66 @@ function printDelivery(req: StandinRequest): void {
       quickReplies = items;
       out.push(`     ${items.map((a, i) => `[#${i + 1} ${a.label ?? ''}]`).join(' ')}`);
     }
+    if (message.type === 'flex') {
+      const lines = flexLines(message.contents);
+      const page = lines.map((l) => /\] (https?:\/\/\S+\/c\/\S+)$/.exec(l)?.[1]).find(Boolean);
+      if (page && !lines.some((l) => l.startsWith('[image '))) void track(checkDroppedImage(page));
+    }
   }
   out.push(color.dim(`     (${req.kind})`));
-  if (process.stdout.isTTY) {
-    readline.clearLine(process.stdout, 0);
-    readline.cursorTo(process.stdout, 0);
-  }
-  console.log(out.join('\n'));
-  prompt.rl?.prompt(true);
+  printLines(out);
 }
 
-async function send(event: LineWebhookEvent): Promise<void> {
+/** Sends one event; answers whether the service stored it. */
+async function send(event: LineWebhookEvent): Promise<boolean> {
   try {
     const res = await postLineWebhook(serviceUrl, secret!, [event]);
-    if (res.status !== 200) console.log(color.err(`the service answered ${res.status}: ${await res.text()}`));
+    if (res.status === 200) return true;
+    printLines([color.err(`the service answered ${res.status}: ${await res.text()}`)]);
   } catch (err) {
-    console.log(color.err(`could not reach the service at ${serviceUrl}: ${err instanceof Error ? err.message : String(err)}`));
+    printLines([color.err(`could not reach the service at ${serviceUrl}: ${err instanceof Error ? err.message : String(err)}`)]);
   }
+  return false;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const QUIET_MS = 2000;
+
+/**
+ * Waits until the service has processed the event and sent every message it wrote to this user
+ * (they are printed as they arrive); says so when no flow answered a message. Without a token it
+ * waits for a quiet moment instead.
+ */
+async function awaitAnswers(event: LineWebhookEvent, what: string): Promise<void> {
+  for (let told = false; token;) {
+    let res: Response;
+    try {
+      res = await fetch(`${serviceUrl}/api/v1/inbound-events/line/${encodeURIComponent(event.webhookEventId)}`, { headers: { Authorization: `Bearer ${token}` } });
+    } catch {
+      await delay(200);
+      continue;
+    }
+    if (res.status === 401 || res.status === 403) {
+      printLines([color.err(`(the token cannot follow the bot's work (${res.status}); waiting for quiet moments instead)`)]);
+      token = null;
+      break;
+    }
+    if (res.ok) {
+      const r = await res.json() as { status: string; outcome: string | null; error: string | null; messagesPending: number };
+      if (r.status === 'failed') {
+        printLines([color.err(`(the service could not process ${what}: ${r.error ?? 'unknown error'})`)]);
+        return;
+      }
+      if (r.status === 'processed' && r.messagesPending === 0) {
+        if (r.outcome === 'no-match') printLines([color.dim(`     (no flow answers ${what}: nothing was sent back)`)]);
+        return;
+      }
+      if (r.status === 'processed' && !told && r.messagesPending > 0) told = true;
+    }
+    await delay(100);
+  }
+  const since = Date.now();
+  while (Date.now() - Math.max(since, lastDeliveryAt) < QUIET_MS) await delay(100);
 }
 
 async function waitForService(): Promise<void> {
@@ -131,62 +249,81 @@ async function waitForService(): Promise<void> {
       console.log(`waiting for the service at ${serviceUrl} …`);
       told = true;
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await delay(1000);
   }
 }
 
 /** The prompt, once the chat has started (bot messages redraw it). */
 const prompt: { rl?: readline.Interface } = {};
+let inputEnded = false;
 let standin: Awaited<ReturnType<typeof startLineStandin>>;
 try {
-  standin = await startLineStandin({ port: Number(args.port), displayName: () => args.name });
+  standin = await startLineStandin({
+    port: linePort, displayName: () => args.name, language: () => args.language ?? null,
+  });
 } catch (err) {
-  console.error(`could not listen on port ${args.port} (${err instanceof Error ? err.message : String(err)}); pick another with --port`);
+  console.error(`could not listen on port ${linePort} (${err instanceof Error ? err.message : String(err)}); pick another with --line-port and start the service with LINE_API_BASE_URL naming it`);
   process.exit(1);
 }
 const apiBase = `http://localhost:${standin.port}`;
 console.log(`LINE stand-in listening at ${apiBase}`);
-console.log(`start the service with:  LINE_API_BASE_URL=${apiBase} npm start`);
+if (process.env.LINE_API_BASE_URL?.replace(/\/+$/, '') !== apiBase) console.log(`start the service with:  LINE_API_BASE_URL=${apiBase} npm start`);
+if (!token) console.log('(no ADMIN_TOKEN or --token: the simulator cannot see when the bot is done, so it waits for 2 quiet seconds after each message)');
 standin.onDelivered(printDelivery);
 
 await waitForService();
 console.log(`chatting with ${serviceUrl} as ${args.name} (${userId}); /help for commands`);
 
-const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ' });
-prompt.rl = rl;
-const quit = async () => {
-  rl.close();
+const quit = async (code = 0) => {
   await standin.close();
-  process.exit(0);
+  process.exit(code);
 };
 process.on('SIGINT', () => void quit());
-rl.on('close', () => void quit());
-await send(followEvent(userId));
-rl.prompt();
 
+/** Sends an event and waits for the bot's answers to it. */
+async function chat(event: LineWebhookEvent, what: string): Promise<void> {
+  if (await send(event)) await track(awaitAnswers(event, what));
+}
+
+/** One typed line: a message, a command, or nothing. */
+async function handle(input: string): Promise<void> {
+  const line = input.trim();
+  if (line === '') return;
+  if (line === '/quit' || line === '/exit') return await quit();
+  if (line === '/help') {
+    printLines(['type a message, or: /postback <data>, #<n> (tap quick reply n), /follow, /unfollow, /quit']);
+  } else if (line.startsWith('/postback ')) {
+    await chat(postbackEvent(userId, line.slice('/postback '.length)), `the postback "${line.slice('/postback '.length)}"`);
+  } else if (line === '/follow') {
+    await chat(followEvent(userId, { unblocked: true }), 'the follow');
+  } else if (line === '/unfollow') {
+    await chat(unfollowEvent(userId), 'the unfollow');
+  } else if (/^#\d+$/.test(line)) {
+    const action = quickReplies[Number(line.slice(1)) - 1];
+    if (!action) printLines([color.err(`no quick reply ${line}`)]);
+    else if (action.type === 'postback' && action.data !== undefined) await chat(postbackEvent(userId, action.data), `quick reply ${line}`);
+    else await chat(textEvent(userId, action.text ?? action.label ?? ''), `quick reply ${line}`);
+  } else {
+    await chat(textEvent(userId, line), `"${line}"`);
+  }
+}
+
+// Lines are handled one after another, each once the bot has answered the one before: a pasted
+// or piped conversation goes as a person would type it.
+let queue: Promise<void> = chat(followEvent(userId), 'the follow');
+const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ', terminal: process.stdin.isTTY && process.stdout.isTTY });
+prompt.rl = rl;
 rl.on('line', (input) => {
-  void (async () => {
-    const line = input.trim();
-    if (line === '') {
-      // nothing typed
-    } else if (line === '/quit' || line === '/exit') {
-      await quit();
-    } else if (line === '/help') {
-      console.log('type a message, or: /postback <data>, #<n> (tap quick reply n), /follow, /unfollow, /quit');
-    } else if (line.startsWith('/postback ')) {
-      await send(postbackEvent(userId, line.slice('/postback '.length)));
-    } else if (line === '/follow') {
-      await send(followEvent(userId, { unblocked: true }));
-    } else if (line === '/unfollow') {
-      await send(unfollowEvent(userId));
-    } else if (/^#\d+$/.test(line)) {
-      const action = quickReplies[Number(line.slice(1)) - 1];
-      if (!action) console.log(color.err(`no quick reply ${line}`));
-      else if (action.type === 'postback' && action.data !== undefined) await send(postbackEvent(userId, action.data));
-      else await send(textEvent(userId, action.text ?? action.label ?? ''));
-    } else {
-      await send(textEvent(userId, line));
-    }
-    rl.prompt();
-  })();
+  queue = queue.then(() => handle(input)).then(() => {
+    if (!inputEnded) rl.prompt();
+  });
 });
+rl.on('close', () => {
+  inputEnded = true;
+  // The input is over: print what the bot still answers, then leave.
+  void queue.then(async () => {
+    while (busy.size > 0) await Promise.all([...busy]);
+    await quit();
+  });
+});
+void queue.then(() => rl.prompt());

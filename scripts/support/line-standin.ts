@@ -70,8 +70,8 @@ export interface LineStandinOptions {
   accessToken?: string;
   /** Display name the profile API returns for a user id. */
   displayName?: (userId: string) => string;
-  /** The profile's `language` for a user id (LINE's default answer: en). */
-  language?: (userId: string) => string;
+  /** The profile's `language` for a user id (LINE's default answer: en); null leaves it out, as LINE does when the user shares none. */
+  language?: (userId: string) => string | null;
 }
 
 export async function startLineStandin(opts: LineStandinOptions = {}): Promise<LineStandin> {
@@ -126,7 +126,8 @@ export async function startLineStandin(opts: LineStandinOptions = {}): Promise<L
       if (req.method === 'GET' && profile) {
         const userId = decodeURIComponent(profile[1]!);
         profileRequests.push(userId);
-        send(res, 200, { userId, displayName: opts.displayName?.(userId) ?? `User ${userId.slice(-4)}`, language: opts.language?.(userId) ?? 'en' });
+        const language = opts.language ? opts.language(userId) : 'en';
+        send(res, 200, { userId, displayName: opts.displayName?.(userId) ?? `User ${userId.slice(-4)}`, ...(language ? { language } : {}) });
         return;
       }
       if (req.method === 'GET' && path === '/v2/bot/followers/ids') {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelEvent } from '../../adapters/types.ts';
-import { query, type Db } from '../db/client.ts';
+import { query, type Db, type Tx } from '../db/client.ts';
 
 interface Waiter {
   events: ChannelEvent[];
@@ -98,4 +98,30 @@ function eventJson(event: ChannelEvent): string {
   const json = JSON.stringify(event);
   if (!/\\u(0000|d[89a-f])/i.test(json)) return json;
   return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? value.replaceAll('\0', '').toWellFormed() : value));
+}
+
+export interface InboundEventProgress {
+  status: 'pending' | 'processed' | 'failed';
+  /** What became of it (`no-match`: nothing answered a message), once processed. */
+  outcome: string | null;
+  error: string | null;
+  /** Messages to the event's contact still waiting in the outbox. */
+  messagesPending: number;
+}
+
+/** How far one stored event (by channel and the platform's event id) has gone, or null when it never arrived. */
+export async function inboundEventProgress(tx: Tx, channel: string, eventKey: string): Promise<InboundEventProgress | null> {
+  const r = await query(tx, sql`
+    SELECT e.processed_at AS "processedAt", e.last_error AS "lastError", e.outcome,
+      (SELECT count(*) FROM outbox o JOIN contacts c ON c.id = o.contact_id
+        WHERE c.channel = e.channel AND c.platform_user_id = e.event->>'userId' AND o.status = 'pending')::int AS "messagesPending"
+    FROM inbound_events e WHERE e.channel = ${channel} AND e.event_key = ${eventKey}`);
+  const row = r.rows[0] as { processedAt: Date | null; lastError: string | null; outcome: string | null; messagesPending: number } | undefined;
+  if (!row) return null;
+  return {
+    status: row.processedAt === null ? 'pending' : row.lastError ? 'failed' : 'processed',
+    outcome: row.outcome,
+    error: row.lastError,
+    messagesPending: row.messagesPending,
+  };
 }

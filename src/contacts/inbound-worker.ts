@@ -223,7 +223,10 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
       const conversation = await ensureConversation(tx, contact, event.conversationId,
         inboundTypes.has(event.type) ? { inboundAt: at } : {});
       // Standby: another app answers this chat; we only keep the record.
-      if (!event.standby) await ctx.hooks.inbound(tx, event, contact, conversation);
+      if (!event.standby) {
+        const handled = await ctx.hooks.inbound(tx, event, contact, conversation);
+        if (handled) await query(tx, sql`UPDATE inbound_events SET outcome = ${handled} WHERE id = ${row.id}`);
+      }
       return 'done' as const;
     });
   } catch (err) {

@@ -224,6 +224,8 @@ export const inboundEvents = pgTable('inbound_events', {
   lastError: text('last_error'),
   /** A failed event is retried from this time on (backoff). */
   nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+  /** What became of it once processed (`started`, `answered`, `no-match` when nothing answered, …). */
+  outcome: text('outcome'),
 }, (t) => [
   uniqueIndex('inbound_events_channel_key').on(t.channel, t.eventKey),
   index('inbound_events_unprocessed_idx').on(t.id).where(sql`processed_at IS NULL`),

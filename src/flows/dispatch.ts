@@ -3,7 +3,7 @@ import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
 import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
-import { chooseLocale } from '../i18n/locales.ts';
+import { localeOfText, matchLocale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
 import { normaliseText } from './normalise.ts';
 import { continueRun, endStale, interruptRun, isStale, lockContactRun, recordDropped, RunSession, startRun } from './runner.ts';
@@ -64,7 +64,7 @@ export async function dispatchEvent(
   if (running && running.waitingFor === 'answer' && (event.type === 'message' || event.type === 'postback') && !(best && interrupts(best))) {
     if (myCoupons) {
       // The question stays open: "my coupons" is answered and the contact can still reply.
-      await answerMyCoupons(ctx, session);
+      await answerMyCoupons(ctx, session, text!);
       outcome = 'my-coupons';
     } else {
       const answer = event.type === 'message' ? (event.text ?? null) : event.payload;
@@ -81,7 +81,7 @@ export async function dispatchEvent(
       outcome = running ? 'interrupted' : 'started';
     }
   } else if (myCoupons) {
-    await answerMyCoupons(ctx, session);
+    await answerMyCoupons(ctx, session, text!);
     outcome = 'my-coupons';
   } else {
     outcome = 'no-match';
@@ -90,7 +90,13 @@ export async function dispatchEvent(
   return outcome;
 }
 
-async function answerMyCoupons(ctx: AppContext, session: RunSession): Promise<void> {
-  const locale = chooseLocale({ contact: session.contact.language, fallback: ctx.config.DEFAULT_LOCALE });
+/**
+ * In the language the customer wrote the words in when its script says it plainly (Thai,
+ * Japanese, Chinese), else the contact's language, else English for latin words (a rich menu's
+ * fixed "my coupons" is latin whatever the reader's language, so it does not outrank the contact's).
+ */
+async function answerMyCoupons(ctx: AppContext, session: RunSession, text: string): Promise<void> {
+  const written = localeOfText(text);
+  const locale = (written !== 'en' ? written : null) ?? matchLocale(session.contact.language) ?? written ?? ctx.config.DEFAULT_LOCALE;
   await session.send({ type: 'text', text: messages(locale).myCouponsReply({ url: myCouponsUrl(ctx, session.contact) }) });
 }

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { listHandoffs, releaseConversation } from '../contacts/contacts.ts';
+import { inboundEventProgress } from '../contacts/inbound-events.ts';
 import { flowsListing } from '../flows/stats.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
@@ -27,6 +28,17 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
     const r = registry();
     await r.reload();
     res.json(await flowsListing(ctx.db, r));
+  });
+
+  /**
+   * What became of one inbound event (by channel and the platform's event id): still `pending`,
+   * `processed` with its outcome (`no-match` when no flow answered), or `failed`; and how many
+   * messages to its contact still wait in the outbox. The chat simulator follows its messages with it.
+   */
+  router.get('/api/v1/inbound-events/:channel/:eventId', admin, async (req, res) => {
+    const progress = await inboundEventProgress(ctx.db, req.params.channel as string, req.params.eventId as string);
+    if (!progress) throw new AppError('not_found', 'no such event has reached us');
+    res.json(progress);
   });
 
   /** Conversations a `handoff` step gave to an agent (the bot is silent there), oldest first. */

@@ -62,6 +62,19 @@ export function chooseLocale(c: {
     ?? c.fallback;
 }
 
+/**
+ * The language a customer wrote a message in, from its script: Thai letters, Japanese kana,
+ * Chinese characters without kana (Traditional Chinese is the Chinese we write), latin letters;
+ * null when the text has none of them (digits, emoji).
+ */
+export function localeOfText(text: string): Locale | null {
+  if (/\p{Script=Thai}/u.test(text)) return 'th';
+  if (/[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(text)) return 'ja';
+  if (/\p{Script=Han}/u.test(text)) return 'zh-TW';
+  if (/\p{Script=Latin}/u.test(text)) return 'en';
+  return null;
+}
+
 /** Each language named in itself, for the language switch. */
 export const localeNames: Record<Locale, string> = { en: 'English', ja: '日本語', 'zh-TW': '繁體中文', th: 'ไทย' };
 
