@@ -82,8 +82,25 @@ describe('the built-in "my coupons"', () => {
     expect((await say(svc.ctx, 'messenger', 'P-mine', '我的優惠券')).outcome).toBe('started');
     expect((await say(svc.ctx, 'messenger', 'P-mine', 'ＭＹ ＣＯＵＰＯＮＳ')).outcome).toBe('my-coupons');
     const link = await meLink('line', 'U-mine');
-    expect(await textsOf(svc.ctx, 'line', 'U-mine')).toEqual([link, link, 'Ask us about coupons!']);
+    // Each answer in the language the words were written in (the contact's language is unknown here).
+    const zhLink = link.replace('Your coupons: ', '點選連結即可查看您的優惠券：\n');
+    expect(await textsOf(svc.ctx, 'line', 'U-mine')).toEqual([link, zhLink, 'Ask us about coupons!']);
     expect(await textsOf(svc.ctx, 'messenger', 'P-mine')).toEqual(['The flow answers this word on Messenger', await meLink('messenger', 'P-mine')]);
+  });
+
+  it('is answered in the contact\'s language when known, unless the words are plainly in another one', async () => {
+    await say(svc.ctx, 'line', 'U-lang', 'hello');
+    await svc.ctx.db.transaction(async (tx) => {
+      await query(tx, sql`UPDATE contacts SET language = 'ja' WHERE platform_user_id = 'U-lang'`);
+    });
+    await say(svc.ctx, 'line', 'U-lang', 'my coupons');
+    await say(svc.ctx, 'line', 'U-lang', '我的優惠券');
+    const token = (await contactOf(svc.ctx, 'line', 'U-lang')).meToken;
+    const texts = await textsOf(svc.ctx, 'line', 'U-lang');
+    expect(texts.slice(-2)).toEqual([
+      `お持ちのクーポンはこちらからご覧いただけます。\nhttp://coupons.test/me/${token}`,
+      `點選連結即可查看您的優惠券：\nhttp://coupons.test/me/${token}`,
+    ]);
   });
 
   it('is answered while a run waits, where a non-interrupting pattern flow would be dropped', async () => {
