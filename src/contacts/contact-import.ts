@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { channelNames, channelPlugins } from '../../adapters/index.ts';
 import type { AppContext } from '../context.ts';
-import { CsvParser } from '../lib/csv.ts';
+import { copyText, CsvToCopy } from '../lib/csv.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
 import { languageTag, tagName } from './contact-directory.ts';
@@ -51,54 +50,27 @@ export function checkContactRow(fields: string[]): CheckedRow | { reason: string
   return { channel, userId: userIdRaw, tags, language };
 }
 
-const copyText = (v: string) => v.replaceAll('\\', '\\\\');
-
 /** CSV text in, COPY rows out; rejected rows are kept aside (the first ones) and counted. */
-class StagingRows extends Transform {
-  private readonly parser: CsvParser;
-  private out = '';
+class StagingRows extends CsvToCopy {
   rejected: Rejection[] = [];
   rejectedCount = 0;
   constructor() {
-    super({ decodeStrings: false, readableHighWaterMark: 1 << 16 });
-    this.parser = new CsvParser((row, fields) => {
+    super((row, fields) => {
       if (row === 1) {
         const header = fields.map((f) => f.trim().toLowerCase());
         if (header.length !== HEADER.length || header.some((h, i) => h !== HEADER[i])) {
           throw new AppError('validation_error', `the first row must be the header "channel,userId,tags,language"; nothing was imported`);
         }
-        return;
+        return '';
       }
       const r = checkContactRow(fields);
       if ('reason' in r) {
         this.rejectedCount++;
         if (this.rejected.length < MAX_REPORTED) this.rejected.push({ row, reason: r.reason });
-        return;
+        return '';
       }
-      this.out += `${row}\t${r.channel}\t${copyText(r.userId)}\t${copyText(r.tags.join('|'))}\t${r.language ?? '\\N'}\t${newId('ctc')}\t${newToken()}\n`;
+      return `${row}\t${r.channel}\t${copyText(r.userId)}\t${copyText(r.tags.join('|'))}\t${r.language ?? '\\N'}\t${newId('ctc')}\t${newToken()}\n`;
     });
-  }
-
-  override _transform(chunk: string | Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.step(() => this.parser.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8')), done);
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.step(() => this.parser.end(), done);
-  }
-
-  private step(parse: () => void, done: TransformCallback): void {
-    try {
-      parse();
-    } catch (err) {
-      done(err as Error);
-      return;
-    }
-    if (this.out) {
-      this.push(this.out);
-      this.out = '';
-    }
-    done();
   }
 }
 

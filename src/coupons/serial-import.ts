@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'drizzle-orm';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
 import { serialImport } from '../jobs/contracts.ts';
+import { copyText, CsvToCopy } from '../lib/csv.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { getCampaign } from './campaigns.ts';
@@ -51,170 +51,32 @@ export function serialRowReason(format: BarcodeFormat, code: string): string | n
 }
 
 /**
- * Splits a one-column CSV into records, streaming: CRLF, LF or CR line ends, a leading BOM,
- * and simple quoting ("a ""quoted"" serial", line breaks inside quotes stay in the record).
- * A comma outside quotes means a second column: the whole file is refused, naming the row.
- * Rows are numbered as a spreadsheet numbers them; the header (row 1) is passed on too.
- */
-export class OneColumnCsvParser {
-  private row = 0;
-  private field = '';
-  private inQuotes = false;
-  /** The last record ended with CR: an LF right after it belongs to the same line end. */
-  private afterCr = false;
-  private started = false;
-  /** True while a record has begun (so a file without a final line end still yields it). */
-  private open = false;
-  /** A closing-or-escaped quote ended the previous chunk. */
-  private pendingQuote = false;
-  private readonly onRecord: (row: number, value: string) => void;
-
-  constructor(onRecord: (row: number, value: string) => void) {
-    this.onRecord = onRecord;
-  }
-
-  push(text: string): void {
-    let i = 0;
-    if (!this.started && text.length > 0) {
-      this.started = true;
-      if (text.charCodeAt(0) === 0xfeff) i = 1;
-    }
-    const n = text.length;
-    while (i < n) {
-      if (this.afterCr) {
-        this.afterCr = false;
-        if (text.charCodeAt(i) === 10) {
-          i++;
-          continue;
-        }
-      }
-      if (this.inQuotes) {
-        const q = text.indexOf('"', i);
-        if (q === -1) {
-          this.field += text.slice(i);
-          return;
-        }
-        this.field += text.slice(i, q);
-        if (q + 1 >= n) {
-          // Whether this quote closes the field or starts an escaped "" depends on the next chunk.
-          this.inQuotes = false;
-          this.pendingQuote = true;
-          return;
-        }
-        if (text.charCodeAt(q + 1) === 34) {
-          this.field += '"';
-          i = q + 2;
-        } else {
-          this.inQuotes = false;
-          i = q + 1;
-        }
-        continue;
-      }
-      if (this.pendingQuote) {
-        this.pendingQuote = false;
-        if (text.charCodeAt(i) === 34) {
-          this.field += '"';
-          this.inQuotes = true;
-          i++;
-          continue;
-        }
-      }
-      special.lastIndex = i;
-      const m = special.exec(text);
-      const end = m ? m.index : n;
-      if (end > i) {
-        this.field += text.slice(i, end);
-        this.open = true;
-      }
-      if (!m) return;
-      const c = text.charCodeAt(end);
-      i = end + 1;
-      if (c === 34) {
-        this.inQuotes = true;
-        this.open = true;
-      } else if (c === 44) {
-        throw new AppError('validation_error',
-          `row ${this.row + 1} has more than one column (a comma outside quotes); a serial pack has one column: nothing was loaded`,
-          { row: this.row + 1 });
-      } else {
-        this.emit();
-        if (c === 13) this.afterCr = true;
-      }
-    }
-  }
-
-  /** Flushes the last record when the file does not end with a line break. */
-  end(): void {
-    this.pendingQuote = false;
-    if (this.open || this.inQuotes || this.field !== '') this.emit();
-  }
-
-  private emit(): void {
-    this.row++;
-    const value = this.field;
-    this.field = '';
-    this.open = false;
-    this.inQuotes = false;
-    this.onRecord(this.row, value);
-  }
-}
-const special = /[\r\n,"]/g;
-
-/**
  * CSV text in, COPY text rows out (`row_no \t code \t reason`). Rows with a reason keep an empty
- * code: only their row number is reported.
+ * code: only their row number is reported. A second column refuses the whole file.
  */
-class StagingRows extends Transform {
-  private readonly parser: OneColumnCsvParser;
-  private out = '';
+class StagingRows extends CsvToCopy {
   /** Data rows (the header excluded) and how many of them were refused here, before SQL. */
   dataRows = 0;
   refused = 0;
   /** Whether the file had any row at all (its header). */
   sawHeader = false;
   constructor(format: BarcodeFormat, onRows: (rows: number) => void) {
-    super({ decodeStrings: false, writableObjectMode: false, readableHighWaterMark: 1 << 16 });
-    this.parser = new OneColumnCsvParser((row, value) => {
+    super((row, fields) => {
+      if (fields.length > 1) {
+        throw new AppError('validation_error',
+          `row ${row} has more than one column (a comma outside quotes); a serial pack has one column: nothing was loaded`, { row });
+      }
       if (row === 1) {
         this.sawHeader = true;
-        return;
+        return '';
       }
       this.dataRows++;
-      const code = value.trim();
+      const code = fields[0]!.trim();
       const reason = serialRowReason(format, code);
-      if (reason === null) {
-        this.out += `${row}\t${code.replaceAll('\\', '\\\\')}\t\\N\n`;
-      } else {
-        this.refused++;
-        this.out += `${row}\t\t${reason}\n`;
-      }
-    });
-    this.onRows = onRows;
-  }
-  private readonly onRows: (rows: number) => void;
-
-  override _transform(chunk: string | Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.step(() => this.parser.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8')), done);
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.step(() => this.parser.end(), done);
-  }
-
-  /** Feeds the parser, then passes on the rows it produced; a refused file fails the stream. */
-  private step(parse: () => void, done: TransformCallback): void {
-    try {
-      parse();
-    } catch (err) {
-      done(err as Error);
-      return;
-    }
-    if (this.out) {
-      this.push(this.out);
-      this.out = '';
-    }
-    this.onRows(this.dataRows);
-    done();
+      if (reason === null) return `${row}\t${copyText(code)}\t\\N\n`;
+      this.refused++;
+      return `${row}\t\t${reason}\n`;
+    }, () => onRows(this.dataRows));
   }
 }
 

@@ -1,3 +1,5 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
 /**
  * A streaming CSV record splitter: commas between fields, CRLF/LF/CR line ends, a leading BOM,
  * and quoting ("a ""quoted"" value", line breaks inside quotes kept). Records are numbered as a
@@ -105,3 +107,48 @@ export class CsvParser {
   }
 }
 const special = /[\r\n,"]/g;
+
+/** A value made safe for a COPY text row: backslashes doubled (tabs and line ends are the caller's). */
+export const copyText = (v: string): string => v.replaceAll('\\', '\\\\');
+
+/**
+ * CSV text in, COPY text rows out, streaming: each record (row number, fields) is turned into
+ * COPY rows by `toCopy` (an empty string for none). A throw from `toCopy` (a file refused whole)
+ * fails the stream. `afterChunk` runs after each chunk's rows are passed on (progress reports).
+ */
+export class CsvToCopy extends Transform {
+  private readonly parser: CsvParser;
+  private out = '';
+  private readonly afterChunk: () => void;
+
+  constructor(toCopy: (row: number, fields: string[]) => string, afterChunk: () => void = () => undefined) {
+    super({ decodeStrings: false, readableHighWaterMark: 1 << 16 });
+    this.parser = new CsvParser((row, fields) => {
+      this.out += toCopy(row, fields);
+    });
+    this.afterChunk = afterChunk;
+  }
+
+  override _transform(chunk: string | Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.step(() => this.parser.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8')), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.step(() => this.parser.end(), done);
+  }
+
+  private step(parse: () => void, done: TransformCallback): void {
+    try {
+      parse();
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (this.out) {
+      this.push(this.out);
+      this.out = '';
+    }
+    this.afterChunk();
+    done();
+  }
+}
