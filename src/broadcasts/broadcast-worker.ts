@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import { findCampaign, type CampaignRow } from '../coupons/campaigns.ts';
 import { campaignRefusal, issueCouponBatch, type IssueRefusalCode } from '../coupons/issue.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
-import { broadcastColumns, pauseBroadcast, startDue, type BroadcastRow } from './broadcasts.ts';
+import { announceFinished, broadcastColumns, pauseBroadcast, startDue, type BroadcastRow } from './broadcasts.ts';
 import { query } from '../db/client.ts';
 
 /** Recipients issued per transaction at most. */
@@ -63,6 +63,7 @@ export async function issueSlice(ctx: AppContext, id: string): Promise<SliceOutc
     if (recipients.length === 0) {
       if (waiting > 0) return { state: 'waiting' };
       await query(tx, sql`UPDATE broadcasts SET status = 'done', finished_at = ${now} WHERE id = ${id}`);
+      await announceFinished(tx, id);
       return { state: 'done' };
     }
     // A campaign that cannot be sent now (its period ended, or a marketer paused, ended or archived

@@ -5,11 +5,13 @@ import { audienceCondition, audienceSchema, checkAudienceRefs, type Audience } f
 import type { AppContext } from '../context.ts';
 import { findCampaign } from '../coupons/campaigns.ts';
 import { releaseCoupons } from '../coupons/coupon-delivery.ts';
+import { perSent, type Revenue } from '../coupons/records.ts';
 import { campaignRefusal } from '../coupons/issue.ts';
 import { parkBroadcastMessages, withdrawBroadcastMessages } from '../delivery/outbox.ts';
 import { query, type Tx } from '../db/client.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
+import { recordWebhookEvent } from '../webhooks/events.ts';
 
 /**
  * LINE documents 2,000 push requests a second per channel. Half of that by default leaves room
@@ -295,8 +297,19 @@ export async function cancelBroadcast(ctx: AppContext, id: string): Promise<Broa
     const couponIds = await withdrawBroadcastMessages(tx, id, 'the broadcast was cancelled');
     await releaseCoupons(tx, couponIds, 'the broadcast was cancelled', now);
     await query(tx, sql`UPDATE broadcasts SET status = 'cancelled', finished_at = ${now} WHERE id = ${id}`);
-    return await getBroadcastRow(tx, id);
+    return await announceFinished(tx, id);
   });
+}
+
+/**
+ * `broadcast.finished` for the shop's systems, written in the transaction that makes the
+ * broadcast's status final (`done` or `cancelled`): the broadcast as `GET /api/v1/broadcasts/:id`
+ * answers it, once per broadcast whatever runs twice. Answers the broadcast.
+ */
+export async function announceFinished(tx: Tx, id: string): Promise<BroadcastRow> {
+  const b = await getBroadcastRow(tx, id);
+  await recordWebhookEvent(tx, 'broadcast.finished', await broadcastJson(tx, b), { dedupeKey: `broadcast:${id}:finished` });
+  return b;
 }
 
 export interface BroadcastCounts { recipients: number; sent: number; failed: number; skipped: number; pending: number; holdout: number }
@@ -353,29 +366,46 @@ export async function listBroadcasts(ctx: AppContext) {
 }
 
 /**
- * `GET /api/v1/broadcasts/:id/stats`: each variant's funnel from its coupons. The holdout got
- * nothing from the broadcast; its `redeemed` and `verified` count holdout contacts who redeemed a
- * coupon of the broadcast's campaigns some other way since it started, the baseline to beat.
+ * `GET /api/v1/broadcasts/:id/stats`: each variant's funnel from its coupons, with the revenue of
+ * its verified coupons per currency (and per card sent). The holdout got nothing from the
+ * broadcast; its `redeemed`, `verified` and `revenue` count holdout contacts who redeemed a coupon
+ * of the broadcast's campaigns some other way since it started, the baseline to beat.
  */
 export async function broadcastStats(ctx: AppContext, id: string) {
   const b = await getBroadcastRow(ctx.db, id);
   const campaignIds = [...new Set(b.variants.map((v) => v.campaignId))];
-  const r = await query(ctx.db, sql`SELECT r.variant AS key, count(*)::int AS recipients,
-      count(cp.sent_at)::int AS sent, count(cp.opened_at)::int AS opened, count(cp.redeemed_at)::int AS redeemed, count(cp.verified_at)::int AS verified
+  const r = await query(ctx.db, sql`SELECT r.variant AS key, cp.currency, count(*)::int AS recipients,
+      count(cp.sent_at)::int AS sent, count(cp.opened_at)::int AS opened, count(cp.redeemed_at)::int AS redeemed, count(cp.verified_at)::int AS verified,
+      (sum(cp.amount) FILTER (WHERE cp.verified_at IS NOT NULL))::float8 AS revenue
     FROM broadcast_recipients r LEFT JOIN coupons cp ON cp.id = r.coupon_id
-    WHERE r.broadcast_id = ${id} AND r.variant <> 'holdout' GROUP BY r.variant`);
-  const byKey = new Map((r.rows as Array<{ key: string; recipients: number; sent: number; opened: number; redeemed: number; verified: number }>)
-    .map((row) => [row.key, row]));
-  const variants = b.variants.map((v) => byKey.get(v.key) ?? { key: v.key, recipients: 0, sent: 0, opened: 0, redeemed: 0, verified: 0 });
+    WHERE r.broadcast_id = ${id} AND r.variant <> 'holdout' GROUP BY r.variant, cp.currency`);
+  type Funnel = { key: string; recipients: number; sent: number; opened: number; redeemed: number; verified: number; revenue: Revenue };
+  const empty = (key: string): Funnel => ({ key, recipients: 0, sent: 0, opened: 0, redeemed: 0, verified: 0, revenue: {} });
+  const byKey = new Map<string, Funnel>();
+  for (const row of r.rows as Array<Omit<Funnel, 'revenue'> & { currency: string | null; revenue: number | null }>) {
+    const f = byKey.get(row.key) ?? empty(row.key);
+    f.recipients += row.recipients; f.sent += row.sent; f.opened += row.opened; f.redeemed += row.redeemed; f.verified += row.verified;
+    if (row.currency && row.revenue !== null) f.revenue[row.currency] = Math.round(((f.revenue[row.currency] ?? 0) + row.revenue) * 100) / 100;
+    byKey.set(row.key, f);
+  }
+  const variants = b.variants.map((v) => byKey.get(v.key) ?? empty(v.key));
   if (b.holdoutPercent > 0) {
+    const since = b.startedAt ?? b.sendAt;
     const h = await query(ctx.db, sql`SELECT count(*)::int AS recipients,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
-          AND cp.redeemed_at >= ${b.startedAt ?? b.sendAt}))::int AS redeemed,
+          AND cp.redeemed_at >= ${since}))::int AS redeemed,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
-          AND cp.verified_at >= ${b.startedAt ?? b.sendAt}))::int AS verified
+          AND cp.verified_at >= ${since}))::int AS verified
       FROM broadcast_recipients r WHERE r.broadcast_id = ${id} AND r.variant = 'holdout'`);
+    const money = await query(ctx.db, sql`SELECT cp.currency, sum(cp.amount)::float8 AS revenue
+      FROM broadcast_recipients r JOIN coupons cp ON cp.contact_id = r.contact_id
+      WHERE r.broadcast_id = ${id} AND r.variant = 'holdout' AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
+        AND cp.verified_at >= ${since} AND cp.currency IS NOT NULL AND cp.amount IS NOT NULL
+      GROUP BY cp.currency`);
     const row = h.rows[0] as { recipients: number; redeemed: number; verified: number };
-    variants.push({ key: 'holdout', recipients: row.recipients, sent: 0, opened: 0, redeemed: row.redeemed, verified: row.verified });
+    const revenue: Revenue = {};
+    for (const m of money.rows as Array<{ currency: string; revenue: number }>) revenue[m.currency] = Math.round(m.revenue * 100) / 100;
+    variants.push({ key: 'holdout', recipients: row.recipients, sent: 0, opened: 0, redeemed: row.redeemed, verified: row.verified, revenue });
   }
-  return { variants };
+  return { variants: variants.map((v) => ({ ...v, revenuePerSent: perSent(v.revenue, v.sent) })) };
 }

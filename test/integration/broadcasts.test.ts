@@ -4,6 +4,8 @@ import request from 'supertest';
 import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
 import { newLineUserId } from '../../scripts/support/line-webhook.ts';
 import { broadcastRound, issueSlice } from '../../src/broadcasts/broadcast-worker.ts';
+import { issueToUser } from '../../src/coupons/issue.ts';
+import { redeemCoupon } from '../../src/coupons/redeem.ts';
 import { deliverDue, type SendFn } from '../../src/delivery/delivery-worker.ts';
 import { loadFixed, makeCampaign } from '../support/campaigns.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -162,7 +164,7 @@ describe('broadcasts', () => {
     expect(records.body.records.every((r: { broadcastId: string }) => r.broadcastId === id)).toBe(true);
 
     const stats = await get(`/api/v1/broadcasts/${id}/stats`);
-    expect(stats.body).toEqual({ variants: [{ key: 'a', recipients: 27, sent: 25, opened: 0, redeemed: 0, verified: 0 }] });
+    expect(stats.body).toEqual({ variants: [{ key: 'a', recipients: 27, sent: 25, opened: 0, redeemed: 0, verified: 0, revenue: {}, revenuePerSent: {} }] });
 
     const skipped = await query(svc.ctx.db, sql`SELECT reason FROM broadcast_recipients WHERE broadcast_id = ${id} AND status = 'skipped' ORDER BY reason`);
     expect(skipped.rows).toEqual([{ reason: 'limit_reached' }, { reason: 'outside_window' }]);
@@ -283,9 +285,81 @@ describe('broadcasts', () => {
 
     const stats = await get(`/api/v1/broadcasts/${id}/stats`);
     expect(stats.body.variants.map((v: { key: string }) => v.key)).toEqual(['a', 'b', 'holdout']);
-    expect(stats.body.variants[0]).toEqual({ key: 'a', recipients: n.a, sent: n.a, opened: 0, redeemed: 0, verified: 0 });
+    expect(stats.body.variants[0]).toEqual({ key: 'a', recipients: n.a, sent: n.a, opened: 0, redeemed: 0, verified: 0, revenue: {}, revenuePerSent: {} });
     expect(stats.body.variants[2]).toMatchObject({ key: 'holdout', recipients: n.holdout, sent: 0 });
     expect((await get(`/api/v1/broadcasts/${id}`)).body.counts).toMatchObject({ holdout: n.holdout, sent: n.a! + n.b! });
+  });
+
+  it('reports revenue per currency for each variant and the holdout, from verified coupons', async () => {
+    const [a, b] = [await campaignWithStock(), await campaignWithStock()];
+    await addContacts(60);
+    const id = (await post('/api/v1/broadcasts', {
+      name: 'Revenue', holdoutPercent: 20, ratePerSecond: 10_000, variants: [{ campaignId: a.id }, { campaignId: b.id }],
+    })).body.id as string;
+    await runToEnd(id);
+    const coupons = await svc.ctx.db.execute(sql`SELECT r.variant, cp.id, cp.token FROM broadcast_recipients r JOIN coupons cp ON cp.id = r.coupon_id
+      WHERE r.broadcast_id = ${id} ORDER BY r.variant, cp.id`);
+    const rows = coupons.rows as Array<{ variant: string; id: string; token: string }>;
+    const ofA = rows.filter((r) => r.variant === 'a');
+    const ofB = rows.filter((r) => r.variant === 'b');
+    const verify = async (c: { id: string; token: string }, amount: number, currency: string) => {
+      expect((await redeemCoupon(svc.ctx, c.token)).ok).toBe(true);
+      const res = await request(svc.url).post('/api/v1/verifications').set(svc.pos).send({ couponId: c.id, amount, currency });
+      expect(res.status).toBe(200);
+    };
+    await verify(ofA[0]!, 1200, 'TWD');
+    await verify(ofA[1]!, 800.5, 'TWD');
+    await verify(ofA[2]!, 300, 'JPY');
+    await verify(ofB[0]!, 99.99, 'TWD');
+    // A holdout contact who redeemed a coupon of the campaign some other way after the start.
+    const holdout = await svc.ctx.db.execute(sql`SELECT c.channel, c.platform_user_id AS "userId" FROM broadcast_recipients r JOIN contacts c ON c.id = r.contact_id
+      WHERE r.broadcast_id = ${id} AND r.variant = 'holdout' LIMIT 1`);
+    const h = holdout.rows[0] as { channel: 'line'; userId: string };
+    const other = await issueToUser(svc.ctx, a.id, h.channel, h.userId);
+    if (!other.ok) throw new Error(other.message);
+    while ((await deliverDue(svc.ctx, send)) > 0) { /* drain */ }
+    await verify(other.coupon, 500, 'TWD');
+
+    const stats = (await get(`/api/v1/broadcasts/${id}/stats`)).body as { variants: Array<Record<string, unknown>> };
+    const [va, vb, vh] = stats.variants;
+    expect(va).toMatchObject({ key: 'a', sent: ofA.length, redeemed: 3, verified: 3, revenue: { TWD: 2000.5, JPY: 300 } });
+    expect(va!.revenuePerSent).toEqual({ TWD: Math.round((2000.5 / ofA.length) * 100) / 100, JPY: Math.round((300 / ofA.length) * 100) / 100 });
+    expect(vb).toMatchObject({ key: 'b', sent: ofB.length, redeemed: 1, verified: 1, revenue: { TWD: 99.99 } });
+    expect(vh).toMatchObject({ key: 'holdout', sent: 0, redeemed: 1, verified: 1, revenue: { TWD: 500 }, revenuePerSent: { TWD: 0 } });
+  });
+
+  it('announces broadcast.finished to the shop\'s systems when a broadcast is done or cancelled, once, with the change', async () => {
+    const hook = await post('/api/v1/webhooks', { url: 'https://shop.example/hooks', events: ['broadcast.finished'] });
+    expect(hook.status).toBe(201);
+    try {
+      const c = await campaignWithStock();
+      await addContacts(6);
+      const events = async () => (await svc.ctx.db.execute(sql`SELECT e.type, e.payload, e.dedupe_key AS "key", count(d.*)::int AS deliveries
+        FROM webhook_events e LEFT JOIN webhook_deliveries d ON d.event_id = e.id WHERE e.type = 'broadcast.finished' GROUP BY e.id ORDER BY e.created_at, e.id`)).rows as
+        Array<{ type: string; payload: Record<string, unknown>; key: string; deliveries: number }>;
+
+      const done = (await post('/api/v1/broadcasts', { name: 'To the end', campaignId: c.id, ratePerSecond: 2 })).body.id as string;
+      tick(1000);
+      await issueSlice(svc.ctx, done);
+      expect(await events()).toEqual([]); // still running
+      await runToEnd(done);
+      expect(await issueSlice(svc.ctx, done)).toEqual({ state: 'idle' });
+      let got = await events();
+      expect(got).toHaveLength(1);
+      expect(got[0]).toMatchObject({ key: `broadcast:${done}:finished`, deliveries: 1,
+        payload: { id: done, name: 'To the end', status: 'done', counts: { recipients: 6, sent: 6, skipped: 0, pending: 0 } } });
+      expect(got[0]!.payload).toEqual((await get(`/api/v1/broadcasts/${done}`)).body);
+
+      const stopped = (await post('/api/v1/broadcasts', { name: 'Stopped', campaignId: c.id, ratePerSecond: 1 })).body.id as string;
+      expect(await events()).toHaveLength(1);
+      expect((await post(`/api/v1/broadcasts/${stopped}/cancel`, {})).status).toBe(200);
+      expect((await post(`/api/v1/broadcasts/${stopped}/cancel`, {})).status).toBe(200);
+      got = await events();
+      expect(got).toHaveLength(2);
+      expect(got[1]).toMatchObject({ key: `broadcast:${stopped}:finished`, payload: { id: stopped, status: 'cancelled', skippedBy: { cancelled: 6 } } });
+    } finally {
+      await svc.ctx.db.execute(sql`DELETE FROM webhook_endpoints`);
+    }
   });
 
   it('refuses bad bodies', async () => {
