@@ -1,4 +1,5 @@
 import { couponStatuses } from '../coupons/rules.ts';
+import { broadcastsView, contactsView, marketingCss, marketingTabs } from './admin-marketing.ts';
 import { assetUrl } from './client-assets.ts';
 import { html, renderPage } from './html.ts';
 
@@ -83,6 +84,7 @@ export function adminPage(nonce: string): string {
 <a class="tab" href="#campaigns" data-tab="campaigns">Campaigns</a>
 <a class="tab" href="#new" data-tab="new">New campaign</a>
 <a class="tab" href="#flows" data-tab="flows">Flows</a>
+${marketingTabs}
 <button class="tab" id="logout" type="button">Sign out</button>
 </nav>
 </header>
@@ -197,6 +199,8 @@ export function adminPage(nonce: string): string {
 <div id="flows"></div>
 <div id="flows-errors" class="errors hidden"><strong>Files with errors</strong><ul></ul></div>
 </div></div></section>
+${contactsView}
+${broadcastsView}
 </main>`;
-  return renderPage({ title: 'chatcoupon admin', nonce, body, css, scripts: [assetUrl('admin/main.ts')] });
+  return renderPage({ title: 'chatcoupon admin', nonce, body, css: css + marketingCss, scripts: [assetUrl('admin/main.ts')] });
 }

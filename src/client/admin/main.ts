@@ -5,17 +5,21 @@ import { enterCreate, openEdit, setupCampaignForm } from './campaign-form.ts';
 import { loadCampaigns } from './campaign-list.ts';
 import { loadFlows, setupFlows } from './flows.ts';
 import { loadRecords, setupRecords } from './records.ts';
+import { leaveBroadcasts, openBroadcasts, setupBroadcasts } from './broadcasts.ts';
+import { openContacts, setupContacts } from './contacts.ts';
 import { actions, admin } from './state.ts';
 import { setupUploads } from './uploads.ts';
 
 /**
  * The marketers' admin console, for a signed-in session: the tabs (campaigns, new campaign,
- * flows) and the hash routes (#campaign/<id>, #edit/<id>). Each part of the page is its own module.
+ * flows, contacts, broadcasts) and the hash routes (#campaign/<id>, #edit/<id>, #broadcasts/new,
+ * #broadcast/<id>). Each part of the page is its own module.
  */
 async function route(): Promise<void> {
   const hash = location.hash.replace(/^#/, '');
   const edit = /^edit\/(.+)$/.exec(hash);
-  const tab = hash === 'new' ? 'new' : hash === 'flows' ? 'flows' : edit ? 'edit' : 'campaigns';
+  const broadcasts = /^broadcasts?(\/|$)/.test(hash);
+  const tab = hash === 'new' ? 'new' : hash === 'flows' ? 'flows' : hash === 'contacts' ? 'contacts' : broadcasts ? 'broadcasts' : edit ? 'edit' : 'campaigns';
   const navTab = tab === 'edit' ? 'campaigns' : tab;
   for (const a of document.querySelectorAll<HTMLElement>('[data-tab]')) {
     if (a.dataset.tab === navTab) a.setAttribute('aria-current', 'page');
@@ -24,8 +28,13 @@ async function route(): Promise<void> {
   show(byId('view-campaigns'), tab === 'campaigns');
   show(byId('view-new'), tab === 'new' || tab === 'edit');
   show(byId('view-flows'), tab === 'flows');
+  show(byId('view-contacts'), tab === 'contacts');
+  show(byId('view-broadcasts'), tab === 'broadcasts');
   byId('error').textContent = '';
+  if (tab !== 'broadcasts') leaveBroadcasts();
   if (tab === 'flows') return await loadFlows();
+  if (tab === 'contacts') return await openContacts();
+  if (tab === 'broadcasts') return await openBroadcasts(hash);
   if (edit) return await openEdit(decodeURIComponent(edit[1]!));
   if (tab === 'new') return enterCreate();
   const open = /^campaign\/(.+)$/.exec(hash);
@@ -56,6 +65,8 @@ setupUploads();
 setupRecords();
 setupCampaignForm();
 setupFlows();
+setupContacts();
+setupBroadcasts();
 window.addEventListener('hashchange', () => void route());
 
 show(byId('nav'), true);
