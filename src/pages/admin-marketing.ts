@@ -81,22 +81,22 @@ export const broadcastsView: SafeHtml = html`<section id="view-broadcasts" class
 <h2>New broadcast</h2>
 <form id="bc-form" class="stack" novalidate>
 <label for="bc-name">Name <span class="hint">(for you; customers do not see it)</span></label><input id="bc-name" maxlength="100" autocomplete="off">
-<p class="field-error" data-error-for="name"></p>
+<p class="field-error" data-bc-error-for="name"></p>
 
 <fieldset id="audience-builder"><legend>Audience</legend>
 <div class="fields">
 <div><label>Channels</label><div class="inline">
 <label class="check"><input id="ab-line" type="checkbox" checked> LINE</label>
 <label class="check"><input id="ab-messenger" type="checkbox" checked> Messenger</label>
-</div><p class="field-error" data-error-for="audience.channels"></p></div>
-<div><label for="ab-tags-all">Has all of these tags <span class="hint">(comma separated)</span></label><input id="ab-tags-all" autocomplete="off"><p class="field-error" data-error-for="audience.tagsAll"></p></div>
-<div><label for="ab-tags-any">Has any of these tags</label><input id="ab-tags-any" autocomplete="off"><p class="field-error" data-error-for="audience.tagsAny"></p></div>
-<div><label for="ab-tags-none">Has none of these tags</label><input id="ab-tags-none" autocomplete="off"><p class="field-error" data-error-for="audience.tagsNone"></p></div>
-<div><label for="ab-languages">Languages <span class="hint">(e.g. ja, zh-TW)</span></label><input id="ab-languages" autocomplete="off"><p class="field-error" data-error-for="audience.languages"></p></div>
-<div><label for="ab-followed-after">Followed after</label><input id="ab-followed-after" type="date"><p class="field-error" data-error-for="audience.followedAfter"></p></div>
-<div><label for="ab-active">Wrote to us within <span class="hint">(days)</span></label><input id="ab-active" type="number" min="1" step="1"><p class="field-error" data-error-for="audience.activeWithinDays"></p></div>
-<div><label for="ab-campaign">Coupons of a campaign</label><select id="ab-campaign"><option value="">Any</option></select><p class="field-error" data-error-for="audience.campaign.id"></p></div>
-<div><label for="ab-campaign-has">Who hold</label><select id="ab-campaign-has"><option value="none">none of its coupons</option><option value="unredeemed">an unredeemed one</option><option value="redeemed">a redeemed one</option></select><p class="field-error" data-error-for="audience.campaign.has"></p></div>
+</div><p class="field-error" data-bc-error-for="audience.channels"></p></div>
+<div><label for="ab-tags-all">Has all of these tags <span class="hint">(comma separated)</span></label><input id="ab-tags-all" autocomplete="off"><p class="field-error" data-bc-error-for="audience.tagsAll"></p></div>
+<div><label for="ab-tags-any">Has any of these tags</label><input id="ab-tags-any" autocomplete="off"><p class="field-error" data-bc-error-for="audience.tagsAny"></p></div>
+<div><label for="ab-tags-none">Has none of these tags</label><input id="ab-tags-none" autocomplete="off"><p class="field-error" data-bc-error-for="audience.tagsNone"></p></div>
+<div><label for="ab-languages">Languages <span class="hint">(e.g. ja, zh-TW)</span></label><input id="ab-languages" autocomplete="off"><p class="field-error" data-bc-error-for="audience.languages"></p></div>
+<div><label for="ab-followed-after">Followed after</label><input id="ab-followed-after" type="date"><p class="field-error" data-bc-error-for="audience.followedAfter"></p></div>
+<div><label for="ab-active">Wrote to us within <span class="hint">(days)</span></label><input id="ab-active" type="number" min="1" step="1"><p class="field-error" data-bc-error-for="audience.activeWithinDays"></p></div>
+<div><label for="ab-campaign">Coupons of a campaign</label><select id="ab-campaign"><option value="">Any</option></select><p class="field-error" data-bc-error-for="audience.campaign.id"></p></div>
+<div><label for="ab-campaign-has">Who hold</label><select id="ab-campaign-has"><option value="none">none of its coupons</option><option value="unredeemed">an unredeemed one</option><option value="redeemed">a redeemed one</option></select><p class="field-error" data-bc-error-for="audience.campaign.has"></p></div>
 </div>
 <p class="estimate" id="ab-estimate" role="status" aria-live="polite"></p>
 <p class="muted">Friends who blocked or unfollowed the account, and inbox conversations, are never included.</p>
@@ -107,17 +107,17 @@ export const broadcastsView: SafeHtml = html`<section id="view-broadcasts" class
 <label class="check"><input type="radio" name="bc-mode" id="bc-mode-variants" value="variants"> Variants (up to four, compared on redemption)</label>
 <div id="bc-single">
 <label for="bc-campaign">Campaign</label><select id="bc-campaign"></select>
-<p class="field-error" data-error-for="campaignId"></p>
+<p class="field-error" data-bc-error-for="campaignId"></p>
 <label for="bc-text">Text sent before the card <span class="hint">(optional)</span></label><textarea id="bc-text" rows="2" maxlength="2000"></textarea>
-<p class="field-error" data-error-for="text"></p>
+<p class="field-error" data-bc-error-for="text"></p>
 </div>
 <div id="bc-variants-box" class="hidden">
 <div id="bc-variants"></div>
 <div class="row-actions"><button class="btn btn-inline btn-secondary" id="bc-add-variant" type="button">Add a variant</button></div>
-<p class="field-error" data-error-for="variants"></p>
+<p class="field-error" data-bc-error-for="variants"></p>
 </div>
 <label for="bc-holdout">Holdout <span class="hint">(% of the audience who get nothing, the baseline; 0–50)</span></label><input id="bc-holdout" type="number" min="0" max="50" step="1" value="0">
-<p class="field-error" data-error-for="holdoutPercent"></p>
+<p class="field-error" data-bc-error-for="holdoutPercent"></p>
 </fieldset>
 
 <fieldset><legend>When and how fast</legend>
@@ -126,11 +126,11 @@ export const broadcastsView: SafeHtml = html`<section id="view-broadcasts" class
 <div id="bc-later" class="hidden">
 <label for="bc-send-at">Send at <span class="hint" id="bc-zone"></span></label><input id="bc-send-at" type="datetime-local">
 </div>
-<p class="field-error" data-error-for="sendAt"></p>
+<p class="field-error" data-bc-error-for="sendAt"></p>
 <label for="bc-rate">Cards a second <span class="hint">(empty: 1,000, safe for LINE's push limit)</span></label><input id="bc-rate" type="number" min="1" max="10000" step="1">
-<p class="field-error" data-error-for="ratePerSecond"></p>
+<p class="field-error" data-bc-error-for="ratePerSecond"></p>
 <label for="bc-quota">When LINE's monthly quota is short</label><select id="bc-quota"><option value="all-or-nothing">Send nothing (all or nothing)</option><option value="up-to-remaining">Send to as many as fit</option></select>
-<p class="field-error" data-error-for="quota"></p>
+<p class="field-error" data-bc-error-for="quota"></p>
 </fieldset>
 
 <p id="bc-quota-line" class="quota-line" role="status" aria-live="polite"></p>

@@ -184,7 +184,7 @@ describe('broadcasts view', () => {
     // A bad tag is the API's refusal, shown at the field.
     await page.fill('#ab-tags-none', 'a|b');
     await page.waitForSelector('#ab-estimate.reason:not([data-state])');
-    expect(await text('[data-error-for="audience.tagsNone"]')).toContain('must not contain "|"');
+    expect(await text('[data-bc-error-for="audience.tagsNone"]')).toContain('must not contain "|"');
     expect(refused.splice(0)).toEqual(['400 POST /api/v1/audiences/estimate']);
     await page.fill('#ab-tags-none', '');
     await page.waitForSelector(estimate(45));
@@ -311,8 +311,8 @@ describe('broadcasts view', () => {
     await page.waitForSelector('#broadcast-compose:visible');
     await page.click('#bc-send');
     await page.waitForSelector('#bc-errors:visible');
-    expect(await text('#bc-form [data-error-for=name]')).not.toBe('');
-    expect(await text('#bc-form [data-error-for=campaignId]')).not.toBe('');
+    expect(await text('#bc-form [data-bc-error-for=name]')).not.toBe('');
+    expect(await text('#bc-form [data-bc-error-for=campaignId]')).not.toBe('');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.check('#bc-mode-variants');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

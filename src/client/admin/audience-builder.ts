@@ -83,8 +83,8 @@ export function resetAudience(): void {
 }
 
 function fieldErrors(fields: Array<{ field: string; message: string }>): void {
-  for (const p of byId('audience-builder').querySelectorAll<HTMLElement>('[data-error-for]')) {
-    const key = p.dataset.errorFor!;
+  for (const p of byId('audience-builder').querySelectorAll<HTMLElement>('[data-bc-error-for]')) {
+    const key = p.dataset.bcErrorFor!;
     p.textContent = fields.filter((f) => f.field === key || f.field.startsWith(`${key}.`)).map((f) => f.message).join('; ');
   }
 }

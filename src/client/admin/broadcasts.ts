@@ -314,9 +314,9 @@ async function refreshQuota(): Promise<void> {
 
 function showErrors(fields: FieldError[], message: string | null): void {
   const form = byId('bc-form');
-  for (const p of form.querySelectorAll<HTMLElement>('[data-error-for]')) {
+  for (const p of form.querySelectorAll<HTMLElement>('[data-bc-error-for]')) {
     if (p.closest('#audience-builder') && message === null) continue;
-    const key = p.dataset.errorFor!;
+    const key = p.dataset.bcErrorFor!;
     p.textContent = fields.filter((f) => f.field === key || f.field.startsWith(`${key}.`)).map((f) => f.message).join('; ');
   }
   const box = byId('bc-errors');
