@@ -1,3 +1,5 @@
+import { channelNames } from '../../adapters/index.ts';
+import { audienceChannels } from '../audiences/audience.ts';
 import { html, type SafeHtml } from './html.ts';
 
 /**
@@ -27,7 +29,9 @@ legend{font-weight:600;padding:0 6px}
 export const marketingTabs: SafeHtml = html`<a class="tab" href="#contacts" data-tab="contacts">Contacts</a>
 <a class="tab" href="#broadcasts" data-tab="broadcasts">Broadcasts</a>`;
 
-const channelOptions = html`<option value="">All channels</option><option value="line">LINE</option><option value="messenger">Messenger</option><option value="inbox">Inbox</option>`;
+/** Every channel (contacts come from all of them), and those a broadcast reaches, from the plug-ins. */
+const channelOptions = html`<option value="">All channels</option>${channelNames.map((c) => html`<option value="${c}">${c}</option>`)}`;
+const audienceChannelBoxes = audienceChannels.map((c) => html`<label class="check"><input type="checkbox" data-audience-channel="${c}" checked> ${c}</label>`);
 
 export const contactsView: SafeHtml = html`<section id="view-contacts" class="hidden">
 <div class="card"><div class="card-body">
@@ -86,8 +90,7 @@ export const broadcastsView: SafeHtml = html`<section id="view-broadcasts" class
 <fieldset id="audience-builder"><legend>Audience</legend>
 <div class="fields">
 <div><label>Channels</label><div class="inline">
-<label class="check"><input id="ab-line" type="checkbox" checked> LINE</label>
-<label class="check"><input id="ab-messenger" type="checkbox" checked> Messenger</label>
+${audienceChannelBoxes}
 </div><p class="field-error" data-bc-error-for="audience.channels"></p></div>
 <div><label for="ab-tags-all">Has all of these tags <span class="hint">(comma separated)</span></label><input id="ab-tags-all" autocomplete="off"><p class="field-error" data-bc-error-for="audience.tagsAll"></p></div>
 <div><label for="ab-tags-any">Has any of these tags</label><input id="ab-tags-any" autocomplete="off"><p class="field-error" data-bc-error-for="audience.tagsAny"></p></div>

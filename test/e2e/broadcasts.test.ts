@@ -5,6 +5,7 @@ import request from 'supertest';
 import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
 import { newLineUserId } from '../../scripts/support/line-webhook.ts';
 import { redeemCoupon } from '../../src/coupons/redeem.ts';
+import { query } from '../../src/db/client.ts';
 import { isoToZoned } from '../../src/client/shared/zoned-time.ts';
 import { launchBrowser, loadFixedSerial, makeCampaign, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
@@ -134,7 +135,7 @@ describe('contacts view', () => {
     expect(await text('#sync-result')).toBe('Done: 1,202 friends read, 1,200 new contacts added. Their names and languages follow in the next minutes.');
     expect((await seenTexts('#sync-result')).some((t) => /^Syncing… [\d,]+ friends read so far$/.test(t))).toBe(true);
     expect(await page.locator('#sync-progress').getAttribute('aria-valuenow')).toBe('100');
-    const n = await svc.ctx.db.execute(sql`SELECT count(*)::int AS n FROM contacts`);
+    const n = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM contacts`);
     expect((n.rows[0] as { n: number }).n).toBe(1260);
 
     standin.followersRefusal = { status: 403, body: { message: 'Access to this API is not available for your account' } };
@@ -176,10 +177,10 @@ describe('broadcasts view', () => {
     await page.waitForSelector(estimate(0));
     await page.fill('#ab-languages', '');
     await page.waitForSelector(estimate(45));
-    await page.uncheck('#ab-line');
+    await page.uncheck('[data-audience-channel=line]');
     await page.waitForSelector(estimate(0));
     expect(await page.locator('#ab-estimate [data-channel=line]').count()).toBe(0);
-    await page.check('#ab-line');
+    await page.check('[data-audience-channel=line]');
     await page.waitForSelector(estimate(45));
     // A bad tag is the API's refusal, shown at the field.
     await page.fill('#ab-tags-none', 'a|b');
@@ -259,7 +260,7 @@ describe('broadcasts view', () => {
     for (const v of stats.variants.filter((x) => x.key !== 'holdout')) {
       expect(await page.locator(`#bd-results tr[data-variant=${v.key}] td`).nth(2).textContent()).toBe(String(v.sent));
     }
-    const coupons = await svc.ctx.db.execute(sql`SELECT cp.id, cp.token FROM broadcast_recipients r JOIN coupons cp ON cp.id = r.coupon_id
+    const coupons = await query(svc.ctx.db, sql`SELECT cp.id, cp.token FROM broadcast_recipients r JOIN coupons cp ON cp.id = r.coupon_id
       WHERE r.broadcast_id = ${id} AND r.variant = 'a' ORDER BY cp.id LIMIT 2`);
     for (const [i, c] of (coupons.rows as Array<{ id: string; token: string }>).entries()) {
       expect((await redeemCoupon(svc.ctx, c.token)).ok).toBe(true);

@@ -297,7 +297,7 @@ describe('broadcasts', () => {
       name: 'Revenue', holdoutPercent: 20, ratePerSecond: 10_000, variants: [{ campaignId: a.id }, { campaignId: b.id }],
     })).body.id as string;
     await runToEnd(id);
-    const coupons = await svc.ctx.db.execute(sql`SELECT r.variant, cp.id, cp.token FROM broadcast_recipients r JOIN coupons cp ON cp.id = r.coupon_id
+    const coupons = await query(svc.ctx.db, sql`SELECT r.variant, cp.id, cp.token FROM broadcast_recipients r JOIN coupons cp ON cp.id = r.coupon_id
       WHERE r.broadcast_id = ${id} ORDER BY r.variant, cp.id`);
     const rows = coupons.rows as Array<{ variant: string; id: string; token: string }>;
     const ofA = rows.filter((r) => r.variant === 'a');
@@ -312,7 +312,7 @@ describe('broadcasts', () => {
     await verify(ofA[2]!, 300, 'JPY');
     await verify(ofB[0]!, 99.99, 'TWD');
     // A holdout contact who redeemed a coupon of the campaign some other way after the start.
-    const holdout = await svc.ctx.db.execute(sql`SELECT c.channel, c.platform_user_id AS "userId" FROM broadcast_recipients r JOIN contacts c ON c.id = r.contact_id
+    const holdout = await query(svc.ctx.db, sql`SELECT c.channel, c.platform_user_id AS "userId" FROM broadcast_recipients r JOIN contacts c ON c.id = r.contact_id
       WHERE r.broadcast_id = ${id} AND r.variant = 'holdout' LIMIT 1`);
     const h = holdout.rows[0] as { channel: 'line'; userId: string };
     const other = await issueToUser(svc.ctx, a.id, h.channel, h.userId);
@@ -334,7 +334,7 @@ describe('broadcasts', () => {
     try {
       const c = await campaignWithStock();
       await addContacts(6);
-      const events = async () => (await svc.ctx.db.execute(sql`SELECT e.type, e.payload, e.dedupe_key AS "key", count(d.*)::int AS deliveries
+      const events = async () => (await query(svc.ctx.db, sql`SELECT e.type, e.payload, e.dedupe_key AS "key", count(d.*)::int AS deliveries
         FROM webhook_events e LEFT JOIN webhook_deliveries d ON d.event_id = e.id WHERE e.type = 'broadcast.finished' GROUP BY e.id ORDER BY e.created_at, e.id`)).rows as
         Array<{ type: string; payload: Record<string, unknown>; key: string; deliveries: number }>;
 
@@ -358,7 +358,7 @@ describe('broadcasts', () => {
       expect(got).toHaveLength(2);
       expect(got[1]).toMatchObject({ key: `broadcast:${stopped}:finished`, payload: { id: stopped, status: 'cancelled', skippedBy: { cancelled: 6 } } });
     } finally {
-      await svc.ctx.db.execute(sql`DELETE FROM webhook_endpoints`);
+      await query(svc.ctx.db, sql`DELETE FROM webhook_endpoints`);
     }
   });
 

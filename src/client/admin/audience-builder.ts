@@ -13,7 +13,6 @@ import type { AudienceJson, EstimateJson } from '../shared/marketing-types.ts';
  */
 
 const DEBOUNCE_MS = 300;
-const channelLabels: Record<string, string> = { line: 'LINE', messenger: 'Messenger' };
 
 const state = {
   timer: undefined as ReturnType<typeof setTimeout> | undefined,
@@ -26,8 +25,9 @@ const words = (id: string) => input(id).value.split(',').map((t) => t.trim()).fi
 /** The audience on screen, keys left out when not set (they are ANDed; none means everyone). */
 export function readAudience(): AudienceJson {
   const a: AudienceJson = {};
-  const channels = (['line', 'messenger'] as const).filter((c) => input(`ab-${c}`).checked);
-  if (channels.length < 2) a.channels = channels;
+  const boxes = [...document.querySelectorAll<HTMLInputElement>('#audience-builder [data-audience-channel]')];
+  const channels = boxes.filter((b) => b.checked).map((b) => b.dataset.audienceChannel!);
+  if (channels.length < boxes.length) a.channels = channels as AudienceJson['channels'];
   const tagsAll = words('ab-tags-all');
   const tagsAny = words('ab-tags-any');
   const tagsNone = words('ab-tags-none');
@@ -76,7 +76,7 @@ export function fillAudienceCampaigns(campaigns: CampaignJson[]): void {
 
 /** Clears the builder to "everyone" and shows that count. */
 export function resetAudience(): void {
-  for (const id of ['ab-line', 'ab-messenger']) input(id).checked = true;
+  for (const b of document.querySelectorAll<HTMLInputElement>('#audience-builder [data-audience-channel]')) b.checked = true;
   for (const id of ['ab-tags-all', 'ab-tags-any', 'ab-tags-none', 'ab-languages', 'ab-followed-after', 'ab-active']) input(id).value = '';
   select('ab-campaign').value = '';
   void refreshEstimate();
@@ -118,7 +118,7 @@ export async function refreshEstimate(): Promise<void> {
   total.dataset.total = String(r.body.contacts);
   out.append(total);
   for (const [channel, n] of Object.entries(r.body.byChannel)) {
-    const s = el('span', `${channelLabels[channel] ?? channel} ${num(n)}`);
+    const s = el('span', `${channel} ${num(n)}`);
     s.dataset.channel = channel;
     s.dataset.count = String(n);
     out.append(s);
