@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { locales } from './i18n/locales.ts';
@@ -44,6 +45,10 @@ export const configSchema = z.object({
   SIGN_IN_MAX_FAILURES_ACCOUNT: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(5)),
   SIGN_IN_MAX_FAILURES_ADDRESS: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(30)),
   SESSION_COOKIE_SAMESITE: z.preprocess(emptyToUndefined, z.enum(['lax', 'strict', 'none'], { error: 'must be lax, strict or none' }).default('lax')),
+  /** Processes `npm start` runs, sharing the port and the database: a number, or `auto` for one per core. */
+  WORKERS: z.preprocess(emptyToUndefined, z.string().regex(/^(auto|[1-9]\d{0,2})$/, 'must be auto (one process per core) or a number of processes from 1 to 999').default('1')),
+  /** Database connections this process's service pool opens at most (pg-boss and the change feed have their own few). */
+  DB_POOL_SIZE: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of connections' }).int('must be a whole number').min(2, 'must be at least 2').max(500, 'must be at most 500').default(20)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info')),
 });
 
@@ -54,6 +59,8 @@ export type Config = Omit<z.infer<typeof configSchema>, 'PUBLIC_BASE_URL' | 'MY_
   dataDir: string;
   /** Each channel that is on, with the options its plug-in read from its own variables. */
   channels: Record<ChannelName, unknown>;
+  /** WORKERS resolved: how many service processes `npm start` runs. */
+  workers: number;
 };
 
 export class ConfigError extends Error {}
@@ -87,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     MY_COUPONS_KEYWORDS: c.MY_COUPONS_KEYWORDS.split(',').map((k) => k.trim()).filter(Boolean),
     dataDir: path.resolve(c.DATA_DIR),
     channels,
+    workers: c.WORKERS === 'auto' ? os.availableParallelism() : Number(c.WORKERS),
   };
 }
 

@@ -1,4 +1,6 @@
 import 'dotenv/config';
+import cluster from 'node:cluster';
+import { runPrimary, type ReadyMessage } from './cluster.ts';
 import { channelPlugins } from '../adapters/index.ts';
 import { loadConfigOrExit } from './config.ts';
 import { DataDirInUseError, DataDirUnreachableError } from './db/embedded.ts';
@@ -9,6 +11,19 @@ import { startService } from './service.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger(config.LOG_LEVEL, undefined, channelPlugins.flatMap((p) => p.secretHeaders));
+
+if (config.workers > 1 && cluster.isPrimary) {
+  try {
+    process.exit(await runPrimary(config, log));
+  } catch (err) {
+    if (err instanceof DataDirInUseError || err instanceof DataDirUnreachableError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    log.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  }
+}
 
 try {
   const service = await startService(config, {
@@ -21,13 +36,20 @@ try {
   });
   const url = config.PUBLIC_BASE_URL;
   log.info({ url }, 'chatcoupon is running');
-  console.log(startupBanner({
+  const banner = startupBanner({
     config,
     listeningUrl: service.url,
     auth: service.auth,
     enabledChannels: Object.keys(service.ctx.channels),
     refusedFlows: service.ctx.flows?.listing().errors ?? [],
-  }).join('\n'));
+  });
+  if (cluster.isWorker) {
+    // One of WORKERS processes: the primary prints one banner for all.
+    const ready: ReadyMessage = { type: 'chatcoupon:ready', url: service.url, banner, generatedAdminToken: service.auth.adminTokenFrom === 'generated' };
+    process.send?.(ready);
+  } else {
+    console.log(banner.join('\n'));
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

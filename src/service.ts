@@ -4,6 +4,7 @@ import { channelPlugins, createAdapters } from '../adapters/index.ts';
 import type { ChannelPlugin } from '../adapters/types.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
+import { ChangeFeed } from './db/changes.ts';
 import { createDb, migrateDb, type Db } from './db/client.ts';
 import { startEmbedded, type EmbeddedDatabase, type SuperviseOptions } from './db/embedded.ts';
 import { BroadcastWorker } from './broadcasts/broadcast-worker.ts';
@@ -57,6 +58,8 @@ export interface Service {
   /** Sends events to the shop's own systems (webhooks out), apart from chat deliveries. */
   webhooks: WebhookWorker;
   server: http.Server;
+  /** Hears (and tells) the other instances on the database what changed. */
+  changes: ChangeFeed;
   /** The embedded PostgreSQL when no DATABASE_URL was given. */
   database: EmbeddedDatabase | null;
   /** The express app (the route-roles test walks its router). */
@@ -100,9 +103,13 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
         opts.onDatabaseLost?.();
       });
     }
-    const db: Db = createDb(url, 20);
+    const db: Db = createDb(url, config.DB_POOL_SIZE);
     stops.push(() => db.$client.end());
     await migrateDb(db);
+    // Other instances on this database tell us when something we keep in memory changed.
+    const changes = new ChangeFeed(url, db.$client, log);
+    stops.push(() => changes.stop());
+    await changes.start();
 
     const jobs = new JobRunner(url, jobCatalog, log);
     let delivery: DeliveryWorker | null = null;
@@ -123,6 +130,10 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     // The flow engine: its registry on the context, and plugged into the domain's hooks.
     const flows = new FlowRegistry(config.FLOWS_DIR, db, log, { channels: ctx.channelPlugins.map((p) => p.name) });
     stops.push(() => flows.stop());
+    flows.announce = () => changes.publish('flows');
+    changes.on('flows', () => {
+      flows.refresh().catch((err: unknown) => log.error({ err }, 'flow reload failed'));
+    });
     await flows.start();
     ctx.flows = flows;
     plugFlowEngine(ctx);
@@ -145,7 +156,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     stops.push(() => webhooks.stop());
     if (workers) webhooks.start();
 
-    const auth = await loadAuth(ctx);
+    const auth = await loadAuth(ctx, { changes });
     const app = createApp({ ctx, auth }, routes);
     const server = opened.server;
     opened.serve(app);
@@ -168,7 +179,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     if (config.PORT === 0 && config.PUBLIC_BASE_URL === 'http://localhost:0') config.PUBLIC_BASE_URL = `http://localhost:${port}`;
     return {
       url: `http://localhost:${port}`,
-      ctx, auth, jobs, delivery, inbound, broadcasts, webhooks, server, app, database: embedded,
+      ctx, auth, jobs, delivery, inbound, broadcasts, webhooks, server, app, database: embedded, changes,
       stop: stopAll,
     };
   } catch (err) {

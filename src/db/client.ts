@@ -57,6 +57,24 @@ export function createDb(connectionString: string, max = 10): Db {
   return drizzle(pool, { schema }) as Db;
 }
 
+/** A fixed 64-bit key, the same in every instance, so migrations run one instance at a time. */
+const MIGRATION_LOCK = 7_281_036_402_518_377;
+
+/**
+ * Applies the migrations not applied yet. Several instances may start at once on one database:
+ * each takes the same advisory lock on one connection first, so one applies them and the others
+ * then find nothing left to do.
+ */
 export async function migrateDb(db: Db): Promise<void> {
-  await migrate(db, { migrationsFolder });
+  const client = await db.$client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migrate(drizzle(client, { schema }), { migrationsFolder });
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    client.release();
+  } catch (err) {
+    // Closing the connection drops the lock with it.
+    client.release(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
 }

@@ -55,6 +55,11 @@ export interface EmbeddedOptions {
 /** The password every data directory used before each got its own; replaced on first start. */
 const LEGACY_PASSWORD = 'chatcoupon-local';
 const PASSWORD_FILE = 'pg-superuser-password';
+/**
+ * The running server's URL, so `psql` or a second instance (`DATABASE_URL=$(cat …)`) can connect:
+ * written once the server is up, removed on a clean stop. It holds the password: mode 0600.
+ */
+export const DATABASE_URL_FILE = 'database-url';
 
 /**
  * The superuser's password, random per data directory and kept in DATA_DIR (mode 0600): the
@@ -68,11 +73,15 @@ function readPassword(dataDir: string): string | null {
   }
 }
 
-function writePassword(dataDir: string, password: string): void {
-  const file = path.join(dataDir, PASSWORD_FILE);
-  fs.writeFileSync(`${file}.tmp`, password, { mode: 0o600 });
+/** Writes a file only its owner may read, whole or not at all. */
+function writePrivate(file: string, text: string): void {
+  fs.writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
   fs.chmodSync(`${file}.tmp`, 0o600);
   fs.renameSync(`${file}.tmp`, file);
+}
+
+function writePassword(dataDir: string, password: string): void {
+  writePrivate(path.join(dataDir, PASSWORD_FILE), password);
 }
 
 type ServerProcess = { process?: ChildProcess };
@@ -190,6 +199,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
   fs.mkdirSync(dataDir, { recursive: true });
   const releaseLock = takeLock(path.join(dataDir, 'chatcoupon.lock'));
   try {
+    // Left by a process that died: it names a server that is gone (rewritten once ours runs).
+    fs.rmSync(path.join(dataDir, DATABASE_URL_FILE), { force: true });
     const pgDir = path.join(dataDir, 'pg');
     const isRoot = process.getuid?.() === 0;
     if (isRoot) {
@@ -285,12 +296,16 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
       events.emit('gave-up', { attempts: supervise.maxRestarts });
     };
     watch();
+    const url = `postgres://postgres:${encodeURIComponent(finalPassword)}@127.0.0.1:${port}/chatcoupon`;
+    const urlFile = path.join(dataDir, DATABASE_URL_FILE);
+    writePrivate(urlFile, `${url}\n`);
     return Object.assign(events, {
-      url: `postgres://postgres:${encodeURIComponent(finalPassword)}@127.0.0.1:${port}/chatcoupon`,
+      url,
       pid: () => pid,
       async stop() {
         stopping = true;
         await restarting;
+        fs.rmSync(urlFile, { force: true });
         await server.stop();
         releaseLock();
       },

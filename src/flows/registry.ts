@@ -100,6 +100,8 @@ export class FlowRegistry {
   private reloading: Promise<void> = Promise.resolve();
   private readonly db: Db;
   private readonly log: Logger;
+  /** Tells the other instances to reload too (a file changed here, or a campaign a flow may name). */
+  announce: (() => Promise<void>) | null = null;
 
   /** The channels a flow may name (every plug-in's, on or off); the default plug-ins when absent. */
   private readonly channels: readonly ChannelName[] | undefined;
@@ -124,8 +126,17 @@ export class FlowRegistry {
     return this.couponEvents.has(slug === undefined ? event : `${event}:${slug}`);
   }
 
-  /** Re-reads every file; concurrent calls run one after the other. */
-  reload(): Promise<void> {
+  /**
+   * Re-reads every file (concurrent calls run one after the other), then tells the other
+   * instances to do the same: a flow edit or a new campaign reaches every instance.
+   */
+  async reload(): Promise<void> {
+    await this.refresh();
+    await this.announce?.();
+  }
+
+  /** Re-reads every file without telling anyone: the change was announced by another instance. */
+  refresh(): Promise<void> {
     this.reloading = this.reloading.then(() => this.doReload(), () => this.doReload());
     return this.reloading;
   }
@@ -155,7 +166,7 @@ export class FlowRegistry {
 
   /** Loads once, then watches the directory. */
   async start(): Promise<void> {
-    await this.reload();
+    await this.refresh();
     try {
       this.watcher = fs.watch(this.dir, (_event, name) => {
         if (name && !flowFilePattern.test(String(name))) return;

@@ -2,12 +2,13 @@ import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
+import type { ChangeFeed } from '../db/changes.ts';
 import { AppError } from '../lib/errors.ts';
 import { safeEqual, sha256 } from '../lib/ids.ts';
 import { actorOfApiToken } from '../people/people.ts';
 import { adminTokenActor, posTokenActor, principals, type Actor, type Principal } from '../people/roles.ts';
 import { actorOfSession, type NewSession } from '../people/sessions.ts';
-import { storeAdminTokenHash } from '../people/admin-token.ts';
+import { readAdminTokenHash, storeAdminTokenHash } from '../people/admin-token.ts';
 
 /** The caller of a request: who, and whether by bearer token or by a browser session. */
 export interface RequestActor extends Actor {
@@ -41,7 +42,7 @@ export const SESSION_COOKIE = 'cc_session';
  * cannot be read back. It acts as an owner (the bootstrap token); POS_TOKEN may only verify and void; people's tokens and sessions are in
  * the database.
  */
-export async function loadAuth(ctx: AppContext): Promise<Auth> {
+export async function loadAuth(ctx: AppContext, opts: { changes?: ChangeFeed } = {}): Promise<Auth> {
   const { config, db } = ctx;
   let adminHash: string;
   let generated: string | undefined;
@@ -52,6 +53,13 @@ export async function loadAuth(ctx: AppContext): Promise<Auth> {
     const stored = await storeAdminTokenHash(db, sha256(candidate), Boolean(config.ADMIN_TOKEN_RESET));
     if (stored.generated) generated = candidate;
     adminHash = stored.hash;
+    // Another instance started with ADMIN_TOKEN_RESET: the old token stops working here too.
+    opts.changes?.on('admin-token', () => {
+      readAdminTokenHash(db).then((h) => {
+        adminHash = h;
+      }, (err: unknown) => ctx.log.error({ err }, 'could not re-read the admin token'));
+    });
+    if (generated && config.ADMIN_TOKEN_RESET) await opts.changes?.publish('admin-token');
   }
   const posHash = config.POS_TOKEN ? sha256(config.POS_TOKEN) : null;
 
@@ -65,7 +73,9 @@ export async function loadAuth(ctx: AppContext): Promise<Auth> {
 
   return {
     config,
-    adminKey: sha256(adminHash),
+    get adminKey() {
+      return sha256(adminHash);
+    },
     actorOfToken: byToken,
     async identify(req, res) {
       if (res.locals.actor !== undefined) return res.locals.actor as RequestActor | null;

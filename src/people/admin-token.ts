@@ -15,3 +15,9 @@ export async function storeAdminTokenHash(db: Db, candidateHash: string, reset: 
   const stored = await query(db, sql`SELECT value FROM app_settings WHERE key = 'admin_token_sha256'`);
   return { hash: (stored.rows[0] as { value: string }).value, generated: inserted.rows.length > 0 };
 }
+
+/** The stored hash of the generated admin token (re-read when another instance reset it). */
+export async function readAdminTokenHash(db: Db): Promise<string> {
+  const stored = await query(db, sql`SELECT value FROM app_settings WHERE key = 'admin_token_sha256'`);
+  return (stored.rows[0] as { value: string }).value;
+}
