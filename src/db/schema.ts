@@ -265,6 +265,11 @@ export const outbox = pgTable('outbox', {
   sentAt: ts('sent_at'),
   /** The broadcast the message belongs to: pausing it parks its pending messages. */
   broadcastId: text('broadcast_id'),
+  /**
+   * Set while an attempt is being sent (the claim's lease), cleared with its outcome: a contact's
+   * later messages wait while an earlier one is in flight, whichever instance sends it.
+   */
+  leasedUntil: ts('leased_until'),
 }, (t) => [
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
   index('outbox_contact_idx').on(t.contactId, t.createdAt),

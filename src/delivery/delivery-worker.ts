@@ -39,6 +39,8 @@ export type SendFn = (delivery: Delivery, row: OutboxRow) => Promise<DeliveryRes
 
 /** A claimed row is leased this long: if the process dies mid-send it is tried again after. */
 const LEASE_MS = 60_000;
+/** The transaction lock outbox claims take turns on (any fixed key, the same in every process). */
+const CLAIM_LOCK = 7_281_036_402_518_378;
 const BATCH = 50;
 /** Without an adapter's word, a message is retried this long. */
 const DEFAULT_RETRY_FOR_MS = 24 * 3_600_000;
@@ -62,18 +64,26 @@ export async function deliverDue(
   // Due by the service's clock (tests move it ahead) or the database's (rows it wrote by default).
   const dueBy = sql`GREATEST(now(), ${now}::timestamptz)`;
   // Messages to customers chatting now go first; a broadcast's cards fill the rest of the batch,
-  // so a reply never waits behind a broadcast's backlog.
-  const claimed = await query(ctx.db, sql`
+  // so a reply never waits behind a broadcast's backlog. A message waits while an earlier one to
+  // the same contact is in flight (leased): messages to one contact go out in order even when
+  // several processes deliver. Claims take turns (a transaction lock held for the claim only,
+  // never while sending), so each claim sees the leases of the one before it.
+  const inFlightBefore = sql`NOT EXISTS (SELECT 1 FROM outbox p WHERE p.contact_id = o.contact_id AND p.status = 'pending'
+    AND p.seq < o.seq AND p.leased_until > ${dueBy})`;
+  const claimed = await ctx.db.transaction(async (tx) => {
+    await query(tx, sql`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
+    return await query(tx, sql`
     WITH live AS (
-      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${dueBy} AND broadcast_id IS NULL
-        ${channel ? sql`AND channel = ${channel}` : sql``}
+      SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ${dueBy} AND broadcast_id IS NULL
+        ${channel ? sql`AND channel = ${channel}` : sql``} AND ${inFlightBefore}
       ORDER BY next_attempt_at, seq LIMIT ${limit} FOR UPDATE SKIP LOCKED
     ), bulk AS (
-      SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${dueBy} AND broadcast_id IS NOT NULL
-        ${channel ? sql`AND channel = ${channel}` : sql``}
+      SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ${dueBy} AND broadcast_id IS NOT NULL
+        ${channel ? sql`AND channel = ${channel}` : sql``} AND ${inFlightBefore}
       ORDER BY next_attempt_at, seq LIMIT ${limit} - (SELECT count(*) FROM live) FOR UPDATE SKIP LOCKED
     ), due AS (SELECT id FROM live UNION ALL SELECT id FROM bulk)
     UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = ${dueBy} + make_interval(secs => ${LEASE_MS / 1000}),
+      leased_until = ${dueBy} + make_interval(secs => ${LEASE_MS / 1000}),
       reply_used = o.reply_used OR (o.attempts = 0 AND o.reply_token IS NOT NULL AND o.reply_token_expires_at > ${ctx.clock()})
     FROM due, contacts ct
     WHERE o.id = due.id AND ct.id = o.contact_id
@@ -81,6 +91,7 @@ export async function deliverDue(
       o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.retry_key AS "retryKey",
       o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable, o.created_at AS "createdAt", o.broadcast_id AS "broadcastId",
       (SELECT external_id FROM conversations cv WHERE cv.id = o.conversation_id) AS "externalId"`);
+  });
   const rows = claimed.rows as unknown as OutboxRow[];
   // Messages to one contact go out in order; different contacts in parallel.
   const byContact = new Map<string, OutboxRow[]>();
@@ -157,7 +168,7 @@ export async function recordOutcome(
     }
     switch (result.outcome) {
       case 'sent':
-        await query(tx, sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL,
+        await query(tx, sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL, leased_until = NULL,
           platform_response = ${JSON.stringify(result.response ?? null)}::jsonb WHERE id = ${row.id}`);
         if (row.couponId) await markCouponDelivered(tx, row.couponId, at);
         break;
@@ -165,7 +176,7 @@ export async function recordOutcome(
         // Capped at 5 minutes whatever the platform asked, so a recovered platform gets its backlog soon.
         const delay = Math.min(RETRY_CAP_MS, Math.max(result.retryAfterMs ?? 0, retryDelayMs(row.attempts)));
         const nextTry = new Date(at.getTime() + delay);
-        const waiting = await query(tx, sql`UPDATE outbox SET last_error = ${result.error},
+        const waiting = await query(tx, sql`UPDATE outbox SET last_error = ${result.error}, leased_until = NULL,
           waiting_since = COALESCE(waiting_since, ${at}), next_attempt_at = ${nextTry} WHERE id = ${row.id}
           RETURNING waiting_since AS "since"`);
         const since = (waiting.rows[0] as { since: Date } | undefined)?.since ?? at;
@@ -176,7 +187,7 @@ export async function recordOutcome(
         break;
       }
       case 'failed':
-        await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = ${result.error} WHERE id = ${row.id}`);
+        await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = ${result.error}, leased_until = NULL WHERE id = ${row.id}`);
         if (row.couponId) {
           await releaseCoupon(tx, row.couponId, result.error, at);
           await ctx.hooks.coupons.released(tx, row.couponId);

@@ -54,7 +54,7 @@ export async function waitingByChannel(tx: Tx): Promise<Map<string, { waiting: n
 
 /** Parks a message: it stays pending but is never due, with the reason, until it is let go. */
 export async function parkMessage(tx: Tx, id: string, reason: string): Promise<void> {
-  await query(tx, sql`UPDATE outbox SET last_error = ${reason}, next_attempt_at = 'infinity' WHERE id = ${id} AND status = 'pending'`);
+  await query(tx, sql`UPDATE outbox SET last_error = ${reason}, next_attempt_at = 'infinity', leased_until = NULL WHERE id = ${id} AND status = 'pending'`);
 }
 
 /** Parks a broadcast's pending messages (the delivery worker leaves them) or lets them go again. */

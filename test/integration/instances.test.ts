@@ -14,7 +14,7 @@ import { startLineStandin, type LineStandin } from '../../scripts/support/line-s
 import {
   followEvent, newLineUserId, postLineWebhook, textEvent, type LineWebhookEvent,
 } from '../../scripts/support/line-webhook.ts';
-import { createDb, type Db } from '../../src/db/client.ts';
+import { createDb, query, type Db } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
 import { spawnChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
 
@@ -75,8 +75,8 @@ async function start(env: Record<string, string>): Promise<ChildService & { url:
   return Object.assign(child, { url });
 }
 
-async function count(query: ReturnType<typeof sql>): Promise<number> {
-  const r = await db!.execute(query);
+async function count(q: ReturnType<typeof sql>): Promise<number> {
+  const r = await query(db!, q);
   return Number((r.rows[0] as { n: number | string }).n);
 }
 
