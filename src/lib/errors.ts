@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+// Plain words for every check without its own message (installed for the process).
+import './plain-errors.ts';
 
 /**
  * Refusals are data, failures are errors. Every code a caller can see, with its HTTP status.
@@ -77,10 +79,11 @@ export function refuse<C extends ErrorCode>(code: C, message: string): Refusal<C
 
 /** Turns a zod failure into one validation AppError naming every field and rule. */
 export function validationError(error: z.ZodError, prefix?: string): AppError {
-  const fields = error.issues.map((i) => ({
-    field: [...(prefix ? [prefix] : []), ...i.path.map(String)].join('.') || '(body)',
-    message: i.message,
-  }));
+  const name = (path: readonly PropertyKey[]) => [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || '(body)';
+  // A field we do not know is named itself, so the caller sees which one to remove.
+  const fields = error.issues.flatMap((i) => (i.code === 'unrecognized_keys'
+    ? i.keys.map((key) => ({ field: name([...i.path, key]), message: 'is not a field we know' }))
+    : [{ field: name(i.path), message: i.message }]));
   const message = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   return new AppError('validation_error', message, { fields });
 }

@@ -74,7 +74,7 @@ describe('campaigns API', () => {
     [{ visibility: 'secret' }, 'visibility'],
     [{ verification: 'yes' }, 'verification'],
     [{ slug: 'Not A Slug' }, 'slug'],
-    [{ unknownField: 1 }, '(body)'],
+    [{ unknownField: 1 }, 'unknownField'],
   ])('refuses %j naming the field %s, and saves nothing', async (override, field) => {
     const before = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
     const res = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody(override));
@@ -83,6 +83,25 @@ describe('campaigns API', () => {
     expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
     const after = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
     expect(after.body.campaigns.length).toBe(before.body.campaigns.length);
+  });
+
+  it('words every refusal for a person, never in the validator\'s terms', async () => {
+    const { name: _name, reward: _reward, ...noName } = campaignBody();
+    const res = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send({
+      ...noName, reward: { type: 'percent', value: '10' }, barcode: 'ean13', perContactLimit: 1.5, verification: 'yes', colour: '#fff',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields).toEqual(expect.arrayContaining([
+      { field: 'name', message: 'is required' },
+      { field: 'reward.value', message: 'must be a number' },
+      { field: 'barcode', message: 'must be one of: qr, code39, code128' },
+      { field: 'perContactLimit', message: 'must be a whole number' },
+      { field: 'verification', message: 'must be true or false' },
+      { field: 'colour', message: 'is not a field we know' },
+    ]));
+    expect(res.body.error.message).not.toMatch(/Invalid|expected|received|Unrecognized|>=/);
+    const missing = await request(svc.url).post('/api/v1/campaigns').set(svc.admin).send(campaignBody({ reward: { type: 'amount', currency: 'JPY' } }));
+    expect(missing.body.error.message).toBe('reward.value: is required');
   });
 
   it('validates a patch against the whole campaign and leaves it unchanged when refused', async () => {
