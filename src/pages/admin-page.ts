@@ -35,6 +35,9 @@ dl.settings{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:4px
 dl.settings dt{color:#666}
 dl.settings dd{margin:0;overflow-wrap:anywhere}
 .pre{white-space:pre-wrap;overflow-wrap:anywhere}
+.rich{overflow-wrap:anywhere}
+.rich p,.rich ul{margin:0 0 6px}
+.rich ul{padding-left:1.3em}
 .swatch{display:inline-block;width:14px;height:14px;border-radius:3px;border:1px solid #999;vertical-align:-2px;margin-right:4px}
 .funnel td.bar{width:40%}
 .funnel .fill{height:10px;border-radius:5px;background:#06c755;min-width:2px}

@@ -16,6 +16,9 @@ main{max-width:720px}
 .badge-yes{background:#e6f6ea;color:#125b2a}
 .reason{color:#8a1c1c;font-size:.9rem;margin:4px 0 0}
 .pre{white-space:pre-wrap;overflow-wrap:anywhere}
+.rich{overflow-wrap:anywhere}
+.rich p,.rich ul{margin:0 0 6px}
+.rich ul{padding-left:1.3em}
 .hidden{display:none}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:8px 0}
 dt{color:#666}dd{margin:0}
@@ -51,7 +54,7 @@ export function workbenchPage(target: WorkbenchTarget, nonce: string): string {
 <dt>Sending period</dt><dd id="d-period"></dd>
 <dt>Per customer</dt><dd id="d-limit"></dd>
 </dl>
-<div id="d-instructions" class="pre muted"></div>
+<div id="d-instructions" class="rich muted"></div>
 <p id="d-reason" class="reason"></p>
 <p id="d-result" role="status"></p>
 <div class="actions"><button class="btn btn-secondary" id="back" type="button">Back</button><button class="btn" id="send" type="button">Send</button></div>

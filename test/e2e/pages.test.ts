@@ -250,6 +250,11 @@ describe('workbench page in a browser', () => {
       await page.click(`[data-campaign="${pct.id}"]`);
       expect(await page.locator('#d-name').textContent()).toBe('Workbench 15%');
       expect(await page.locator('#d-stock').textContent()).toBe('2');
+      // The instructions as written with **bold**, a list and a link, shown as such (not as markup).
+      expect(await page.locator('#d-instructions strong').textContent()).toBe('Not');
+      expect(await page.locator('#d-instructions li').allTextContents()).toEqual(['One per visit', 'Not with other offers']);
+      expect(await page.locator('#d-instructions a').getAttribute('href')).toBe('https://shop.example/terms');
+      expect(await page.locator('#d-instructions').textContent()).not.toContain('**');
       expect(await page.locator('#send').isEnabled()).toBe(true);
       await page.click('#send');
       await page.waitForSelector('#d-result:has-text("Sent.")');

@@ -2,6 +2,7 @@ import { api } from '../shared/api.ts';
 import type { CampaignJson, StatsJson } from '../shared/api-types.ts';
 import { byId, el, show } from '../shared/dom.ts';
 import { fmtDate, num, pct } from '../shared/format.ts';
+import { richText } from '../shared/rich-text.ts';
 import { barcodeText, expiryText, stockText } from '../shared/wording.ts';
 import { loadCampaigns, markSelected } from './campaign-list.ts';
 import { loadRecords, resetRecords } from './records.ts';
@@ -97,7 +98,9 @@ function renderSettings(c: CampaignJson): void {
   settingRow(dl, 'Stock', stock ? (stock.soldOut && stock.kind !== 'none' ? `sold out (${num(stock.total)} loaded)` : stockText(stock)) : '', 'stock');
   if (c.remindBeforeHours) settingRow(dl, 'Reminder', `${c.remindBeforeHours} h before expiry`, 'remind');
   if (c.refusalText) settingRow(dl, 'Refusal text', c.refusalText, 'refusalText');
-  settingRow(dl, 'Instructions', el('div', c.instructions || '—', 'pre'), 'instructions');
+  const instructions = el('div', c.instructions.trim() ? null : '—', 'rich');
+  instructions.append(richText(c.instructions));
+  settingRow(dl, 'Instructions', instructions, 'instructions');
   const img = byId<HTMLImageElement>('image-preview');
   if (c.imageUrl) {
     img.src = samePath(c.imageUrl);

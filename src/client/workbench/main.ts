@@ -5,6 +5,7 @@ import { byId, el, input, select, show, showUncaughtErrors } from '../shared/dom
 import { fmtDate } from '../shared/format.ts';
 import { signOut } from '../shared/session.ts';
 import { visibilityText } from '../shared/wording.ts';
+import { richText } from '../shared/rich-text.ts';
 
 /**
  * The agents' workbench (for a signed-in session), embeddable beside a conversation in an inbox: the coupons that can be
@@ -97,7 +98,7 @@ function detail(): void {
   byId('d-stock').textContent = String(c.stockLeft);
   byId('d-period').textContent = `${fmtDate(c.sendStart)} – ${fmtDate(c.sendEnd)}`;
   byId('d-limit').textContent = String(c.perContactLimit);
-  byId('d-instructions').textContent = c.instructions;
+  byId('d-instructions').replaceChildren(richText(c.instructions));
   const t = target();
   byId('d-reason').textContent = !t ? 'Enter a conversation id to send this coupon.' : (c.sendable === false ? (c.reason ?? 'It cannot be sent to this chat.') : '');
   byId<HTMLButtonElement>('send').disabled = !t || c.sendable === false;
