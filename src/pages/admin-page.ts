@@ -5,7 +5,7 @@ import { html, renderPage } from './html.ts';
 
 const css = `
 body{--bg:#f3f4f7}
-main{max-width:1180px;padding:16px 24px 48px}
+main{max-width:none;padding:16px 24px 48px}
 header.top{display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px;margin:0 0 16px}
 header.top h1{margin:0;flex:1 1 auto}
 .grow{flex:1 1 auto;margin:0}
@@ -20,6 +20,9 @@ h3{font-size:1rem;margin:12px 0 6px}
 .btn-dark{background:#1a1a1a;color:#fff}
 .row-actions{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:10px 0}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}
+.records-wrap{max-height:min(70vh,720px);overflow:auto;border:1px solid #e3e5ea;border-radius:8px}
+.records-wrap thead th{position:sticky;top:0;z-index:1;box-shadow:0 1px 0 #e3e5ea}
+.records-wrap td{white-space:nowrap}
 table{border-collapse:collapse;width:100%;font-size:.92rem;background:#fff;color:#1a1a1a}
 th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e3e5ea;vertical-align:top}
 th{font-weight:600;color:#444;background:#fafbfc;white-space:nowrap}
@@ -155,7 +158,7 @@ ${marketingTabs}
 <button class="btn btn-inline btn-dark" id="download" type="button">Download CSV</button>
 </form>
 <p id="records-error" class="reason" role="alert"></p>
-<div class="table-wrap"><table id="records">
+<div class="table-wrap records-wrap" id="records-wrap"><table id="records">
 <thead><tr><th>Contact</th><th>Channel</th><th>Status</th><th>Delivery</th><th>Issued</th><th>Sent</th><th>Opened</th><th>Redeemed</th><th>Verified</th><th>Expires</th><th>Serial</th></tr></thead>
 <tbody></tbody></table></div>
 <p id="no-records" class="muted hidden">No records.</p>

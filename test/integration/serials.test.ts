@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { createCampaign } from '../../src/coupons/campaigns.ts';
-import { MAX_CSV_BYTES, SYNC_IMPORT_MAX_BYTES } from '../../src/coupons/serial-import.ts';
+import { MAX_CSV_BYTES, SYNC_IMPORT_MAX_BYTES, WRITE_SLICE_ROWS } from '../../src/coupons/serial-import.ts';
 import { CsvParser } from '../../src/lib/csv.ts';
 import { serialImportJob } from '../../src/jobs/catalog.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -174,7 +174,23 @@ describe('POST /api/v1/campaigns/:id/serials (CSV pack)', () => {
     const running = await request(svc.url).get(res.headers.location!).set(svc.admin);
     expect(running.body.status).toBe('running');
 
-    await serialImportJob.handler({ importId }, svc.ctx);
+    // Every change to the import row, as it is committed: the progress a poller can see.
+    await svc.ctx.db.execute(sql.raw(`CREATE TABLE import_progress_seen (status text, read int, loaded int);
+      CREATE FUNCTION note_import_progress() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO import_progress_seen VALUES (NEW.status, NEW.read, NEW.loaded); RETURN NEW; END $$;
+      CREATE TRIGGER note_import_progress AFTER UPDATE ON serial_imports FOR EACH ROW EXECUTE FUNCTION note_import_progress();`));
+    try {
+      await serialImportJob.handler({ importId }, svc.ctx);
+      const seen = (await svc.ctx.db.execute(sql`SELECT status, read, loaded FROM import_progress_seen`)).rows;
+      // Written in slices of WRITE_SLICE_ROWS, each reported while the pack is still running.
+      expect(seen.filter((r) => r.status === 'running' && (r.loaded as number) > 0)).toEqual([
+        { status: 'running', read: 150_001, loaded: WRITE_SLICE_ROWS },
+        { status: 'running', read: 150_001, loaded: 2 * WRITE_SLICE_ROWS },
+      ]);
+      expect(seen.at(-1)).toEqual({ status: 'done', read: 150_001, loaded: 149_999 });
+    } finally {
+      await svc.ctx.db.execute(sql.raw(`DROP TRIGGER note_import_progress ON serial_imports; DROP FUNCTION note_import_progress(); DROP TABLE import_progress_seen;`));
+    }
     const done = await request(svc.url).get(res.headers.location!).set(svc.admin);
     expect(done.status).toBe(200);
     expect(done.body).toEqual({
