@@ -267,6 +267,30 @@ export async function createCampaign(ctx: AppContext, body: unknown): Promise<Ca
   }
 }
 
+/**
+ * The campaign these fields describe, for a preview: validated as a create would be (or, with
+ * `base`, as a patch of that campaign), never stored. Slugs are not checked against others.
+ */
+export function draftCampaign(ctx: AppContext, body: unknown, base?: CampaignRow): CampaignRow {
+  let whole: CampaignFields;
+  if (base) {
+    const { state: _state, ...patch } = parseOrThrow(patchSchema, body);
+    whole = validateWhole({ ...toFields(ctx, base), ...patch } as CampaignFields);
+  } else {
+    const { state: _state, ...input } = parseOrThrow(createSchema, body);
+    whole = validateWhole({
+      ...defaults, locale: ctx.config.DEFAULT_LOCALE, timeZone: ctx.config.TZ_DEFAULT, ...input,
+      slug: input.slug ?? (slugify(input.name) || 'c-preview'),
+    } as CampaignFields);
+  }
+  const now = ctx.clock();
+  const blank = {
+    id: 'cmp_preview', state: 'active' as const, lowStockAlertedAt: null, soldOutAlertedAt: null, imageFile: null, imageType: null,
+    createdAt: now, updatedAt: now,
+  };
+  return { ...blank, ...base, ...toColumns(whole) };
+}
+
 export interface CampaignUpdate {
   campaign: CampaignRow;
   /** Flows naming the old or new slug need a reload. */

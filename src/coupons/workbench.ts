@@ -7,7 +7,7 @@ import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
 import { campaigns } from '../db/schema.ts';
 import { AppError, parseOrThrow, refuse, type Refusal } from '../lib/errors.ts';
-import { stockOf, type CampaignRow } from './campaigns.ts';
+import { campaignTimeZone, stockOf, type CampaignRow } from './campaigns.ts';
 import { campaignRefusal, channelRefusal, issueCoupon, type IssueRefusalCode, type IssueResult } from './issue.ts';
 import { describeReward } from './rules.ts';
 import { agentDay, agentLimitsToday, claimAgentSend, releaseAgentSend } from '../people/agent-limits.ts';
@@ -114,6 +114,8 @@ export async function workbenchCoupons(ctx: AppContext, input: unknown, agent?: 
         stockLeft: stock.get(c.id)!.left,
         sendStart: c.sendStart.toISOString(),
         sendEnd: c.sendEnd.toISOString(),
+        /** The campaign's zone: its dates are shown on its own clock. */
+        timeZone: campaignTimeZone(ctx, c),
         perContactLimit: c.perContactLimit,
         ...(limit ? { agentLimit: { perDay: limit.perDay, sentToday: limit.sentToday } } : {}),
         ...(chat || limit?.refusal ? { sendable: refusal === null, ...(refusal ? { reason: refusal.message, reasonCode: refusal.code } : {}) } : {}),

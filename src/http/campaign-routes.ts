@@ -1,14 +1,14 @@
 import express, { Router } from 'express';
 import type { ChannelName } from '../../adapters/types.ts';
 import {
-  campaignToJson, createCampaign, duplicateCampaign, getCampaign, listCampaigns, stockOf, updateCampaign, type CampaignRow,
+  campaignToJson, createCampaign, draftCampaign, duplicateCampaign, getCampaign, listCampaigns, stockOf, updateCampaign, type CampaignRow,
 } from '../coupons/campaigns.ts';
 import { copyCampaignImage } from '../coupons/images.ts';
 import type { CampaignState } from '../coupons/rules.ts';
 import { getTestContact, sendTestCoupon, setTestContact } from '../coupons/test-send.ts';
 import { issueToUser } from '../coupons/issue.ts';
 import { campaignStats, couponToJson, csvColumns, csvLine, parseRecordsQuery, recordsPage, recordToJson } from '../coupons/records.ts';
-import { campaignPreviews } from '../pages/campaign-preview.ts';
+import { campaignCards, campaignPreviews } from '../pages/campaign-preview.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { z } from 'zod';
 import type { RouteModule } from './app.ts';
@@ -27,6 +27,12 @@ function stateAction(change: { from: CampaignState; to: CampaignState }): AuditA
 
 const campaignTarget = (row: CampaignRow) => ({ type: 'campaign', id: row.id, name: row.name });
 const listQuery = z.object({ archived: z.enum(['0', '1', 'true', 'false']).optional() });
+
+/** A campaign being written: its fields as for a create (or, with `campaignId`, a patch of that campaign). */
+export const draftBody = z.object({
+  campaign: z.record(z.string(), z.unknown()),
+  campaignId: z.string().trim().min(1).max(100).optional(),
+}).strict();
 
 const issueBody = (channels: readonly ChannelName[]) => z.object({
   channel: z.enum(channels as [ChannelName, ...ChannelName[]]),
@@ -100,6 +106,14 @@ export const campaignRoutes: RouteModule = ({ ctx, auth }) => {
   router.get('/api/v1/campaigns/:id/preview', async (req, res) => {
     const row = await getCampaign(ctx.db, req.params.id);
     res.json({ previews: campaignPreviews(ctx, row) });
+  });
+
+  // The cards of a campaign being written, before it is saved: the campaign form's live preview.
+  // Its refusals name the campaign's own fields, as a create or a patch would.
+  router.post('/api/v1/campaign-previews', requireRole(auth, 'marketer'), express.json({ limit: '100kb' }), async (req, res) => {
+    const body = parseOrThrow(draftBody, req.body);
+    const base = body.campaignId ? await getCampaign(ctx.db, body.campaignId) : undefined;
+    res.json({ previews: campaignCards(ctx, draftCampaign(ctx, body.campaign, base)) });
   });
 
   router.post('/api/v1/campaigns/:id/coupons', async (req, res) => {

@@ -175,10 +175,12 @@ export function newNonce(): string {
 
 export interface PageHeaders {
   nonce: string;
-  /** Origins allowed to frame the page; customer pages allow none. */
-  frameAncestors?: 'none' | '*';
+  /** Origins allowed to frame the page; customer pages allow none, previews only our own pages. */
+  frameAncestors?: 'none' | 'self' | '*';
   /** Extra image origins (campaign images served from PUBLIC_BASE_URL). */
   imgOrigins?: string[];
+  /** The page frames pages of our own (the admin console's coupon page preview). */
+  framesSelf?: boolean;
 }
 
 /** Headers every page carries: never cached, never indexed, no referrer leaking the token, a strict CSP. */
@@ -197,12 +199,13 @@ export function setPageHeaders(res: Response, h: PageHeaders): void {
       `style-src 'nonce-${h.nonce}'`,
       `img-src ${img}`,
       "connect-src 'self'",
+      ...(h.framesSelf ? ["frame-src 'self'"] : []),
       "form-action 'self'",
       "base-uri 'none'",
-      `frame-ancestors ${frame === '*' ? '*' : "'none'"}`,
+      `frame-ancestors ${frame === '*' ? '*' : `'${frame}'`}`,
     ].join('; '),
   });
-  if (frame === 'none') res.set('X-Frame-Options', 'DENY');
+  if (frame !== '*') res.set('X-Frame-Options', frame === 'self' ? 'SAMEORIGIN' : 'DENY');
 }
 
 /** Sends a whole page with the page headers. */

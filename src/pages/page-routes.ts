@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ChannelName } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { barcodeSvg } from '../coupons/barcode.ts';
-import { campaignImageUrl, campaignTimeZone, getCampaign, hasOneTimeSerials, type CampaignRow } from '../coupons/campaigns.ts';
+import { campaignImageUrl, campaignTimeZone, draftCampaign, getCampaign, hasOneTimeSerials, type CampaignRow } from '../coupons/campaigns.ts';
 import type { CouponRow } from '../coupons/coupon-row.ts';
 import { listContactCoupons } from '../coupons/contact-coupons.ts';
 import { findCouponByToken, recordOpen, redeemCoupon } from '../coupons/redeem.ts';
@@ -11,7 +11,7 @@ import { effectiveStatus, verifyGate } from '../coupons/rules.ts';
 import { verifyCoupon } from '../coupons/verify.ts';
 import { contactLanguage } from '../contacts/contacts.ts';
 import { formatDateTime } from '../i18n/format.ts';
-import { chooseLocale, isLocale, type Locale } from '../i18n/locales.ts';
+import { chooseLocale, isLocale, locales, type Locale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/availability.ts';
 import type { RouteModule } from '../http/app.ts';
@@ -25,10 +25,19 @@ import { mePage } from './me-page.ts';
 import { isCrawler } from './user-agent.ts';
 import { pageRole } from './page-gate.ts';
 import { adminPage } from './admin-page.ts';
+import { campaignPreviewPage } from './campaign-preview.ts';
 import { workbenchPage, type WorkbenchTarget } from './workbench-page.ts';
 
 /** Page tokens are base64url (see newToken); anything else is not a coupon we issued. */
 const pageToken = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
+
+/** An image picked in the campaign form and not uploaded yet travels with the preview as a data URL. */
+const previewForm = z.object({
+  campaign: z.string().max(200_000),
+  campaignId: z.string().trim().max(100).optional(),
+  locale: z.enum(locales),
+  image: z.union([z.literal(''), z.string().max(1_500_000).regex(/^data:image\/(png|jpeg);base64,[A-Za-z0-9+/]+=*$/, 'must be a PNG or JPG image as a data URL')]).optional(),
+});
 
 const verifyBody = z.object({ confirm: z.union([z.literal('yes'), z.literal(true)]) });
 
@@ -251,7 +260,25 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
     sendPage(res, 200, (nonce) => workbenchPage(target, nonce), { frameAncestors: '*' });
   });
 
-  router.get('/admin', pageRole(auth, 'marketer'), (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce)));
+  router.get('/admin', pageRole(auth, 'marketer'), (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce, {
+    locale: ctx.config.DEFAULT_LOCALE, timeZone: ctx.config.TZ_DEFAULT,
+  }), { framesSelf: true }));
+
+  // The coupon page of a campaign being written, for the campaign form's phone preview (a frame
+  // in the admin page, posted to as the marketer types). Nothing is stored.
+  router.post('/admin/preview', pageRole(auth, 'marketer'), express.urlencoded({ extended: false, limit: '2mb' }), async (req, res) => {
+    const form = parseOrThrow(previewForm, req.body);
+    let draft: unknown;
+    try {
+      draft = JSON.parse(form.campaign);
+    } catch {
+      throw new AppError('validation_error', 'campaign: must be the campaign\'s fields as JSON');
+    }
+    const base = form.campaignId ? await getCampaign(ctx.db, form.campaignId) : undefined;
+    const campaign = draftCampaign(ctx, draft, base);
+    sendPage(res, 200, (nonce) => campaignPreviewPage(ctx, campaign, form.locale, nonce, form.image || undefined),
+      { frameAncestors: 'self', imgOrigins: images });
+  });
 
   // A failure on a page is shown as a page; JSON callers get the contract's error shape.
   router.use(['/c', '/me', '/workbench'], (err: unknown, req: Request, res: Response, next: NextFunction) => {

@@ -85,7 +85,8 @@ describe('admin page in a browser', () => {
 
     await page.waitForSelector('[data-error-for="reward.value"]:has-text("at most 99")');
     expect(await page.locator('#f-reward-value').getAttribute('aria-invalid')).toBe('true');
-    expect(await text('#create-errors')).toContain('reward.value: must be at most 99');
+    // In plain words, naming the field by its label.
+    expect(await text('#create-errors')).toContain('Discount must be at most 99.');
     expect(await text('[data-error-for="name"]')).toBe('');
     const none = await request(svc.url).get('/api/v1/campaigns').set(svc.admin);
     expect(none.body.campaigns).toEqual([]);
@@ -121,10 +122,13 @@ describe('admin page in a browser', () => {
     await page.waitForSelector(`#campaigns tr[data-campaign="${campaignId}"] [data-field=stock]:has-text("3 of 3")`);
     await page.waitForSelector('[data-stat=stockLeft]:text-is("3")');
 
-    await page.setInputFiles('#image-file', path.resolve('test/fixtures/coupon-640.png'));
-    await page.click('#image-form button');
-    await page.waitForSelector('#image-result:has-text("Image saved")');
-    expect(await text('#image-result')).toContain('640×640 image/png');
+    // The image is part of the campaign form.
+    await page.click('#edit');
+    await page.waitForSelector('#create:not([disabled])');
+    await page.setInputFiles('#f-image', path.resolve('test/fixtures/coupon-640.png'));
+    await page.waitForSelector('#f-image-note:has-text("coupon-640.png")');
+    await page.click('#create');
+    await page.waitForSelector('#edit-result:text-is("Saved: image.")');
     await page.waitForFunction(() => {
       const img = document.getElementById('image-preview') as HTMLImageElement | null;
       return !!img && img.complete && img.naturalWidth === 640;
@@ -153,11 +157,9 @@ describe('admin page in a browser', () => {
     expect(await page.inputValue('#f-color-button')).toBe('#06c755');
     expect(await page.isChecked('#f-verification')).toBe(true);
     const start = new Date(before.sendStart);
-    expect(await page.inputValue('#f-send-start')).toBe(await page.evaluate((iso) => {
-      const d = new Date(iso);
-      const p = (n: number) => String(n).padStart(2, '0');
-      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-    }, start.toISOString()));
+    // On the campaign's own clock (the service's default zone, UTC here), to the minute.
+    expect(before.timeZone).toBe('UTC');
+    expect(await page.inputValue('#f-send-start')).toBe(start.toISOString().slice(0, 16));
 
     // A bad value: the API's field error shows next to the field, and nothing is saved.
     await page.fill('#f-name', 'Admin spring 20%');
@@ -281,6 +283,12 @@ describe('admin page in a browser', () => {
     expect(await page.locator('#more').isHidden()).toBe(true);
     const ids = await page.locator('#records tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-record')));
     expect(new Set(ids).size).toBe(total);
+    // The table takes the screen's width and scrolls inside itself, its header kept in view.
+    const wrap = await page.locator('#records-wrap').evaluate((e) => ({ width: e.clientWidth, scrolls: e.scrollHeight > e.clientHeight }));
+    expect(wrap.width).toBeGreaterThan(1180);
+    expect(wrap.scrolls).toBe(true);
+    await page.locator('#records-wrap').evaluate((e) => { e.scrollTop = e.scrollHeight; });
+    expect(await page.locator('#records thead th').first().evaluate((th) => th.getBoundingClientRect().top - th.closest('#records-wrap')!.getBoundingClientRect().top)).toBeLessThan(2);
   });
 
   it('shows each flow, loaded or its error, with per-step counts', async () => {
@@ -381,7 +389,7 @@ describe('admin page with the workers running', () => {
       await p.waitForSelector('#csv-result:has-text("loaded,")', { timeout: PATIENCE_MS });
       expect((await p.locator('#csv-result').textContent())).toMatch(/^130,000 loaded, 1 rejected \(row 130002: .*CODE_39/);
       const seen = await p.evaluate(() => (window as unknown as { seen: string[] }).seen);
-      expect(seen.some((t) => /^Loading… [\d,]+ rows read$/.test(t))).toBe(true);
+      expect(seen.some((t) => /^Loading… [\d,]+ rows read(, [\d,]+ written)?$/.test(t))).toBe(true);
       await p.waitForSelector('[data-stat=stockLeft]:has-text("130,000")');
       expect(problems).toEqual([]);
     } finally {

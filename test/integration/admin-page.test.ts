@@ -114,8 +114,11 @@ describe('GET /admin', () => {
 
 describe('adminPage', () => {
   it('renders the nonce it is given, escaped, on its style', () => {
-    const out = adminPage('abc"><x');
+    const out = adminPage('abc"><x', { locale: 'ja', timeZone: 'Asia/Tokyo' });
     expect(out).toContain('<style nonce="abc&quot;&gt;&lt;x">');
     expect(out).not.toContain('abc"><x');
+    // A new campaign starts with the service's language and zone.
+    expect(out).toContain('data-default-locale="ja" data-default-time-zone="Asia/Tokyo"');
+    expect(out).toContain('<option value="ja" selected>');
   });
 });

@@ -1,13 +1,14 @@
 import { api } from '../shared/api.ts';
 import type { CampaignJson, StatsJson } from '../shared/api-types.ts';
 import { byId, el, show } from '../shared/dom.ts';
-import { fmtDate, num, pct } from '../shared/format.ts';
+import { num, pct, zoneLabel } from '../shared/format.ts';
+import { isoToZoned } from '../shared/zoned-time.ts';
 import { richText } from '../shared/rich-text.ts';
 import { barcodeText, expiryText, stockText } from '../shared/wording.ts';
 import { loadCampaigns, markSelected } from './campaign-list.ts';
 import { loadRecords, resetRecords } from './records.ts';
 import { admin, campaignPath } from './state.ts';
-import { resetUploads } from './uploads.ts';
+import { resetUploads, showPoolForms } from './uploads.ts';
 
 /** The campaign on screen: its settings, its funnel, and (below) uploads and records. */
 export function selectCampaign(c: CampaignJson): void {
@@ -85,12 +86,15 @@ function renderSettings(c: CampaignJson): void {
   dl.textContent = '';
   settingRow(dl, 'Slug', c.slug, 'slug');
   settingRow(dl, 'Id', c.id, 'id');
-  settingRow(dl, 'Sending period', `${fmtDate(c.sendStart)} – ${fmtDate(c.sendEnd)}`, 'period');
+  const at = (iso: string) => isoToZoned(iso, c.timeZone).replace('T', ' ');
+  settingRow(dl, 'Time zone', zoneLabel(c.timeZone), 'timeZone');
+  settingRow(dl, 'Sending period', `${at(c.sendStart)} – ${at(c.sendEnd)}`, 'period');
   settingRow(dl, 'Expiry', expiryText(c.expiry), 'expiry');
-  settingRow(dl, 'Redeem by', c.redeemBy ? fmtDate(c.redeemBy) : '—', 'redeemBy');
+  settingRow(dl, 'Redeem by', c.redeemBy ? at(c.redeemBy) : '—', 'redeemBy');
   settingRow(dl, 'Per contact', c.perContactLimit, 'perContactLimit');
   settingRow(dl, 'Reward', c.rewardText, 'reward');
   settingRow(dl, 'Visibility', c.visibility, 'visibility');
+  settingRow(dl, 'Customers\' language', c.locale, 'locale');
   settingRow(dl, 'Verification', c.verification ? 'on' : 'off', 'verification');
   settingRow(dl, 'Barcode', barcodeText(c.barcode), 'barcode');
   settingRow(dl, 'Colours', swatches(c.colors), 'colors');
@@ -101,6 +105,7 @@ function renderSettings(c: CampaignJson): void {
   const instructions = el('div', c.instructions.trim() ? null : '—', 'rich');
   instructions.append(richText(c.instructions));
   settingRow(dl, 'Instructions', instructions, 'instructions');
+  showPoolForms(c);
   const img = byId<HTMLImageElement>('image-preview');
   if (c.imageUrl) {
     img.src = samePath(c.imageUrl);

@@ -1,7 +1,7 @@
 import { api } from '../shared/api.ts';
 import type { CampaignList } from '../shared/api-types.ts';
 import { byId, el, show } from '../shared/dom.ts';
-import { fmtDate } from '../shared/format.ts';
+import { zonedText } from '../shared/zoned-time.ts';
 import { stockText } from '../shared/wording.ts';
 import { admin } from './state.ts';
 
@@ -34,11 +34,16 @@ function renderCampaigns(): void {
     stock.dataset.field = 'stock';
     if (c.stock?.soldOut) stock.append(el('span', c.stock.kind === 'none' ? 'nothing loaded' : 'sold out', 'badge badge-no'));
     else stock.textContent = stockText(c.stock);
-    tr.append(name, el('td', c.slug), el('td', `${fmtDate(c.sendStart)} – ${fmtDate(c.sendEnd)}`), el('td', c.rewardText), visibility, stock);
+    tr.append(name, el('td', c.slug), el('td', periodText(c)), el('td', c.rewardText), visibility, stock);
     tbody.append(tr);
   }
   show(byId('no-campaigns'), admin.campaigns.length === 0);
   markSelected();
+}
+
+/** The sending period on the campaign's own clock, its zone named once. */
+function periodText(c: CampaignList['campaigns'][number]): string {
+  return `${zonedText(c.sendStart, c.timeZone).replace(/ \(.*\)$/, '')} – ${zonedText(c.sendEnd, c.timeZone)}`;
 }
 
 export function markSelected(): void {

@@ -1,18 +1,44 @@
 import { api } from '../shared/api.ts';
-import type { FixedSerialJson, ImageJson, ImportJson, SyncImportJson } from '../shared/api-types.ts';
-import { byId, el, input, say } from '../shared/dom.ts';
+import type { CampaignJson, FixedSerialJson, ImportJson, SyncImportJson } from '../shared/api-types.ts';
+import { byId, el, input, say, show } from '../shared/dom.ts';
 import { num } from '../shared/format.ts';
 import { actions, admin, campaignPath } from './state.ts';
 
-/** Serial packs (CSV), a fixed serial, and the coupon image of the campaign on screen. */
+/** The CSV pack limit of `POST /api/v1/campaigns/:id/serials` (the server refuses larger ones too). */
+const MAX_CSV_BYTES = 10 * 1024 * 1024;
+
+/** Serial packs (CSV) and a fixed serial for the campaign on screen (its image is in the campaign form). */
 export function setupUploads(): void {
   byId('csv-form').addEventListener('submit', (e) => { e.preventDefault(); void busy(e, uploadCsv); });
   byId('fixed-form').addEventListener('submit', (e) => { e.preventDefault(); void busy(e, addFixed); });
-  byId('image-form').addEventListener('submit', (e) => { e.preventDefault(); void busy(e, uploadImage); });
+  input('csv-file').addEventListener('change', () => {
+    const file = input('csv-file').files?.[0];
+    if (file && file.size > MAX_CSV_BYTES) say('csv-result', false, tooBig(file));
+    else byId('csv-result').textContent = '';
+  });
+}
+
+function tooBig(file: File): string {
+  return `${file.name} is ${(file.size / 1048576).toFixed(1)} MB; a serial pack must be under 10 MB. Split it into smaller files and upload each.`;
+}
+
+/**
+ * A campaign hands out either one-time serials from CSV packs or one fixed serial, never both:
+ * only the form that fits its pool is offered, with the reason the other is not.
+ */
+export function showPoolForms(c: CampaignJson): void {
+  const kind = c.stock?.kind ?? 'none';
+  show(byId('csv-form'), kind !== 'fixed');
+  show(byId('fixed-form'), kind !== 'serials');
+  byId('pool-note').textContent = kind === 'serials'
+    ? 'This campaign hands out one-time serials from CSV packs, so a fixed serial cannot be added to it. Upload more packs here.'
+    : kind === 'fixed'
+      ? 'This campaign hands out one fixed serial, so CSV packs of one-time serials cannot be added to it. Add more of the fixed serial here.'
+      : 'Load one-time serials from a CSV pack, or one fixed serial that every customer gets: a campaign has one or the other.';
 }
 
 export function resetUploads(): void {
-  for (const id of ['csv-result', 'fixed-result', 'image-result']) {
+  for (const id of ['csv-result', 'fixed-result']) {
     byId(id).textContent = '';
     byId(id).className = '';
   }
@@ -48,6 +74,11 @@ function importSummary(b: Rejections): string {
   return text;
 }
 
+/** Reading the file, then writing its serials into the pool: both move while a big pack loads. */
+function progressText(b: Pick<ImportJson, 'read' | 'loaded'>): string {
+  return b.loaded > 0 ? `Loading… ${num(b.read)} rows read, ${num(b.loaded)} written` : `Loading… ${num(b.read)} rows read`;
+}
+
 /** A large pack is loaded in the background: follow it until it is done. */
 async function followImport(path: string, campaignId: string): Promise<void> {
   for (;;) {
@@ -67,7 +98,7 @@ async function followImport(path: string, campaignId: string): Promise<void> {
       await actions.refreshCurrent();
       return;
     }
-    say('csv-result', true, `Loading… ${num(b.read)} rows read`);
+    say('csv-result', true, progressText(b));
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -76,6 +107,10 @@ async function uploadCsv(campaignId: string): Promise<void> {
   const file = input('csv-file').files?.[0];
   if (!file) {
     say('csv-result', false, 'Choose a CSV file first.');
+    return;
+  }
+  if (file.size > MAX_CSV_BYTES) {
+    say('csv-result', false, tooBig(file));
     return;
   }
   const form = new FormData();
@@ -89,7 +124,7 @@ async function uploadCsv(campaignId: string): Promise<void> {
   }
   if (r.status === 202) {
     const view = r.body as ImportJson;
-    say('csv-result', true, `Loading… ${num(view.read)} rows read`);
+    say('csv-result', true, progressText(view));
     await followImport(r.headers.get('Location') ?? `/api/v1/imports/${encodeURIComponent(view.id)}`, campaignId);
     return;
   }
@@ -109,24 +144,5 @@ async function addFixed(campaignId: string): Promise<void> {
     return;
   }
   say('fixed-result', true, `${num(r.body.loaded)} added; stock left ${num(r.body.stock.left)}`);
-  await actions.refreshCurrent();
-}
-
-async function uploadImage(campaignId: string): Promise<void> {
-  const file = input('image-file').files?.[0];
-  if (!file) {
-    say('image-result', false, 'Choose an image first.');
-    return;
-  }
-  const form = new FormData();
-  form.append('file', file, file.name);
-  const r = await api<ImageJson>(`${campaignPath(campaignId)}/image`, { method: 'PUT', form });
-  if (!r.ok) {
-    say('image-result', false, r.error.message);
-    return;
-  }
-  const b = r.body;
-  say('image-result', true, `Image saved: ${b.width}×${b.height} ${b.type}, ${num(Math.ceil(b.bytes / 1024))} KB${b.warning ? ` (${b.warning})` : ''}`);
-  input('image-file').value = '';
   await actions.refreshCurrent();
 }

@@ -9,6 +9,7 @@ import type { campaignStats, couponToJson, recordToJson } from '../../coupons/re
 import type { ImportView } from '../../coupons/serial-import.ts';
 import type { workbenchCoupons } from '../../coupons/workbench.ts';
 import type { flowsListing } from '../../flows/stats.ts';
+import type { campaignCards } from '../../pages/campaign-preview.ts';
 
 /** What `JSON.stringify` makes of a value: dates become ISO strings. */
 export type Json<T> = T extends Date ? string
@@ -31,6 +32,9 @@ export type SyncImportJson = Pick<ImportJson, 'loaded' | 'rejected' | 'rejectedC
 export type FixedSerialJson = Json<FixedSerialResult>;
 /** `PUT /api/v1/campaigns/:id/image`. */
 export type ImageJson = Json<CampaignImage>;
+/** `POST /api/v1/campaign-previews`: the card of a campaign being written, in each language. */
+export interface CampaignPreviewsJson { previews: Json<ReturnType<typeof campaignCards>> }
+export type PreviewCardJson = CampaignPreviewsJson['previews'][number]['card'];
 /** `GET /api/v1/flows`. */
 export type FlowsJson = Json<Awaited<ReturnType<typeof flowsListing>>>;
 export type FlowJson = FlowsJson['flows'][number];

@@ -33,3 +33,23 @@ export function isoOf(value: string): string | null {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
+
+/**
+ * A zone as a person reads it: its IANA name and its offset now, e.g. `Asia/Tokyo (GMT+9)`.
+ * Campaign dates are always shown and entered in the campaign's zone, named like this.
+ */
+export function zoneLabel(timeZone: string, at: Date = new Date()): string {
+  try {
+    const offset = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'shortOffset' }).formatToParts(at)
+      .find((p) => p.type === 'timeZoneName')?.value;
+    return offset && offset !== timeZone ? `${timeZone} (${offset})` : timeZone;
+  } catch {
+    return timeZone;
+  }
+}
+
+/** Every IANA zone the browser knows, with UTC (which some browsers leave out of the list). */
+export function timeZones(): string[] {
+  const list = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  return list.includes('UTC') ? list : ['UTC', ...list];
+}

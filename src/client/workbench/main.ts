@@ -2,10 +2,10 @@ import type { WorkbenchTarget } from '../../pages/workbench-page.ts';
 import { api } from '../shared/api.ts';
 import type { CouponJson, WorkbenchCouponJson, WorkbenchJson } from '../shared/api-types.ts';
 import { byId, el, input, select, show, showUncaughtErrors } from '../shared/dom.ts';
-import { fmtDate } from '../shared/format.ts';
 import { signOut } from '../shared/session.ts';
 import { visibilityText } from '../shared/wording.ts';
 import { richText } from '../shared/rich-text.ts';
+import { zonedText } from '../shared/zoned-time.ts';
 
 /**
  * The agents' workbench (for a signed-in session), embeddable beside a conversation in an inbox: the coupons that can be
@@ -72,7 +72,7 @@ function render(): void {
     const meta = el('p', null, 'muted');
     meta.append(el('span', c.visibility, 'badge'));
     if (c.sendable !== undefined) meta.append(el('span', c.sendable ? 'can send' : 'cannot send', `badge ${c.sendable ? 'badge-yes' : 'badge-no'}`));
-    meta.append(document.createTextNode(`until ${fmtDate(c.sendEnd)}`));
+    meta.append(document.createTextNode(`until ${zonedText(c.sendEnd, c.timeZone)}`));
     b.append(row, el('p', c.rewardText, 'reward'), meta);
     if (c.sendable === false && c.reason) b.append(el('p', c.reason, 'reason'));
     b.addEventListener('click', () => {
@@ -96,7 +96,7 @@ function detail(): void {
   byId('d-reward').textContent = c.rewardText;
   byId('d-visibility').textContent = visibilityText(c.visibility);
   byId('d-stock').textContent = String(c.stockLeft);
-  byId('d-period').textContent = `${fmtDate(c.sendStart)} – ${fmtDate(c.sendEnd)}`;
+  byId('d-period').textContent = `${zonedText(c.sendStart, c.timeZone).replace(/ \(.*\)$/, '')} – ${zonedText(c.sendEnd, c.timeZone)}`;
   byId('d-limit').textContent = String(c.perContactLimit);
   byId('d-instructions').replaceChildren(richText(c.instructions));
   const t = target();
