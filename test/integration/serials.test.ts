@@ -175,13 +175,13 @@ describe('POST /api/v1/campaigns/:id/serials (CSV pack)', () => {
     expect(running.body.status).toBe('running');
 
     // Every change to the import row, as it is committed: the progress a poller can see.
-    await svc.ctx.db.execute(sql.raw(`CREATE TABLE import_progress_seen (status text, read int, loaded int);
+    await query(svc.ctx.db, sql.raw(`CREATE TABLE import_progress_seen (status text, read int, loaded int);
       CREATE FUNCTION note_import_progress() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN INSERT INTO import_progress_seen VALUES (NEW.status, NEW.read, NEW.loaded); RETURN NEW; END $$;
       CREATE TRIGGER note_import_progress AFTER UPDATE ON serial_imports FOR EACH ROW EXECUTE FUNCTION note_import_progress();`));
     try {
       await serialImportJob.handler({ importId }, svc.ctx);
-      const seen = (await svc.ctx.db.execute(sql`SELECT status, read, loaded FROM import_progress_seen`)).rows;
+      const seen = (await query(svc.ctx.db, sql`SELECT status, read, loaded FROM import_progress_seen`)).rows;
       // Written in slices of WRITE_SLICE_ROWS, each reported while the pack is still running.
       expect(seen.filter((r) => r.status === 'running' && (r.loaded as number) > 0)).toEqual([
         { status: 'running', read: 150_001, loaded: WRITE_SLICE_ROWS },
@@ -189,7 +189,7 @@ describe('POST /api/v1/campaigns/:id/serials (CSV pack)', () => {
       ]);
       expect(seen.at(-1)).toEqual({ status: 'done', read: 150_001, loaded: 149_999 });
     } finally {
-      await svc.ctx.db.execute(sql.raw(`DROP TRIGGER note_import_progress ON serial_imports; DROP FUNCTION note_import_progress(); DROP TABLE import_progress_seen;`));
+      await query(svc.ctx.db, sql.raw(`DROP TRIGGER note_import_progress ON serial_imports; DROP FUNCTION note_import_progress(); DROP TABLE import_progress_seen;`));
     }
     const done = await request(svc.url).get(res.headers.location!).set(svc.admin);
     expect(done.status).toBe(200);
