@@ -140,7 +140,7 @@ function printLines(lines: string[]): void {
     readline.cursorTo(process.stdout, 0);
   }
   console.log(lines.join('\n'));
-  if (!inputEnded) prompt.rl?.prompt(true);
+  if (!inputEnded && interactive) prompt.rl?.prompt(true);
 }
 
 /**
@@ -256,6 +256,8 @@ async function waitForService(): Promise<void> {
 /** The prompt, once the chat has started (bot messages redraw it). */
 const prompt: { rl?: readline.Interface } = {};
 let inputEnded = false;
+/** Typed at a terminal (a prompt is shown), or piped in (no prompt). */
+const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 let standin: Awaited<ReturnType<typeof startLineStandin>>;
 try {
   standin = await startLineStandin({
@@ -311,11 +313,11 @@ async function handle(input: string): Promise<void> {
 // Lines are handled one after another, each once the bot has answered the one before: a pasted
 // or piped conversation goes as a person would type it.
 let queue: Promise<void> = chat(followEvent(userId), 'the follow');
-const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ', terminal: process.stdin.isTTY && process.stdout.isTTY });
+const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ', terminal: interactive });
 prompt.rl = rl;
 rl.on('line', (input) => {
   queue = queue.then(() => handle(input)).then(() => {
-    if (!inputEnded) rl.prompt();
+    if (!inputEnded && interactive) rl.prompt();
   });
 });
 rl.on('close', () => {
@@ -326,4 +328,6 @@ rl.on('close', () => {
     await quit();
   });
 });
-void queue.then(() => rl.prompt());
+void queue.then(() => {
+  if (!inputEnded && interactive) rl.prompt();
+});
