@@ -74,10 +74,12 @@ function portArg(name: string, value: string): number {
   return n;
 }
 
-const servicePort = portArg(args.port !== undefined ? '--port' : 'PORT', args.port ?? process.env.PORT ?? '3000');
-const serviceUrl = (args.url ?? process.env.SIMULATE_URL ?? `http://localhost:${servicePort}`).replace(/\/+$/, '');
-const linePort = portArg('--line-port', args['line-port'] ?? process.env.SIMULATE_LINE_PORT ?? linePortFromEnv() ?? '4010');
-let token = args.token ?? process.env.ADMIN_TOKEN ?? null;
+/** An environment variable, unset when empty (as the service reads them). */
+const envVar = (name: string) => process.env[name]?.trim() || undefined;
+const servicePort = portArg(args.port !== undefined ? '--port' : 'PORT', args.port ?? envVar('PORT') ?? '3000');
+const serviceUrl = (args.url ?? envVar('SIMULATE_URL') ?? `http://localhost:${servicePort}`).replace(/\/+$/, '');
+const linePort = portArg('--line-port', args['line-port'] ?? envVar('SIMULATE_LINE_PORT') ?? linePortFromEnv() ?? '4010');
+let token = args.token ?? envVar('ADMIN_TOKEN') ?? null;
 const userId = args.user ?? newLineUserId();
 
 type QuickReplyAction = { type: string; label?: string; text?: string; data?: string; displayText?: string };

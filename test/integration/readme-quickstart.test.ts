@@ -43,7 +43,8 @@ async function freePort(): Promise<number> {
 /** Every variable the service reads, empty: nothing from the machine's own `.env` leaks into the run. */
 function blankConfig(): Record<string, string> {
   const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
-  return Object.fromEntries([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => [m[1]!, '']));
+  const names = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
+  return Object.fromEntries([...names, 'SIMULATE_URL', 'SIMULATE_LINE_PORT'].map((n) => [n, '']));
 }
 
 let work: string;
