@@ -278,6 +278,26 @@ describe('broadcasts view', () => {
     expect(notes[1]).toMatch(/^Against the holdout: .*too few redemptions yet/);
   });
 
+  it('shows a broadcast paused by its campaign in words, and resumes it once the campaign is active again', async () => {
+    const b = await request(svc.url).post('/api/v1/broadcasts').set(svc.admin)
+      .send({ name: 'Osaka tea', audience: { tagsAll: ['osaka'] }, campaignId: autumn.id, ratePerSecond: 1 });
+    expect(b.status).toBe(201);
+    await page.goto(`${svc.url}/admin#broadcast/${b.body.id}`);
+    await page.waitForSelector('#bd-status[data-status=running]');
+    expect((await request(svc.url).patch(`/api/v1/campaigns/${autumn.id}`).set(svc.admin).send({ state: 'paused' })).status).toBe(200);
+    await page.waitForSelector('#bd-status[data-status=paused]', { timeout: 30_000 });
+    expect(await text('#bd-reason')).toBe('Paused: Its campaign was paused, ended or archived. Make the campaign active again, then resume.');
+    expect((await request(svc.url).patch(`/api/v1/campaigns/${autumn.id}`).set(svc.admin).send({ state: 'active' })).status).toBe(200);
+    await page.click('#bd-resume');
+    await page.waitForSelector('#bd-status[data-status=running]');
+    expect(await text('#bd-reason')).toBe('');
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#bd-cancel');
+    await page.waitForSelector('#bd-status[data-status=cancelled]');
+    expect(problems).toEqual([]);
+    expect(refused).toEqual([]);
+  });
+
   it('schedules in the campaign\'s time zone, not the browser\'s, and cancels', async () => {
     await page.goto(`${svc.url}/admin#broadcasts/new`);
     await page.waitForSelector('#broadcast-compose:visible');

@@ -390,6 +390,8 @@ const reasonText: Record<string, string> = {
   quota_exhausted: 'LINE\'s monthly message limit was reached. Resume once the quota allows more (next month, or after raising the plan).',
   quota_exceeded: 'The broadcast does not fit the LINE quota left this month, so nothing was sent (all or nothing).',
   outside_sending_period: 'The campaign\'s sending period is over.',
+  campaign_paused: 'Its campaign was paused, ended or archived. Make the campaign active again, then resume.',
+  not_found: 'Its campaign was removed.',
 };
 
 function renderBroadcast(b: BroadcastJson): void {
