@@ -9,6 +9,8 @@ import { perSent, type Revenue } from '../coupons/records.ts';
 import { campaignRefusal } from '../coupons/issue.ts';
 import { parkBroadcastMessages, withdrawBroadcastMessages } from '../delivery/outbox.ts';
 import { query, type Tx } from '../db/client.ts';
+import { selectList, type RowOf } from '../db/rows.ts';
+import { broadcasts } from '../db/schema.ts';
 import { AppError, parseOrThrow } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { recordWebhookEvent } from '../webhooks/events.ts';
@@ -21,7 +23,7 @@ export const DEFAULT_RATE_PER_SECOND = 1000;
 export const MAX_RATE_PER_SECOND = 10_000;
 const VARIANT_KEYS = ['a', 'b', 'c', 'd'] as const;
 
-export type BroadcastStatus = 'scheduled' | 'running' | 'paused' | 'done' | 'cancelled';
+export type BroadcastStatus = RowOf<typeof broadcasts>['status'];
 export interface Variant { key: string; campaignId: string; text: string | null; weight: number }
 
 const text = z.string().trim().min(1).max(2000);
@@ -48,26 +50,18 @@ export const broadcastCreate = z.object({
 });
 export type BroadcastCreate = z.infer<typeof broadcastCreate>;
 
-export interface BroadcastRow {
-  id: string;
-  name: string;
-  status: BroadcastStatus;
-  reason: string | null;
+const broadcastRowKeys = [
+  'id', 'name', 'status', 'reason', 'audience', 'variants', 'holdoutPercent', 'sendAt', 'ratePerSecond', 'quotaMode',
+  'createdAt', 'startedAt', 'finishedAt', 'pacedAt',
+] as const;
+
+/** A broadcast as services read it: schema.ts's columns, with the audience and variants as parsed when it was created. */
+export type BroadcastRow = Omit<Pick<RowOf<typeof broadcasts>, (typeof broadcastRowKeys)[number]>, 'audience' | 'variants'> & {
   audience: Audience;
   variants: Variant[];
-  holdoutPercent: number;
-  sendAt: Date;
-  ratePerSecond: number;
-  quotaMode: 'all-or-nothing' | 'up-to-remaining';
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  pacedAt: Date | null;
-}
+};
 
-export const broadcastColumns = sql`id, name, status, reason, audience, variants, holdout_percent AS "holdoutPercent", send_at AS "sendAt",
-  rate_per_second AS "ratePerSecond", quota_mode AS "quotaMode", created_at AS "createdAt", started_at AS "startedAt",
-  finished_at AS "finishedAt", paced_at AS "pacedAt"`;
+export const broadcastColumns = selectList(broadcasts, broadcastRowKeys);
 
 export async function findBroadcast(tx: Tx, id: string, lock = false): Promise<BroadcastRow | null> {
   const r = await query(tx, sql`SELECT ${broadcastColumns} FROM broadcasts WHERE id = ${id} ${lock ? sql`FOR UPDATE` : sql``}`);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type ChannelName, type Delivery, type DeliveryResult, type OutboundMessage } from '../../adapters/types.ts';
+import { type ChannelName, type Delivery, type DeliveryResult } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
 import { markCouponDelivered, markCouponWaiting, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
@@ -9,30 +9,20 @@ const RETRY_CAP_MS = 300_000;
 import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
 import { query } from '../db/client.ts';
+import { selectList, type RowOf } from '../db/rows.ts';
+import { outbox } from '../db/schema.ts';
 
-export interface OutboxRow {
-  id: string;
-  /** Write order: messages to one contact go out in this order. */
-  seq: number;
-  /** The first attempt answered with the reply token. */
-  replyUsed: boolean;
-  /** The last recorded failure; null after an attempt whose outcome was never recorded. */
-  lastError: string | null;
-  channel: ChannelName;
-  contactId: string;
-  conversationId: string | null;
-  couponId: string | null;
-  message: OutboundMessage;
-  replyToken: string | null;
-  replyTokenExpiresAt: Date | null;
-  retryKey: string;
-  attempts: number;
+const outboxRowKeys = [
+  'id', 'seq', 'replyUsed', 'lastError', 'channel', 'contactId', 'conversationId', 'couponId', 'message',
+  'replyToken', 'replyTokenExpiresAt', 'retryKey', 'attempts', 'createdAt', 'broadcastId',
+] as const;
+
+/** A claimed message: its outbox columns (typed by schema.ts), and what is needed of its contact and chat. */
+export type OutboxRow = Pick<RowOf<typeof outbox>, (typeof outboxRowKeys)[number]> & {
   userId: string;
   externalId: string | null;
   unreachable: boolean;
-  createdAt: Date;
-  broadcastId: string | null;
-}
+};
 
 /** Sends one delivery; by default through the contact's channel adapter. */
 export type SendFn = (delivery: Delivery, row: OutboxRow) => Promise<DeliveryResult>;
@@ -87,9 +77,7 @@ export async function deliverDue(
       reply_used = o.reply_used OR (o.attempts = 0 AND o.reply_token IS NOT NULL AND o.reply_token_expires_at > ${ctx.clock()})
     FROM due, contacts ct
     WHERE o.id = due.id AND ct.id = o.contact_id
-    RETURNING o.id, o.seq, o.reply_used AS "replyUsed", o.last_error AS "lastError", o.channel, o.contact_id AS "contactId", o.conversation_id AS "conversationId", o.coupon_id AS "couponId",
-      o.message, o.reply_token AS "replyToken", o.reply_token_expires_at AS "replyTokenExpiresAt", o.retry_key AS "retryKey",
-      o.attempts, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable, o.created_at AS "createdAt", o.broadcast_id AS "broadcastId",
+    RETURNING ${selectList(outbox, outboxRowKeys, 'o')}, ct.platform_user_id AS "userId", ct.unreachable_at IS NOT NULL AS unreachable,
       (SELECT external_id FROM conversations cv WHERE cv.id = o.conversation_id) AS "externalId"`);
   });
   const rows = claimed.rows as unknown as OutboxRow[];
