@@ -162,8 +162,9 @@ describe('the flow engine', () => {
     expect((await say(svc.ctx, 'messenger', 'P-mine', '我的優惠券')).outcome).toBe('my-coupons');
     expect((await say(svc.ctx, 'messenger', 'P-mine', 'hello there')).outcome).toBe('no-match');
     const contact = await contactOf(svc.ctx, 'messenger', 'P-mine');
+    // Each in the language its words were written in.
     expect(await textsOf(svc.ctx, 'messenger', 'P-mine')).toEqual([
-      `Your coupons: http://coupons.test/me/${contact.meToken}`, `Your coupons: http://coupons.test/me/${contact.meToken}`,
+      `Your coupons: http://coupons.test/me/${contact.meToken}`, `點選連結即可查看您的優惠券：\nhttp://coupons.test/me/${contact.meToken}`,
     ]);
   });
 
