@@ -359,6 +359,52 @@ export async function listBroadcasts(ctx: AppContext) {
   return { broadcasts: await Promise.all(rows.map((b) => broadcastJson(ctx.db, b))) };
 }
 
+export const recipientListQuery = z.object({
+  status: z.enum(['pending', 'issued', 'skipped', 'holdout']).optional(),
+  reason: z.string().trim().min(1).max(64).optional(),
+  cursor: z.string().regex(/^[1-9][0-9]{0,9}$/, 'is not a cursor this API gave out').optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+}).strict();
+
+export interface RecipientJson {
+  contactId: string;
+  channel: string;
+  userId: string | null;
+  displayName: string | null;
+  /** The variant key, or `holdout`. */
+  variant: string;
+  /** `pending` (not issued yet), `issued`, `skipped` (with `reason`) or `holdout`. */
+  status: string;
+  reason: string | null;
+  couponId: string | null;
+  /** The card's delivery: `pending`, `sent` or `failed` (with `deliveryError`); null before it is issued. */
+  deliveryStatus: string | null;
+  deliveryError: string | null;
+}
+
+/**
+ * `GET /api/v1/broadcasts/:id/recipients?status=&reason=&cursor=&limit=`: each recipient's outcome
+ * (who was skipped and why, whose card failed), in the order they are issued, a page at a time.
+ */
+export async function listRecipients(ctx: AppContext, id: string, rawQuery: unknown): Promise<{ recipients: RecipientJson[]; next: string | null }> {
+  const q = parseOrThrow(recipientListQuery, rawQuery);
+  await getBroadcastRow(ctx.db, id);
+  const where: SQL[] = [sql`r.broadcast_id = ${id}`];
+  if (q.status) where.push(sql`r.status = ${q.status}`);
+  if (q.reason) where.push(sql`r.reason = ${q.reason}`);
+  if (q.cursor) where.push(sql`r.seq > ${Number(q.cursor)}`);
+  const r = await query(ctx.db, sql`SELECT r.seq, r.contact_id AS "contactId", r.channel, c.platform_user_id AS "userId", c.display_name AS "displayName",
+      r.variant, r.status, r.reason, r.coupon_id AS "couponId", cp.delivery_status AS "deliveryStatus", cp.delivery_error AS "deliveryError"
+    FROM broadcast_recipients r LEFT JOIN contacts c ON c.id = r.contact_id LEFT JOIN coupons cp ON cp.id = r.coupon_id
+    WHERE ${sql.join(where, sql` AND `)} ORDER BY r.seq LIMIT ${q.limit + 1}`);
+  const rows = r.rows as unknown as Array<RecipientJson & { seq: number }>;
+  const page = rows.slice(0, q.limit);
+  return {
+    recipients: page.map(({ seq: _seq, ...rest }) => rest),
+    next: rows.length > q.limit ? String(page[page.length - 1]!.seq) : null,
+  };
+}
+
 /**
  * `GET /api/v1/broadcasts/:id/stats`: each variant's funnel from its coupons, with the revenue of
  * its verified coupons per currency (and per card sent). The holdout got nothing from the

@@ -2,7 +2,7 @@ import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { estimateAudience, parseAudience } from '../audiences/audience.ts';
 import {
-  broadcastStats, cancelBroadcast, createBroadcast, getBroadcastJson, listBroadcasts, pauseBroadcast, quotaPreview, resumeBroadcast,
+  broadcastStats, cancelBroadcast, createBroadcast, getBroadcastJson, listBroadcasts, listRecipients, pauseBroadcast, quotaPreview, resumeBroadcast,
 } from '../broadcasts/broadcasts.ts';
 import { parseOrThrow } from '../lib/errors.ts';
 import { recordAudit, type AuditAction } from '../people/audit.ts';
@@ -48,6 +48,10 @@ export const broadcastRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.get('/api/v1/broadcasts/:id/stats', admin, async (req, res) => {
     res.json(await broadcastStats(ctx, req.params.id as string));
+  });
+
+  router.get('/api/v1/broadcasts/:id/recipients', admin, async (req, res) => {
+    res.json(await listRecipients(ctx, req.params.id as string, req.query));
   });
 
   router.post('/api/v1/broadcasts/:id/pause', admin, async (req, res) => {

@@ -164,6 +164,18 @@ ${audienceChannelBoxes}
 <thead><tr><th>Variant</th><th>Campaign</th><th class="num">Recipients</th><th class="num">Sent</th><th class="num">Opened</th><th class="num">Redeemed</th><th class="num">Verified</th><th class="num">Redeemed of sent</th><th class="num">Revenue</th><th class="num">Revenue per card</th></tr></thead>
 <tbody></tbody></table></div>
 <ul id="bd-verdict" class="verdict"></ul>
+<h3>Recipients</h3>
+<form id="bd-recipients-filter" class="row-actions">
+<select id="bd-r-status" aria-label="Recipients shown"><option value="">All recipients</option><option value="issued">Issued a card</option><option value="pending">Not issued yet</option><option value="skipped">Skipped</option><option value="holdout">Held out</option></select>
+<select id="bd-r-reason" aria-label="Reason skipped"><option value="">Any reason</option></select>
+<button class="btn btn-inline btn-secondary" type="submit">Show</button>
+</form>
+<p id="bd-recipients-error" class="reason" role="alert"></p>
+<div class="table-wrap"><table id="bd-recipients">
+<thead><tr><th>Contact</th><th>Channel</th><th>Variant</th><th>Status</th><th>Reason or delivery</th></tr></thead>
+<tbody></tbody></table></div>
+<p id="no-recipients" class="muted hidden">No recipients match.</p>
+<div class="row-actions"><button class="btn btn-inline btn-secondary hidden" id="bd-recipients-more" type="button">Load more</button><span id="bd-recipients-count" class="muted"></span></div>
 <p id="bd-error" class="reason" role="alert"></p>
 </div></div>
 </section>`;

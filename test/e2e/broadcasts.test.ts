@@ -260,6 +260,13 @@ describe('broadcasts view', () => {
     for (const v of stats.variants.filter((x) => x.key !== 'holdout')) {
       expect(await page.locator(`#bd-results tr[data-variant=${v.key}] td`).nth(2).textContent()).toBe(String(v.sent));
     }
+    // Who got what: every recipient listed, then the holdout alone.
+    await page.waitForSelector(`#bd-recipients-count:text-is("45 shown")`);
+    expect(await page.locator('#bd-recipients tr[data-status=issued] td:nth-child(4)').allTextContents()).toEqual(Array(target).fill('card sent'));
+    await page.selectOption('#bd-r-status', 'holdout');
+    await page.click('#bd-recipients-filter button');
+    await page.waitForSelector(`#bd-recipients-count:text-is("${created.counts.holdout} shown")`);
+    expect(await page.locator('#bd-recipients tbody tr[data-status=holdout]').count()).toBe(created.counts.holdout);
     const coupons = await query(svc.ctx.db, sql`SELECT cp.id, cp.token FROM broadcast_recipients r JOIN coupons cp ON cp.id = r.coupon_id
       WHERE r.broadcast_id = ${id} AND r.variant = 'a' ORDER BY cp.id LIMIT 2`);
     for (const [i, c] of (coupons.rows as Array<{ id: string; token: string }>).entries()) {
@@ -294,6 +301,15 @@ describe('broadcasts view', () => {
     page.once('dialog', (d) => void d.accept());
     await page.click('#bd-cancel');
     await page.waitForSelector('#bd-status[data-status=cancelled]');
+    // Those left are skipped as cancelled, listed by that reason.
+    const left = (await request(svc.url).get(`/api/v1/broadcasts/${b.body.id}`).set(svc.admin)).body.skippedBy.cancelled as number;
+    expect(left).toBeGreaterThan(0);
+    await page.waitForSelector('#bd-r-reason option[value=cancelled]', { state: 'attached' });
+    await page.selectOption('#bd-r-status', 'skipped');
+    await page.selectOption('#bd-r-reason', 'cancelled');
+    await page.click('#bd-recipients-filter button');
+    await page.waitForSelector(`#bd-recipients-count:text-is("${left} shown")`);
+    expect(new Set(await page.locator('#bd-recipients tbody td:nth-child(5)').allTextContents())).toEqual(new Set(['cancelled']));
     expect(problems).toEqual([]);
     expect(refused).toEqual([]);
   });

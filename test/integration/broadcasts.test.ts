@@ -168,6 +168,34 @@ describe('broadcasts', () => {
 
     const skipped = await query(svc.ctx.db, sql`SELECT reason FROM broadcast_recipients WHERE broadcast_id = ${id} AND status = 'skipped' ORDER BY reason`);
     expect(skipped.rows).toEqual([{ reason: 'limit_reached' }, { reason: 'outside_window' }]);
+
+    // Each recipient's outcome, filtered and a page at a time.
+    const refused = await get(`/api/v1/broadcasts/${id}/recipients?status=skipped`);
+    expect(refused.status).toBe(200);
+    expect(refused.body.next).toBeNull();
+    expect(refused.body.recipients.map((r: { reason: string }) => r.reason).sort()).toEqual(['limit_reached', 'outside_window']);
+    expect(refused.body.recipients.find((r: { reason: string }) => r.reason === 'limit_reached')).toMatchObject({
+      contactId: line[0], channel: 'line', variant: 'a', status: 'skipped', couponId: null, deliveryStatus: null });
+    expect((await get(`/api/v1/broadcasts/${id}/recipients?reason=outside_window`)).body.recipients).toEqual([
+      expect.objectContaining({ channel: 'messenger', status: 'skipped', reason: 'outside_window' })]);
+    const issuedOne = await get(`/api/v1/broadcasts/${id}/recipients?status=issued&limit=1`);
+    expect(issuedOne.body.recipients[0]).toMatchObject({ status: 'issued', reason: null, deliveryStatus: 'sent', deliveryError: null });
+    expect(issuedOne.body.recipients[0].couponId).toMatch(/^cpn_/);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/api/v1/broadcasts/${id}/recipients?limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.recipients.map((r: { contactId: string }) => r.contactId));
+      cursor = res.body.next;
+    } while (cursor);
+    expect(seen).toHaveLength(27);
+    expect(new Set(seen).size).toBe(27);
+    for (const bad of ['cursor=abc', 'status=sent', 'limit=0', 'colour=red']) {
+      const res = await get(`/api/v1/broadcasts/${id}/recipients?${bad}`);
+      expect([bad, res.status, res.body.error.code]).toEqual([bad, 400, 'validation_error']);
+    }
+    expect((await get('/api/v1/broadcasts/brd_nope/recipients')).status).toBe(404);
     expect((await get('/api/v1/broadcasts')).body.broadcasts.map((b: { id: string }) => b.id)).toContain(id);
   });
 

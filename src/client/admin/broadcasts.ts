@@ -2,7 +2,7 @@ import { api, seg } from '../shared/api.ts';
 import type { CampaignJson, CampaignList, FieldError } from '../shared/api-types.ts';
 import { byId, el, input, say, select, show } from '../shared/dom.ts';
 import { fmtDate, num, pct } from '../shared/format.ts';
-import type { BroadcastJson, BroadcastList, BroadcastStatsJson, QuotaLineJson } from '../shared/marketing-types.ts';
+import type { BroadcastJson, BroadcastList, BroadcastStatsJson, QuotaLineJson, RecipientsPage } from '../shared/marketing-types.ts';
 import { compareProportions, variantVerdict } from '../shared/significance.ts';
 import { isTimeZone, zonedText, zonedToIso } from '../shared/zoned-time.ts';
 import { fillAudienceCampaigns, onAudienceChange, readAudience, resetAudience, setupAudienceBuilder } from './audience-builder.ts';
@@ -60,6 +60,13 @@ export function setupBroadcasts(): void {
   byId('bd-pause').addEventListener('click', () => void act('pause'));
   byId('bd-resume').addEventListener('click', () => void act('resume'));
   byId('bd-cancel').addEventListener('click', () => void act('cancel'));
+  byId('bd-recipients-filter').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (current) void loadRecipients(current.id, false);
+  });
+  byId('bd-recipients-more').addEventListener('click', () => {
+    if (current) void loadRecipients(current.id, true);
+  });
 }
 
 /** `#broadcasts`, `#broadcasts/new` or `#broadcast/<id>`. */
@@ -363,7 +370,11 @@ async function follow(id: string): Promise<void> {
   byId('bd-verdict').textContent = '';
   byId('bd-name').textContent = '';
   delete byId('bd-status').dataset.status;
+  select('bd-r-status').value = '';
+  select('bd-r-reason').value = '';
+  byId<HTMLTableElement>('bd-recipients').tBodies[0]!.textContent = '';
   byId<HTMLTableElement>('bd-results').tBodies[0]!.textContent = '';
+  let listed = false;
   for (let round = 0; ticket === view.following; round++) {
     const r = await api<BroadcastJson>(broadcastPath(id));
     if (ticket !== view.following) return;
@@ -374,6 +385,8 @@ async function follow(id: string): Promise<void> {
       renderBroadcast(r.body);
       const final = FINAL.has(r.body.status);
       if (final || round % 3 === 0) await loadResults(r.body, ticket);
+      if (!listed || final) await loadRecipients(id, false);
+      listed = true;
       if (final) return;
     }
     await sleep(POLL_MS);
@@ -452,6 +465,12 @@ function renderBroadcast(b: BroadcastJson): void {
   skipped.textContent = '';
   for (const [reason, n] of Object.entries(b.skippedBy)) countRow(skipped, reason.replaceAll('_', ' '), num(n), `skipped-${reason}`);
   show(byId('bd-no-skipped'), Object.keys(b.skippedBy).length === 0);
+  const reasons = select('bd-r-reason');
+  const keep = reasons.value;
+  reasons.textContent = '';
+  reasons.append(new Option('Any reason', ''));
+  for (const reason of Object.keys(b.skippedBy)) reasons.append(new Option(reason.replaceAll('_', ' '), reason));
+  reasons.value = keep in b.skippedBy ? keep : '';
 }
 
 function duration(seconds: number): string {
@@ -515,6 +534,44 @@ function holdoutNote(sending: VariantStats[], holdout: VariantStats): string {
   if (c.pValue === null) return `${rates}; no difference.`;
   if (c.significant && c.difference > 0) return `${rates}; the broadcast made more people redeem, by more than chance (p ${c.pValue < 0.001 ? '< 0.001' : `= ${c.pValue.toFixed(3)}`}).`;
   return `${rates}; the difference could be chance (p = ${c.pValue.toFixed(3)}).`;
+}
+
+const recipients = { next: null as string | null, shown: 0, generation: 0 };
+
+/** Who got what: each recipient's status, the reason one was skipped, or why a card failed. */
+async function loadRecipients(id: string, more: boolean): Promise<void> {
+  const generation = ++recipients.generation;
+  const p = new URLSearchParams({ limit: '50' });
+  if (select('bd-r-status').value) p.set('status', select('bd-r-status').value);
+  if (select('bd-r-reason').value) p.set('reason', select('bd-r-reason').value);
+  if (more && recipients.next) p.set('cursor', recipients.next);
+  const r = await api<RecipientsPage>(`${broadcastPath(id)}/recipients?${p}`);
+  if (generation !== recipients.generation || current?.id !== id) return;
+  const tbody = byId<HTMLTableElement>('bd-recipients').tBodies[0]!;
+  byId('bd-recipients-error').textContent = '';
+  if (!r.ok) {
+    byId('bd-recipients-error').textContent = r.error.message;
+    return;
+  }
+  if (!more) {
+    tbody.textContent = '';
+    recipients.shown = 0;
+  }
+  for (const x of r.body.recipients) {
+    const tr = el('tr');
+    tr.dataset.recipient = x.contactId;
+    tr.dataset.status = x.status;
+    const status = x.status === 'issued' ? `card ${x.deliveryStatus ?? 'pending'}` : x.status === 'pending' ? 'not issued yet' : x.status === 'holdout' ? 'held out' : 'skipped';
+    const detail = x.status === 'skipped' ? (x.reason ?? '').replaceAll('_', ' ') : x.deliveryError ?? '';
+    tr.append(el('td', x.displayName ?? x.userId ?? x.contactId), el('td', x.channel), el('td', x.variant === 'holdout' ? '—' : x.variant.toUpperCase()),
+      el('td', status), el('td', detail, x.status === 'skipped' || x.deliveryError ? 'reason' : undefined));
+    tbody.append(tr);
+  }
+  recipients.shown += r.body.recipients.length;
+  recipients.next = r.body.next;
+  show(byId('no-recipients'), recipients.shown === 0);
+  show(byId('bd-recipients-more'), recipients.next !== null);
+  byId('bd-recipients-count').textContent = recipients.shown ? `${num(recipients.shown)} shown${recipients.next ? ', more to load' : ''}` : '';
 }
 
 async function act(action: 'pause' | 'resume' | 'cancel'): Promise<void> {

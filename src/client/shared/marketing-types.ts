@@ -3,7 +3,7 @@
  * own types (imported, never copied). Type-only: nothing here reaches the browser.
  */
 import type { Audience, Estimate } from '../../audiences/audience.ts';
-import type { broadcastJson, broadcastStats, QuotaLine } from '../../broadcasts/broadcasts.ts';
+import type { broadcastJson, broadcastStats, QuotaLine, RecipientJson } from '../../broadcasts/broadcasts.ts';
 import type { listContacts } from '../../contacts/contact-directory.ts';
 import type { ContactImportResult } from '../../contacts/contact-import.ts';
 import type { SyncView } from '../../contacts/follower-sync.ts';
@@ -27,3 +27,5 @@ export type BroadcastJson = Json<Awaited<ReturnType<typeof broadcastJson>>>;
 export interface BroadcastList { broadcasts: BroadcastJson[] }
 /** `GET /api/v1/broadcasts/:id/stats`. */
 export type BroadcastStatsJson = Json<Awaited<ReturnType<typeof broadcastStats>>>;
+/** `GET /api/v1/broadcasts/:id/recipients`. */
+export interface RecipientsPage { recipients: Array<Json<RecipientJson>>; next: string | null }
