@@ -11,6 +11,7 @@ import { PollingLoop } from '../lib/polling-loop.ts';
 import { query } from '../db/client.ts';
 import { selectList, type RowOf } from '../db/rows.ts';
 import { outbox } from '../db/schema.ts';
+import { resumeWaiting } from './outbox.ts';
 
 const outboxRowKeys = [
   'id', 'seq', 'replyUsed', 'lastError', 'channel', 'contactId', 'conversationId', 'couponId', 'message',
@@ -187,27 +188,40 @@ export async function recordOutcome(
 }
 
 /**
- * One loop per channel runs `deliverDue` for that channel whenever woken (after a commit that
- * wrote outbox rows) and at least every `pollMs` (retries that came due, rows left by a crashed
- * process): a platform that hangs holds up only its own messages. While a platform's circuit is
- * open its messages wait; once the cool-down passed one message goes as a probe.
+ * One pass of a channel's delivery loop: claims and sends batches while full batches come back
+ * and the platform answers. While the platform's circuit is open its messages wait; once the
+ * cool-down passed one message goes as a probe. When the probe goes through the platform is back:
+ * the messages waiting out their backoff are due at once (`resumeWaiting`), so the claims that
+ * follow take customers' chat messages first and everything else in order, instead of leaving a
+ * chat reply tried during the outage to wait minutes behind a broadcast's cards that never were.
+ */
+export async function deliverChannel(ctx: AppContext, channel: ChannelName, send?: SendFn, isStopped: () => boolean = () => false): Promise<void> {
+  const breaker = ctx.platforms.of(channel);
+  // An answer, even a refusal, shows the platform is up; no answer or a 5xx/429 counts against it.
+  const observe = (result: DeliveryResult) => (result.outcome === 'retry' ? breaker.failed() : breaker.succeeded());
+  while (!isStopped() && breaker.allow()) {
+    const probing = breaker.open;
+    const limit = probing ? 1 : BATCH;
+    const handled = await deliverDue(ctx, send, limit, channel, observe);
+    if (handled === 0) breaker.unusedProbe();
+    if (probing && handled > 0 && !breaker.open) await resumeWaiting(ctx.db, channel, ctx.clock());
+    if (handled < limit || breaker.open) return;
+  }
+}
+
+/**
+ * One loop per channel runs `deliverChannel` whenever woken (after a commit that wrote outbox
+ * rows) and at least every `pollMs` (retries that came due, rows left by a crashed process): a
+ * platform that hangs holds up only its own messages.
  */
 export class DeliveryWorker {
   private readonly loops: PollingLoop[];
 
   constructor(ctx: AppContext, opts: { send?: SendFn; pollMs?: number } = {}) {
-    this.loops = ctx.channelPlugins.map(({ name: channel }) => new PollingLoop(async (isStopped) => {
-      const breaker = ctx.platforms.of(channel);
-      // An answer, even a refusal, shows the platform is up; no answer or a 5xx/429 counts against it.
-      const observe = (result: DeliveryResult) => (result.outcome === 'retry' ? breaker.failed() : breaker.succeeded());
-      // Keep going while full batches come back and the platform answers.
-      while (!isStopped() && breaker.allow()) {
-        const limit = breaker.open ? 1 : BATCH;
-        const handled = await deliverDue(ctx, opts.send, limit, channel, observe);
-        if (handled === 0) breaker.unusedProbe();
-        if (handled < limit || breaker.open) return;
-      }
-    }, { name: `${channel} delivery`, log: ctx.log, pollMs: opts.pollMs ?? 1000 }));
+    this.loops = ctx.channelPlugins.map(({ name: channel }) => new PollingLoop(
+      (isStopped) => deliverChannel(ctx, channel, opts.send, isStopped),
+      { name: `${channel} delivery`, log: ctx.log, pollMs: opts.pollMs ?? 1000 },
+    ));
   }
 
   start(): void {

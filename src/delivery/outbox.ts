@@ -52,6 +52,20 @@ export async function waitingByChannel(tx: Tx): Promise<Map<string, { waiting: n
   return new Map((r.rows as Array<{ channel: string; waiting: number; since: Date; nextTry: Date }>).map((row) => [row.channel, row]));
 }
 
+/**
+ * The platform is back: the channel's messages waiting out a retry backoff are due now, each as of
+ * when it first waited, so the backlog goes in the order it was held up (chat messages still
+ * before broadcast cards, by the claim). Parked messages stay parked, and a message being sent
+ * now (leased, by any process) is left to its sender. Returns how many.
+ */
+export async function resumeWaiting(tx: Tx, channel: ChannelName, now: Date): Promise<number> {
+  const at = sql`GREATEST(now(), ${now}::timestamptz)`;
+  const r = await query(tx, sql`UPDATE outbox SET next_attempt_at = LEAST(waiting_since, ${at})
+    WHERE channel = ${channel} AND status = 'pending' AND waiting_since IS NOT NULL
+      AND next_attempt_at > ${at} AND next_attempt_at <> 'infinity' AND (leased_until IS NULL OR leased_until <= ${at})`);
+  return r.rowCount ?? 0;
+}
+
 /** Parks a message: it stays pending but is never due, with the reason, until it is let go. */
 export async function parkMessage(tx: Tx, id: string, reason: string): Promise<void> {
   await query(tx, sql`UPDATE outbox SET last_error = ${reason}, next_attempt_at = 'infinity', leased_until = NULL WHERE id = ${id} AND status = 'pending'`);
