@@ -18,6 +18,8 @@ export interface FlowError {
   line: number;
   col: number;
   message: string;
+  /** The slug of a campaign the file names and that does not exist (for the console's wording). */
+  missingCampaign?: string;
 }
 
 export const formatError = (e: FlowError): string => `${e.file}:${e.line}:${e.col}: ${e.message}`;
@@ -405,7 +407,9 @@ export interface ReferenceContext {
 
 /** Cross-file and database checks; appends errors to the file and empties its flows on any. */
 export function checkReferences(parsed: ParsedFile, ref: ReferenceContext): void {
-  const add = (l: Located<string>, message: string) => parsed.errors.push({ file: parsed.path, line: l.line, col: l.col, message });
+  const add = (l: Located<string>, message: string, missingCampaign?: string) => parsed.errors.push({
+    file: parsed.path, line: l.line, col: l.col, message, ...(missingCampaign ? { missingCampaign } : {}),
+  });
   for (const id of parsed.ids) {
     const owner = ref.owners.get(id.value);
     if (owner !== undefined && owner !== parsed.file) add(id, `id: "${id.value}" is already used by a flow in ${owner}`);
@@ -415,7 +419,7 @@ export function checkReferences(parsed: ParsedFile, ref: ReferenceContext): void
   }
   if (ref.slugs) {
     for (const s of parsed.slugs) {
-      if (!ref.slugs.has(s.value)) add(s, `campaign "${s.value}" does not exist (create it first: POST /api/v1/campaigns with "slug": "${s.value}")`);
+      if (!ref.slugs.has(s.value)) add(s, `campaign "${s.value}" does not exist (create it first: POST /api/v1/campaigns with "slug": "${s.value}")`, s.value);
     }
   }
   if (parsed.errors.length > 0) {

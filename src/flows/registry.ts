@@ -82,6 +82,8 @@ export function validateFiles(
 export interface FlowListing {
   flows: Array<{ flow: Flow | null; id: string; file: string; loaded: boolean; error?: string }>;
   errors: string[];
+  /** The same errors, one object each (file relative to the flows directory). */
+  problems: Array<{ file: string; line: number; col: number; message: string; missingCampaign?: string }>;
 }
 
 /**
@@ -193,13 +195,15 @@ export class FlowRegistry {
   listing(): FlowListing {
     const flows: FlowListing['flows'] = [];
     const errors: string[] = [];
+    const problems: FlowListing['problems'] = [];
     for (const [file, state] of [...this.files].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const error = state.errors[0] ? formatError(state.errors[0]) : undefined;
       errors.push(...state.errors.map(formatError));
+      problems.push(...state.errors.map((e) => ({ ...e, file })));
       const running = new Set(state.flows.map((f) => f.id));
       for (const flow of state.flows) flows.push({ flow, id: flow.id, file, loaded: true, ...(error ? { error } : {}) });
       for (const id of state.ids) if (!running.has(id)) flows.push({ flow: null, id, file, loaded: false, ...(error ? { error } : {}) });
     }
-    return { flows, errors };
+    return { flows, errors, problems };
   }
 }

@@ -1,5 +1,6 @@
 import { couponStatuses } from '../coupons/rules.ts';
 import { broadcastsView, contactsView, marketingCss, marketingTabs } from './admin-marketing.ts';
+import { flowsSection, insightsCss } from './admin-sections.ts';
 import { assetUrl } from './client-assets.ts';
 import { locales, localeNames, type Locale } from '../i18n/locales.ts';
 import { html, renderPage } from './html.ts';
@@ -253,14 +254,9 @@ ${marketingTabs}
 </div>
 </div></div></section>
 
-<section id="view-flows" class="hidden"><div class="card"><div class="card-body">
-<div class="row-actions"><h2 class="grow">Flows</h2><button class="btn btn-inline btn-secondary" id="flows-refresh" type="button">Refresh</button></div>
-<p id="flows-error" class="reason" role="alert"></p>
-<div id="flows"></div>
-<div id="flows-errors" class="errors hidden"><strong>Files with errors</strong><ul></ul></div>
-</div></div></section>
+${flowsSection}
 ${contactsView}
 ${broadcastsView}
 </main>`;
-  return renderPage({ title: 'chatcoupon admin', nonce, body, css: css + marketingCss, scripts: [assetUrl('admin/main.ts')] });
+  return renderPage({ title: 'chatcoupon admin', nonce, body, css: css + marketingCss + insightsCss, scripts: [assetUrl('admin/main.ts')] });
 }

@@ -69,8 +69,8 @@ describe('admin page in a browser', () => {
     // Before its campaign exists, the flow that names it is shown with the loader's reason.
     await page.click('[data-tab=flows]');
     await page.waitForSelector('[data-flow=gift]');
-    expect(await page.locator('[data-flow=gift] .badge').textContent()).toBe('not loaded');
-    expect(await page.locator('[data-flow=gift] .reason').textContent()).toContain('admin-spring');
+    expect(await page.locator('[data-flow=gift] .badge').textContent()).toBe('not running');
+    expect(await page.locator('[data-flow=gift] [data-field=problems]').textContent()).toContain('the campaign “admin-spring” does not exist yet');
   });
 
   it('creates a campaign through the form, showing the API\'s field errors first', async () => {
@@ -295,13 +295,16 @@ describe('admin page in a browser', () => {
     await dispatch(svc.ctx, 'line', 'U-flow-e2e', { type: 'follow' });
     await page.click('[data-tab=flows]');
     // The listing from the first visit is replaced when the fresh one arrives.
-    await page.waitForSelector('[data-flow=gift] .badge:text-is("loaded")');
+    await page.waitForSelector('[data-flow=gift] .badge:text-is("running")');
     const hello = page.locator('[data-flow=hello]');
-    expect(await hello.locator('.badge').textContent()).toBe('loaded');
-    expect(await hello.locator('[data-step="0"] td').allTextContents()).toEqual(['0', 'say', '1', '1', '0']);
-    expect(await hello.locator('[data-step="1"] td').allTextContents()).toEqual(['1', 'tag', '1', '1', '0']);
+    expect(await hello.locator('.badge').textContent()).toBe('running');
+    expect(await hello.locator('[data-step="0"] .step-text').textContent()).toBe('Says “Hello!”.');
+    expect(await hello.locator('[data-step="0"] [data-count=entered]').textContent()).toBe('1 contact reached this step');
+    expect(await hello.locator('[data-step="1"] .step-text').textContent()).toBe('Tags the contact “greeted”.');
+    expect(await hello.locator('[data-step="1"] [data-count=stopped]').textContent()).toBe('0 stopped here');
     // The campaign exists now (created through the form), so the flow naming it runs.
-    expect(await page.locator('[data-flow=gift] .badge').textContent()).toBe('loaded');
+    expect(await page.locator('[data-flow=gift] .badge').textContent()).toBe('running');
+    expect(await text('[data-flow=gift] [data-field=trigger]')).toBe('Starts when someone sends “gift”.');
     expect(await text('#flows-errors')).toContain('broken.yaml');
   });
 

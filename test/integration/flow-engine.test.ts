@@ -214,10 +214,10 @@ describe('the flow engine', () => {
     expect(survey).toEqual({
       id: 'survey', name: null, file: 'survey.yaml', trigger: { keyword: ['survey'] }, loaded: true,
       steps: [
-        { path: '0', type: 'ask', entered: 3, completed: 2 },
-        { path: '0.else.0', type: 'say', entered: 1, completed: 1 },
-        { path: '1', type: 'if', entered: 2, completed: 2 },
-        { path: '1.then.0', type: 'say', entered: 1, completed: 1 },
+        { path: '0', type: 'ask', entered: 3, completed: 2, waiting: 0, detail: { text: 'Your email?', expect: 'email', save: 'email', retries: 1 } },
+        { path: '0.else.0', type: 'say', entered: 1, completed: 1, waiting: 0, detail: { text: 'Giving up, {{contact.displayName}}.' } },
+        { path: '1', type: 'if', entered: 2, completed: 2, waiting: 0, detail: { condition: 'email != null' } },
+        { path: '1.then.0', type: 'say', entered: 1, completed: 1, waiting: 0, detail: { text: 'Thanks {{email}}' } },
       ],
     });
   });
@@ -232,6 +232,11 @@ describe('loading', () => {
     expect(res.body.errors).toEqual([
       'new.yml:4:13: campaign "no-such-campaign" does not exist (create it first: POST /api/v1/campaigns with "slug": "no-such-campaign")',
       'vip.yaml:4:5: unknown step "sey": expected one of say, coupon, ask, if, wait, tag, untag, handoff, goto',
+    ]);
+    // The same, one object each: the console words a missing campaign as what to do.
+    expect(res.body.problems).toEqual([
+      { file: 'new.yml', line: 4, col: 13, message: 'campaign "no-such-campaign" does not exist (create it first: POST /api/v1/campaigns with "slug": "no-such-campaign")', missingCampaign: 'no-such-campaign' },
+      { file: 'vip.yaml', line: 4, col: 5, message: 'unknown step "sey": expected one of say, coupon, ask, if, wait, tag, untag, handoff, goto' },
     ]);
     const byId = Object.fromEntries(res.body.flows.map((f: { id: string }) => [f.id, f]));
     expect(byId.vip).toMatchObject({ loaded: true, error: 'vip.yaml:4:5: unknown step "sey": expected one of say, coupon, ask, if, wait, tag, untag, handoff, goto' });
