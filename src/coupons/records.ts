@@ -182,7 +182,7 @@ export interface FunnelRow {
  */
 export async function funnelBreakdown(ctx: AppContext, campaignId: string) {
   const r = await query(ctx.db, sql`
-    SELECT c.source, c.flow_id AS "flowId", c.issued_by AS "issuedBy", c.currency,
+    SELECT c.source, c.flow_id AS "flowId", c.issued_by AS "issuedBy", max(c.sent_by_name) AS "sentByName", c.currency,
       count(*) FILTER (WHERE c.sent_at IS NOT NULL)::int AS sent,
       count(*) FILTER (WHERE c.opened_at IS NOT NULL)::int AS opened,
       count(*) FILTER (WHERE c.redeemed_at IS NOT NULL)::int AS redeemed,
@@ -190,12 +190,14 @@ export async function funnelBreakdown(ctx: AppContext, campaignId: string) {
       (sum(c.amount) FILTER (WHERE c.verified_at IS NOT NULL))::float8 AS revenue
     FROM coupons c WHERE c.campaign_id = ${campaignId} AND NOT c.test
     GROUP BY c.source, c.flow_id, c.issued_by, c.currency`);
-  type Row = { source: string; flowId: string | null; issuedBy: string | null; currency: string | null;
+  type Row = { source: string; flowId: string | null; issuedBy: string | null; sentByName: string | null; currency: string | null;
     sent: number; opened: number; redeemed: number; verified: number; revenue: number | null };
   const empty = (): FunnelRow => ({ sent: 0, opened: 0, redeemed: 0, verified: 0, revenue: {}, revenuePerSent: {} });
   const total = empty();
   const flows = new Map<string, FunnelRow>();
   const agents = new Map<string, FunnelRow>();
+  /** The agent's name as recorded on the coupons they sent. */
+  const agentNames = new Map<string, string>();
   const addTo = (f: FunnelRow, row: Row) => {
     f.sent += row.sent; f.opened += row.opened; f.redeemed += row.redeemed; f.verified += row.verified;
     if (row.currency && row.revenue !== null) f.revenue[row.currency] = round2((f.revenue[row.currency] ?? 0) + row.revenue);
@@ -208,6 +210,7 @@ export async function funnelBreakdown(ctx: AppContext, campaignId: string) {
     }
     if (row.source === 'agent') {
       const agent = row.issuedBy ?? 'unknown';
+      if (row.sentByName) agentNames.set(agent, row.sentByName);
       if (!agents.has(agent)) agents.set(agent, empty());
       addTo(agents.get(agent)!, row);
     }
@@ -216,6 +219,6 @@ export async function funnelBreakdown(ctx: AppContext, campaignId: string) {
   return {
     total: finish(total),
     byFlow: [...flows].sort(([a], [b]) => a.localeCompare(b)).map(([flowId, f]) => ({ flowId, ...finish(f) })),
-    byAgent: [...agents].sort(([a], [b]) => a.localeCompare(b)).map(([agent, f]) => ({ agent, ...finish(f) })),
+    byAgent: [...agents].sort(([a], [b]) => a.localeCompare(b)).map(([agent, f]) => ({ agent, name: agentNames.get(agent) ?? null, ...finish(f) })),
   };
 }

@@ -1,6 +1,6 @@
 import { couponStatuses } from '../coupons/rules.ts';
 import { broadcastsView, contactsView, marketingCss, marketingTabs } from './admin-marketing.ts';
-import { flowsSection, insightsCss } from './admin-sections.ts';
+import { extraTabs, flowsSection, historyPanel, insightsCss, platformBanner, webhooksSection } from './admin-sections.ts';
 import { assetUrl } from './client-assets.ts';
 import { locales, localeNames, type Locale } from '../i18n/locales.ts';
 import { html, renderPage } from './html.ts';
@@ -130,10 +130,12 @@ export function adminPage(nonce: string, defaults: AdminDefaults): string {
 <a class="tab" href="#new" data-tab="new">New campaign</a>
 <a class="tab" href="#flows" data-tab="flows">Flows</a>
 ${marketingTabs}
+${extraTabs}
 <button class="tab" id="logout" type="button">Sign out</button>
 </nav>
 </header>
 
+${platformBanner}
 <p id="error" class="reason" role="alert"></p>
 
 <section id="view-campaigns" class="hidden">
@@ -154,8 +156,10 @@ ${marketingTabs}
 <div><h3>Funnel</h3>
 <div class="table-wrap"><table class="funnel" id="funnel"><tbody></tbody></table></div>
 <dl class="settings" id="funnel-extra"></dl>
+<dl class="settings" id="funnel-revenue"></dl>
 </div>
 </div>
+<div id="funnel-split" class="hidden"></div>
 </div></div>
 
 <div class="card"><div class="card-body">
@@ -192,10 +196,11 @@ ${marketingTabs}
 </form>
 <p id="records-error" class="reason" role="alert"></p>
 <div class="table-wrap records-wrap" id="records-wrap"><table id="records">
-<thead><tr><th>Contact</th><th>Channel</th><th>Status</th><th>Delivery</th><th>Issued</th><th>Sent</th><th>Opened</th><th>Redeemed</th><th>Verified</th><th>Expires</th><th>Serial</th></tr></thead>
+<thead><tr><th>Contact</th><th>Channel</th><th>Status</th><th>Delivery</th><th>Issued</th><th>Sent</th><th>Opened</th><th>Redeemed</th><th>Verified</th><th>Expires</th><th>Serial</th><th><span class="sr-only">History</span></th></tr></thead>
 <tbody></tbody></table></div>
 <p id="no-records" class="muted hidden">No records.</p>
 <div class="row-actions"><button class="btn btn-inline btn-secondary hidden" id="more" type="button">Load more</button><span id="records-count" class="muted"></span></div>
+${historyPanel}
 </div></div>
 </section>
 </section>
@@ -257,6 +262,7 @@ ${marketingTabs}
 ${flowsSection}
 ${contactsView}
 ${broadcastsView}
+${webhooksSection}
 </main>`;
   return renderPage({ title: 'chatcoupon admin', nonce, body, css: css + marketingCss + insightsCss, scripts: [assetUrl('admin/main.ts')] });
 }

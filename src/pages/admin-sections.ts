@@ -1,3 +1,4 @@
+import { webhookEventTypes } from '../webhooks/events.ts';
 import { html } from './html.ts';
 
 /**
@@ -15,6 +16,24 @@ ol.steps li.branch{font-weight:600;color:#444;margin-bottom:4px}
 .step-bar{height:10px;border-radius:5px;background:#eceef2;margin:4px 0 2px;max-width:520px}
 .step-bar .fill{height:10px;border-radius:5px;background:#06c755;min-width:2px}
 .step-counts{display:flex;flex-wrap:wrap;gap:2px 14px;font-size:.85rem}
+.table-wrap{position:relative}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.history{border:1px solid #e3e5ea;border-radius:10px;padding:10px 14px;margin:12px 0;background:#fafbfc}
+ol.events{list-style:none;margin:0;padding:0}
+ol.events li{display:grid;grid-template-columns:minmax(140px,max-content) minmax(0,1fr);gap:2px 14px;padding:6px 0;border-top:1px solid #e3e5ea}
+ol.events li:first-child{border-top:0}
+ol.events .what{font-weight:600}
+#funnel-split{margin-top:12px}
+#funnel-revenue{margin-top:8px}
+@media (max-width:600px){ol.events li{grid-template-columns:minmax(0,1fr)}}
+.checks{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:4px 12px;margin:6px 0}
+.checks label{display:flex;gap:6px;align-items:baseline;font-weight:400}
+.secret{background:#fff8e1;border:1px solid #f0d58a;border-radius:10px;padding:10px 14px;margin:10px 0}
+.secret code{display:block;font-size:1rem;padding:6px 0;user-select:all}
+ul.attempts{margin:4px 0 0;padding-left:1.1em;font-size:.85rem}
+.actions{display:flex;flex-wrap:wrap;gap:6px}
+.banner{background:#fff4e5;color:#663c00;border:1px solid #f5c27a;border-radius:10px;padding:10px 14px;margin:0 0 12px}
+.banner ul{margin:4px 0 0;padding-left:1.2em}
 `;
 
 export const flowsSection = html`<section id="view-flows" class="hidden"><div class="card"><div class="card-body">
@@ -26,3 +45,65 @@ export const flowsSection = html`<section id="view-flows" class="hidden"><div cl
 <div id="flows"></div>
 <div id="flows-errors" class="errors hidden"><strong>Files that could not be read</strong><ul></ul></div>
 </div></div></section>`;
+
+/** Below the records: one coupon's history (issued, delivered, opened, redeemed, verified, voided). */
+export const historyPanel = html`<div id="history" class="history hidden" aria-live="polite">
+<div class="row-actions"><h3 class="grow" id="history-title">History</h3><button class="btn btn-inline btn-secondary" id="history-close" type="button">Close</button></div>
+<p id="history-error" class="reason" role="alert"></p>
+<ol id="history-events" class="events"></ol>
+</div>`;
+
+const eventWords: Record<(typeof webhookEventTypes)[number], string> = {
+  'coupon.issued': 'a coupon is issued',
+  'coupon.opened': 'a customer opens a coupon',
+  'coupon.redeemed': 'a customer redeems a coupon',
+  'coupon.verified': 'a coupon is verified at the till',
+  'coupon.voided': 'a verification is voided',
+  'coupon.expired': 'a coupon expires',
+  'coupon.delivery_failed': 'a coupon card could not be delivered',
+  'campaign.low_stock': 'a campaign runs low on serials',
+  'campaign.sold_out': 'a campaign is sold out',
+  'broadcast.finished': 'a broadcast has finished',
+};
+
+/** Webhooks out: the shop's endpoints, a form to add one (its secret shown once), deliveries. */
+export const webhooksSection = html`<section id="view-webhooks" class="hidden"><div class="card"><div class="card-body">
+<div class="row-actions"><h2 class="grow">Webhooks</h2><button class="btn btn-inline btn-secondary" id="webhooks-refresh" type="button">Refresh</button></div>
+<p class="muted">Your own systems are told when something happens: each event is posted to the address, signed with the endpoint’s secret (see the README for checking the signature), and tried again for 24 hours until it is accepted.</p>
+<p id="webhooks-error" class="reason" role="alert"></p>
+<div class="table-wrap"><table id="webhooks">
+<thead><tr><th>Address</th><th>Events</th><th>Added</th><th><span class="sr-only">Actions</span></th></tr></thead>
+<tbody></tbody></table></div>
+<p id="no-webhooks" class="muted hidden">No endpoints yet.</p>
+<form id="webhook-form" class="stack" novalidate>
+<h3>Add an endpoint</h3>
+<label for="w-url">Address <span class="hint">(https://…, where your system takes the events)</span></label>
+<input id="w-url" type="url" autocomplete="off" placeholder="https://shop.example/hooks/coupons">
+<p class="field-error" data-error-for="url"></p>
+<fieldset class="checks" id="w-events"><legend>Events to send</legend>
+${webhookEventTypes.map((t) => html`<label><input type="checkbox" name="w-event" value="${t}"> <span><code>${t}</code> ${eventWords[t]}</span></label>`)}
+</fieldset>
+<p class="field-error" data-error-for="events"></p>
+<div class="row-actions"><button class="btn btn-inline btn-dark" id="webhook-add" type="submit">Add endpoint</button><span id="webhook-result" role="status"></span></div>
+</form>
+<div id="webhook-secret" class="secret hidden" role="status"><strong>The endpoint’s secret — copy it now, it is not shown again:</strong><code id="webhook-secret-value"></code></div>
+</div></div>
+
+<div class="card hidden" id="deliveries-card"><div class="card-body">
+<div class="row-actions"><h2 class="grow" id="deliveries-title">Deliveries</h2>
+<label>Status <select id="d-status"><option value="">All</option><option value="pending">waiting to be sent again</option><option value="sent">accepted</option><option value="failed">given up</option></select></label>
+<button class="btn btn-inline btn-secondary" id="deliveries-refresh" type="button">Refresh</button></div>
+<p id="deliveries-error" class="reason" role="alert"></p>
+<p id="deliveries-result" class="ok" role="status"></p>
+<div class="table-wrap"><table id="deliveries">
+<thead><tr><th>Event</th><th>Status</th><th>Created</th><th>Attempts</th><th><span class="sr-only">Actions</span></th></tr></thead>
+<tbody></tbody></table></div>
+<p id="no-deliveries" class="muted hidden">Nothing was sent to this endpoint yet.</p>
+</div></div>
+</section>`;
+
+/** Tabs of these views; `data-role` tabs are shown only to that role (the page asks who is signed in). */
+export const extraTabs = html`<a class="tab" href="#webhooks" data-tab="webhooks">Webhooks</a>`;
+
+/** Says which chat platform is down and what waits for it (from `GET /api/v1/status`). */
+export const platformBanner = html`<div id="platform-banner" class="banner hidden" role="alert"><strong>A chat platform is down</strong><ul></ul></div>`;

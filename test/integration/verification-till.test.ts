@@ -143,7 +143,7 @@ describe('amount, currency and store', () => {
     await verify({ couponId: ids[2], amount: 40, currency: 'TWD' });
     const stats = await request(svc.url).get(`/api/v1/campaigns/${c.id}/stats`).set(svc.admin);
     expect(stats.body.byFlow).toEqual([{ flowId: 'welcome', sent: 2, opened: 2, redeemed: 2, verified: 1, revenue: { TWD: 100 }, revenuePerSent: { TWD: 50 } }]);
-    expect(stats.body.byAgent).toEqual([{ agent: 'admin', sent: 1, opened: 1, redeemed: 1, verified: 1, revenue: { TWD: 40 }, revenuePerSent: { TWD: 40 } }]);
+    expect(stats.body.byAgent).toEqual([{ agent: 'admin', name: null, sent: 1, opened: 1, redeemed: 1, verified: 1, revenue: { TWD: 40 }, revenuePerSent: { TWD: 40 } }]);
     expect(stats.body.revenue).toEqual({ TWD: 140 });
   });
 });

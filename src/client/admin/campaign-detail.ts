@@ -7,6 +7,7 @@ import { richText } from '../shared/rich-text.ts';
 import { barcodeText, expiryText, stockText } from '../shared/wording.ts';
 import { loadCampaigns, markSelected } from './campaign-list.ts';
 import { loadRecords, resetRecords } from './records.ts';
+import { clearRevenue, renderRevenue } from './revenue.ts';
 import { admin, campaignPath } from './state.ts';
 import { resetUploads, showPoolForms } from './uploads.ts';
 
@@ -123,6 +124,7 @@ async function loadStats(id: string): Promise<void> {
   tbody.textContent = '';
   const extra = byId('funnel-extra');
   extra.textContent = '';
+  clearRevenue();
   if (!r.ok) {
     tbody.append(el('tr'));
     tbody.rows[0]!.append(el('td', r.error.message, 'reason'));
@@ -161,4 +163,5 @@ async function loadStats(id: string): Promise<void> {
     dd.dataset.stat = key;
     extra.append(el('dt', label), dd);
   }
+  renderRevenue(s);
 }

@@ -8,6 +8,7 @@ import { loadRecords, setupRecords } from './records.ts';
 import { leaveBroadcasts, openBroadcasts, setupBroadcasts } from './broadcasts.ts';
 import { openContacts, setupContacts } from './contacts.ts';
 import { actions, admin } from './state.ts';
+import { extraViews, refreshBanner, setupExtraViews } from './views.ts';
 import { setupUploads } from './uploads.ts';
 
 /**
@@ -19,7 +20,8 @@ async function route(): Promise<void> {
   const hash = location.hash.replace(/^#/, '');
   const edit = /^edit\/(.+)$/.exec(hash);
   const broadcasts = /^broadcasts?(\/|$)/.test(hash);
-  const tab = hash === 'new' ? 'new' : hash === 'flows' ? 'flows' : hash === 'contacts' ? 'contacts' : broadcasts ? 'broadcasts' : edit ? 'edit' : 'campaigns';
+  const extra = extraViews[hash];
+  const tab = hash === 'new' ? 'new' : hash === 'flows' ? 'flows' : hash === 'contacts' ? 'contacts' : broadcasts ? 'broadcasts' : extra ? hash : edit ? 'edit' : 'campaigns';
   const navTab = tab === 'edit' ? 'campaigns' : tab;
   for (const a of document.querySelectorAll<HTMLElement>('[data-tab]')) {
     if (a.dataset.tab === navTab) a.setAttribute('aria-current', 'page');
@@ -30,8 +32,11 @@ async function route(): Promise<void> {
   show(byId('view-flows'), tab === 'flows');
   show(byId('view-contacts'), tab === 'contacts');
   show(byId('view-broadcasts'), tab === 'broadcasts');
+  for (const [name, view] of Object.entries(extraViews)) show(byId(view.section), tab === name);
   byId('error').textContent = '';
+  void refreshBanner();
   if (tab !== 'broadcasts') leaveBroadcasts();
+  if (extra) return await extra.load();
   if (tab === 'flows') return await loadFlows();
   if (tab === 'contacts') return await openContacts();
   if (tab === 'broadcasts') return await openBroadcasts(hash);
@@ -67,6 +72,7 @@ setupCampaignForm();
 setupFlows();
 setupContacts();
 setupBroadcasts();
+setupExtraViews();
 window.addEventListener('hashchange', () => void route());
 
 show(byId('nav'), true);

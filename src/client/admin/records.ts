@@ -1,7 +1,7 @@
-import { api, call, problemFrom } from '../shared/api.ts';
-import type { RecordJson, RecordsPage } from '../shared/api-types.ts';
+import { api, call, problemFrom, seg } from '../shared/api.ts';
+import type { HistoryJson, RecordJson, RecordsPage } from '../shared/api-types.ts';
 import { byId, el, input, select, show } from '../shared/dom.ts';
-import { fmtDate, isoOf } from '../shared/format.ts';
+import { fmtDate, isoOf, money } from '../shared/format.ts';
 import { statusBadge } from '../shared/wording.ts';
 import { admin, campaignPath } from './state.ts';
 
@@ -18,9 +18,11 @@ export function setupRecords(): void {
   select('r-status').addEventListener('change', () => { if (admin.current) void loadRecords(false); });
   byId('more').addEventListener('click', () => { if (admin.current && cursor) void loadRecords(true); });
   byId('download').addEventListener('click', () => void download());
+  byId('history-close').addEventListener('click', () => closeHistory());
 }
 
 export function resetRecords(): void {
+  closeHistory();
   select('r-status').value = '';
   input('r-from').value = '';
   input('r-to').value = '';
@@ -84,8 +86,91 @@ function recordRow(x: RecordJson): HTMLTableRowElement {
   const serial = el('td');
   serial.dataset.field = 'serial';
   if (x.serial) serial.append(el('code', x.serial));
-  tr.append(serial);
+  const more = el('td');
+  const button = el('button', 'History', 'linkish');
+  button.type = 'button';
+  button.dataset.action = 'history';
+  button.setAttribute('aria-label', `History of the coupon of ${x.displayName || x.userId}`);
+  button.addEventListener('click', () => void openHistory(x));
+  more.append(button);
+  tr.append(serial, more);
   return tr;
+}
+
+/** Who did it, in words: the history's `by` and `from`. */
+type HistoryEvent = HistoryJson['events'][number];
+
+const eventNames: Record<string, string> = {
+  issued: 'Issued', delivered: 'Delivered', delivery_failed: 'Delivery failed', opened: 'Opened', redeemed: 'Redeemed',
+  verified: 'Verified', voided: 'Verification voided', expired: 'Expired',
+};
+const channelNames: Record<string, string> = { line: 'LINE', messenger: 'Messenger', inbox: 'the inbox' };
+const byNames: Record<string, string> = {
+  api: 'through the API', flow: 'by a flow', agent: 'by an agent', customer: 'by the customer', system: 'by the service',
+  pos: 'by the till (POS token)', admin: 'with the admin token', staff: 'by staff', broadcast: 'by a broadcast',
+};
+
+export function historyWords(e: HistoryEvent): { what: string; who: string; details: string[] } {
+  const f = e.from;
+  const who: string[] = [];
+  if (e.event === 'issued') {
+    who.push(byNames[e.by] ?? `by ${e.by}`);
+    if (f.flowId) who.push(`(flow “${f.flowId}”)`);
+    if (f.agent) who.push(`(${f.agent})`);
+    if (f.channel) who.push(`for ${channelNames[f.channel] ?? f.channel}`);
+  } else if (e.event === 'delivered' || e.event === 'delivery_failed') {
+    who.push(`to ${channelNames[f.channel ?? ''] ?? f.channel ?? 'the chat'}`);
+  } else {
+    who.push(byNames[e.by] ?? `by ${e.by}`);
+    if (f.page) who.push(`on the ${f.page}`);
+  }
+  const details: string[] = [];
+  if (f.storeId) details.push(`store ${f.storeId}`);
+  if (f.ip) details.push(`from ${f.ip}`);
+  if (e.posAt) details.push(`the till’s own time ${fmtDate(e.posAt)}`);
+  if (e.amount !== undefined) details.push(`order ${e.currency ? money(e.amount, e.currency) : String(e.amount)}`);
+  if (e.reason) details.push(e.event === 'voided' ? `reason: ${e.reason}` : e.reason);
+  return { what: eventNames[e.event] ?? e.event, who: who.join(' '), details };
+}
+
+let historyFor: string | null = null;
+
+function closeHistory(): void {
+  historyFor = null;
+  show(byId('history'), false);
+  byId('history-events').textContent = '';
+  byId('history-error').textContent = '';
+}
+
+async function openHistory(x: RecordJson): Promise<void> {
+  historyFor = x.couponId;
+  const box = byId('history');
+  const list = byId('history-events');
+  list.textContent = '';
+  byId('history-error').textContent = '';
+  byId('history-title').textContent = `History of the coupon of ${x.displayName || x.userId}${x.serial ? ` (${x.serial})` : ''}`;
+  box.dataset.coupon = x.couponId;
+  show(box, true);
+  box.scrollIntoView({ block: 'nearest' });
+  const r = await api<HistoryJson>(`/api/v1/coupons/${seg(x.couponId)}/history`);
+  if (historyFor !== x.couponId) return;
+  if (!r.ok) {
+    byId('history-error').textContent = `The history could not be shown: ${r.error.message}`;
+    return;
+  }
+  for (const e of r.body.events) {
+    const words = historyWords(e);
+    const li = el('li');
+    li.dataset.event = e.event;
+    const when = el('time', fmtDate(e.at), 'muted');
+    when.dateTime = e.at;
+    const body = el('div');
+    body.append(el('span', words.what, 'what'), document.createTextNode(` ${words.who}`));
+    if (words.details.length) body.append(el('div', words.details.join(' · '), 'muted'));
+    li.append(when, body);
+    list.append(li);
+  }
+  if (!r.body.events.length) list.append(el('li', 'Nothing has happened to this coupon yet.', 'muted'));
 }
 
 function filenameOf(res: Response, fallback: string): string {

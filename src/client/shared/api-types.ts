@@ -4,12 +4,14 @@
  */
 import type { campaignToJson } from '../../coupons/campaigns.ts';
 import type { FixedSerialResult } from '../../coupons/fixed-serials.ts';
+import type { couponHistory } from '../../coupons/history.ts';
 import type { CampaignImage } from '../../coupons/images.ts';
 import type { campaignStats, couponToJson, recordToJson } from '../../coupons/records.ts';
 import type { ImportView } from '../../coupons/serial-import.ts';
 import type { workbenchCoupons } from '../../coupons/workbench.ts';
 import type { flowsListing } from '../../flows/stats.ts';
 import type { campaignCards } from '../../pages/campaign-preview.ts';
+import type { createEndpoint, listDeliveries, listEndpoints } from '../../webhooks/endpoints.ts';
 
 /** What `JSON.stringify` makes of a value: dates become ISO strings. */
 export type Json<T> = T extends Date ? string
@@ -26,6 +28,8 @@ export type StatsJson = Json<Awaited<ReturnType<typeof campaignStats>>>;
 /** One row of `GET /api/v1/campaigns/:id/records`. */
 export type RecordJson = Json<ReturnType<typeof recordToJson>>;
 export interface RecordsPage { records: RecordJson[]; nextCursor: string | null }
+/** `GET /api/v1/coupons/:id/history`. */
+export type HistoryJson = Json<NonNullable<Awaited<ReturnType<typeof couponHistory>>>>;
 /** A serial pack loaded at once (200), or the import followed by polling (202, `GET /api/v1/imports/:id`). */
 export type ImportJson = Json<ImportView>;
 export type SyncImportJson = Pick<ImportJson, 'loaded' | 'rejected' | 'rejectedCount' | 'read'> & { importId: string };
@@ -43,6 +47,20 @@ export type WorkbenchJson = Json<Awaited<ReturnType<typeof workbenchCoupons>>>;
 export type WorkbenchCouponJson = WorkbenchJson['coupons'][number];
 /** A coupon as issuing answers it (`{"coupon":…}` from the workbench and the admin API). */
 export type CouponJson = Json<ReturnType<typeof couponToJson>>;
+
+/** `GET /api/v1/webhooks`, `POST /api/v1/webhooks` (with the secret, once) and an endpoint's deliveries. */
+export type WebhooksJson = Json<Awaited<ReturnType<typeof listEndpoints>>>;
+export type WebhookJson = WebhooksJson['webhooks'][number];
+export type NewWebhookJson = Json<Awaited<ReturnType<typeof createEndpoint>>>;
+export type DeliveriesJson = Json<Awaited<ReturnType<typeof listDeliveries>>>;
+export type DeliveryJson = DeliveriesJson['deliveries'][number];
+
+/** `GET /api/v1/status`: platforms (down, since, messages waiting), retention, table sizes. */
+export interface StatusJson {
+  platforms: Array<{ channel: string; label: string; down: boolean; since: string | null; nextTry: string | null; waiting: number }>;
+  retention: { days: number; failedDays: number };
+  tables: Array<{ table: string; rows: number | string; bytes: number | string }>;
+}
 
 /** The contract's error shape; validation errors name their fields. */
 export interface ApiErrorBody {

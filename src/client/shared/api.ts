@@ -67,6 +67,8 @@ export async function api<T>(path: string, opts: CallOptions = {}): Promise<Answ
   const res = await call(path, opts);
   if (!(res instanceof Response)) return { ok: false, status: 0, error: res, headers: null };
   if (!res.ok) return { ok: false, status: res.status, error: await problemFrom(res), headers: res.headers };
+  // No content (a DELETE done): the answer is the status itself.
+  if (res.status === 204) return { ok: true, status: 204, body: undefined as T, headers: res.headers };
   const body: unknown = await res.json().catch(() => undefined);
   if (body === undefined) {
     return { ok: false, status: res.status, error: { code: 'bad_answer', message: `The server answered ${res.status} with something that is not JSON.`, fields: [] }, headers: res.headers };

@@ -53,3 +53,12 @@ export function timeZones(): string[] {
   const list = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
   return list.includes('UTC') ? list : ['UTC', ...list];
 }
+
+/** An amount in its currency, as the console (in English) writes it: ¥1,200, NT$350.50, THB 99. */
+export function money(n: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency, ...(Number.isInteger(n) ? { minimumFractionDigits: 0 } : {}) }).format(n);
+  } catch {
+    return `${num(n)} ${currency}`;
+  }
+}
