@@ -62,7 +62,7 @@ export function stepDetail(step: Step) {
 
 /** Runs waiting now at each step (for an answer, for time, or with an agent). */
 export async function waitingCounts(tx: Tx): Promise<Map<string, number>> {
-  const r = await tx.execute(sql`
+  const r = await query(tx, sql`
     SELECT flow_id AS "flowId", step_path AS "stepPath", count(*)::int AS n
     FROM flow_runs WHERE status IN ('waiting', 'handoff') AND step_path IS NOT NULL GROUP BY flow_id, step_path`);
   return new Map((r.rows as Array<{ flowId: string; stepPath: string; n: number }>).map((row) => [`${row.flowId}\u0000${row.stepPath}`, row.n]));
@@ -71,7 +71,7 @@ export async function waitingCounts(tx: Tx): Promise<Map<string, number>> {
 /** Names of the campaigns these slugs point at (a slug without a campaign is left out). */
 async function campaignNames(tx: Tx, slugs: string[]): Promise<Map<string, string>> {
   if (slugs.length === 0) return new Map();
-  const r = await tx.execute(sql`SELECT slug, name FROM campaigns WHERE slug IN (${sql.join(slugs.map((s) => sql`${s}`), sql`, `)})`);
+  const r = await query(tx, sql`SELECT slug, name FROM campaigns WHERE slug IN (${sql.join(slugs.map((s) => sql`${s}`), sql`, `)})`);
   return new Map((r.rows as Array<{ slug: string; name: string }>).map((row) => [row.slug, row.name]));
 }
 
