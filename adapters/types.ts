@@ -113,6 +113,8 @@ export interface DeliveryCapabilities {
  * replies, sending windows, texts and conversations.
  */
 export interface ChannelCapabilities {
+  /** The platform's name as people read it in the consoles ("LINE"); absent: the channel's name. */
+  label?: string;
   /** Events carry a reply token usable once, up to this long after the event; absent: no replies. */
   replyTokenLifetimeMs?: number;
   /**

@@ -21,3 +21,8 @@ export function channelCapabilities(ctx: Pick<AppContext, 'channelPlugins'>, cha
 export function isKnownChannel(ctx: Pick<AppContext, 'channelPlugins'>, channel: string): boolean {
   return ctx.channelPlugins.some((p) => p.name === channel);
 }
+
+/** Each declared channel's name as people read it (`LINE`), for the consoles, whether it is on or off. */
+export function channelLabels(ctx: Pick<AppContext, 'channelPlugins'>): Record<string, string> {
+  return Object.fromEntries(ctx.channelPlugins.map((p) => [p.name, p.capabilities.label ?? p.name]));
+}

@@ -16,6 +16,7 @@ export interface InboxOptions {
 
 /** The seller inbox: its own conversations, texts sent as JSON to a strict parser. */
 export const inboxCapabilities: ChannelCapabilities = {
+  label: 'the inbox',
   maxTextLength: 5000,
   escapeText: escapeJsonText,
   conversations: 'threads',

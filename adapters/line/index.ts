@@ -17,6 +17,7 @@ export interface LineOptions {
 
 /** LINE's rules: reply tokens live about a minute (we stop using one 50 s after the event). */
 export const lineCapabilities: ChannelCapabilities = {
+  label: 'LINE',
   replyTokenLifetimeMs: 50_000,
   maxTextLength: 5000,
   escapeText: escapePlainText,

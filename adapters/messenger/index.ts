@@ -19,6 +19,7 @@ export interface MessengerOptions {
 
 /** Messenger's rules: promotional messages only within 24 hours of the customer's last message. */
 export const messengerCapabilities: ChannelCapabilities = {
+  label: 'Messenger',
   messagingWindow: { hours: 24, name: "Messenger's 24-hour window" },
   maxTextLength: 2000,
   escapeText: escapePlainText,

@@ -1,4 +1,5 @@
 import express, { Router, type Response } from 'express';
+import { channelLabels } from '../channels.ts';
 import { couponHistory } from '../coupons/history.ts';
 import { couponToJson } from '../coupons/records.ts';
 import { parseVerification, parseVoid, verifyCoupon, voidVerification } from '../coupons/verify.ts';
@@ -33,7 +34,7 @@ export const couponRoutes: RouteModule = ({ ctx, auth }) => {
   router.get('/api/v1/coupons/:id/history', requireRole(auth, 'admin'), async (req, res) => {
     const history = await couponHistory(ctx, req.params.id as string);
     if (!history) throw new AppError('not_found', 'this coupon does not exist');
-    res.json(history);
+    res.json({ ...history, channelLabels: channelLabels(ctx) });
   });
   return router;
 };

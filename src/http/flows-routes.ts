@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { listHandoffs, releaseConversation } from '../contacts/contacts.ts';
+import { channelLabels } from '../channels.ts';
 import { inboundEventProgress } from '../contacts/inbound-events.ts';
 import { flowsListing } from '../flows/stats.ts';
 import { AppError } from '../lib/errors.ts';
@@ -20,14 +21,14 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
   };
 
   router.get('/api/v1/flows', admin, async (_req, res) => {
-    res.json(await flowsListing(ctx.db, registry()));
+    res.json({ ...(await flowsListing(ctx.db, registry())), channelLabels: channelLabels(ctx) });
   });
 
   /** Re-reads FLOWS_DIR now (e.g. after creating the campaign a refused file names). */
   router.post('/api/v1/flows/reload', admin, async (_req, res) => {
     const r = registry();
     await r.reload();
-    res.json(await flowsListing(ctx.db, r));
+    res.json({ ...(await flowsListing(ctx.db, r)), channelLabels: channelLabels(ctx) });
   });
 
   /**

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
+import { query } from '../../src/db/client.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { deliverWebhooksDue } from '../../src/webhooks/webhook-worker.ts';
 import { flowsDir, say } from '../integration/flow-support.ts';
@@ -63,7 +64,7 @@ afterAll(async () => {
 const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
 
 async function tokenOf(couponId: string): Promise<string> {
-  const r = await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE id = ${couponId}`);
+  const r = await query(svc.ctx.db, sql`SELECT token FROM coupons WHERE id = ${couponId}`);
   return (r.rows[0] as { token: string }).token;
 }
 
@@ -100,7 +101,7 @@ describe('webhooks out in the console', () => {
     await page.check('input[name=w-event][value="coupon.voided"]');
     await page.click('#webhook-add');
     await page.waitForSelector('#webhook-secret:visible');
-    const stored = await svc.ctx.db.execute(sql`SELECT id, secret FROM webhook_endpoints`);
+    const stored = await query(svc.ctx.db, sql`SELECT id, secret FROM webhook_endpoints`);
     const endpoint = stored.rows[0] as { id: string; secret: string };
     expect(await text('#webhook-secret-value')).toBe(endpoint.secret);
     const row = page.locator(`#webhooks tr[data-webhook="${endpoint.id}"]`);
@@ -121,14 +122,14 @@ describe('webhooks out in the console', () => {
     // One from the flow, one sent by the agent Amy from the workbench, one through the API.
     await say(svc.ctx, 'line', 'U-flow', 'gift');
     await say(svc.ctx, 'line', 'U-chat', 'hello');
-    const conv = await svc.ctx.db.execute(sql`SELECT id FROM conversations WHERE external_id = 'U-chat'`);
+    const conv = await query(svc.ctx.db, sql`SELECT id FROM conversations WHERE external_id = 'U-chat'`);
     const amy = await personOf(svc, 'agent', 'Amy');
     const sent = await request(svc.url).post('/api/v1/workbench/send').set(amy.header).send({ conversationId: (conv.rows[0] as { id: string }).id, campaignId });
     expect(sent.status).toBe(201);
     const api = await request(svc.url).post(`/api/v1/campaigns/${campaignId}/coupons`).set(svc.admin).send({ channel: 'line', userId: 'U-api' });
     expect(api.status).toBe(201);
     await deliverDue(svc.ctx, async () => ({ outcome: 'sent' }));
-    const byUser = await svc.ctx.db.execute(sql`SELECT c.id, ct.platform_user_id AS "userId" FROM coupons c JOIN contacts ct ON ct.id = c.contact_id WHERE c.campaign_id = ${campaignId}`);
+    const byUser = await query(svc.ctx.db, sql`SELECT c.id, ct.platform_user_id AS "userId" FROM coupons c JOIN contacts ct ON ct.id = c.contact_id WHERE c.campaign_id = ${campaignId}`);
     for (const r of byUser.rows as Array<{ id: string; userId: string }>) coupons[r.userId] = r.id;
     expect(Object.keys(coupons).sort()).toEqual(['U-api', 'U-chat', 'U-flow']);
 

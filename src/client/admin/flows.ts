@@ -13,6 +13,8 @@ type Problem = FlowsJson['problems'][number];
 type Trigger = NonNullable<FlowJson['trigger']>;
 
 let campaigns: Record<string, string> = {};
+/** Channel names as people read them (`LINE`), from the service's channel plug-ins. */
+let channelLabels: Record<string, string> = {};
 
 export function setupFlows(): void {
   byId('flows-refresh').addEventListener('click', () => void loadFlows());
@@ -39,6 +41,7 @@ export async function loadFlows(reload = false): Promise<void> {
   box.textContent = '';
   errorList.textContent = '';
   campaigns = r.body.campaigns;
+  channelLabels = r.body.channelLabels;
   if (!r.body.flows.length) box.append(el('p', 'No flows yet: the flows folder has no flow files.', 'muted'));
   for (const f of r.body.flows) box.append(flowBlock(f, r.body.problems.filter((p) => p.file === f.file)));
   // Files refused as a whole (no flow could be read from them) are listed below the flows.
@@ -88,11 +91,9 @@ export function triggerText(t: Trigger | null): string {
   return `Starts when a coupon of ${campaignWords(c.campaign)} ${couponEvents[c.event] ?? c.event}.`;
 }
 
-const channelNames: Record<string, string> = { line: 'LINE', messenger: 'Messenger', inbox: 'the inbox' };
-
 function channelsText(channels: readonly string[] | undefined): string {
   if (!channels) return 'On every channel.';
-  return `Only on ${channels.map((c) => channelNames[c] ?? c).join(', ')}.`;
+  return `Only on ${channels.map((c) => channelLabels[c] ?? c).join(', ')}.`;
 }
 
 /** `7200000` as "2 hours". */

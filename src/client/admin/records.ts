@@ -104,13 +104,12 @@ const eventNames: Record<string, string> = {
   issued: 'Issued', delivered: 'Delivered', delivery_failed: 'Delivery failed', opened: 'Opened', redeemed: 'Redeemed',
   verified: 'Verified', voided: 'Verification voided', expired: 'Expired',
 };
-const channelNames: Record<string, string> = { line: 'LINE', messenger: 'Messenger', inbox: 'the inbox' };
 const byNames: Record<string, string> = {
   api: 'through the API', flow: 'by a flow', agent: 'by an agent', customer: 'by the customer', system: 'by the service',
   pos: 'by the till (POS token)', admin: 'with the admin token', staff: 'by staff', broadcast: 'by a broadcast',
 };
 
-export function historyWords(e: HistoryEvent): { what: string; who: string; details: string[] } {
+export function historyWords(e: HistoryEvent, channelNames: Record<string, string>): { what: string; who: string; details: string[] } {
   const f = e.from;
   const who: string[] = [];
   if (e.event === 'issued') {
@@ -159,7 +158,7 @@ async function openHistory(x: RecordJson): Promise<void> {
     return;
   }
   for (const e of r.body.events) {
-    const words = historyWords(e);
+    const words = historyWords(e, r.body.channelLabels);
     const li = el('li');
     li.dataset.event = e.event;
     const when = el('time', fmtDate(e.at), 'muted');

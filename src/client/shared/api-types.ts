@@ -29,7 +29,7 @@ export type StatsJson = Json<Awaited<ReturnType<typeof campaignStats>>>;
 export type RecordJson = Json<ReturnType<typeof recordToJson>>;
 export interface RecordsPage { records: RecordJson[]; nextCursor: string | null }
 /** `GET /api/v1/coupons/:id/history`. */
-export type HistoryJson = Json<NonNullable<Awaited<ReturnType<typeof couponHistory>>>>;
+export type HistoryJson = Json<NonNullable<Awaited<ReturnType<typeof couponHistory>>>> & { channelLabels: Record<string, string> };
 /** A serial pack loaded at once (200), or the import followed by polling (202, `GET /api/v1/imports/:id`). */
 export type ImportJson = Json<ImportView>;
 export type SyncImportJson = Pick<ImportJson, 'loaded' | 'rejected' | 'rejectedCount' | 'read'> & { importId: string };
@@ -40,7 +40,7 @@ export type ImageJson = Json<CampaignImage>;
 export interface CampaignPreviewsJson { previews: Json<ReturnType<typeof campaignCards>> }
 export type PreviewCardJson = CampaignPreviewsJson['previews'][number]['card'];
 /** `GET /api/v1/flows`. */
-export type FlowsJson = Json<Awaited<ReturnType<typeof flowsListing>>>;
+export type FlowsJson = Json<Awaited<ReturnType<typeof flowsListing>>> & { channelLabels: Record<string, string> };
 export type FlowJson = FlowsJson['flows'][number];
 /** `GET /api/v1/workbench/coupons`. */
 export type WorkbenchJson = Json<Awaited<ReturnType<typeof workbenchCoupons>>>;
