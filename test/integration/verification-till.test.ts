@@ -230,7 +230,7 @@ describe('GET /api/v1/coupons/:id/history', () => {
     at('2026-11-20T10:02:00Z');
     await recordOpen(svc.ctx, await tokenOf(issued.coupon.id));
     const h = await request(svc.url).get(`/api/v1/coupons/${issued.coupon.id}/history`).set(svc.admin);
-    expect(h.body).toEqual({ couponId: issued.coupon.id, events: [
+    expect(h.body).toEqual({ couponId: issued.coupon.id, channelLabels: { line: 'LINE', messenger: 'Messenger', inbox: 'the inbox' }, events: [
       { event: 'issued', at: '2026-11-20T10:00:00.000Z', by: 'api', from: { channel: 'line' } },
       { event: 'delivered', at: '2026-11-20T10:01:00.000Z', by: 'system', from: { channel: 'line' } },
       { event: 'opened', at: '2026-11-20T10:02:00.000Z', by: 'customer', from: { page: 'coupon page' } },
