@@ -86,6 +86,9 @@ input[type=color]{padding:2px;width:56px;height:36px}
 .phone{width:380px;height:680px;box-sizing:border-box;border:10px solid #1a1a1a;border-radius:28px;overflow:hidden;background:#fff}
 .phone iframe{width:100%;height:100%;border:0;display:block}
 .zone{font-weight:400;color:#666}
+ul.plain{list-style:none;padding:0;margin:6px 0}
+ul.plain li{margin:4px 0}
+.badge-paused{background:#fff4d6;color:#6b4a00}
 .flow{border-top:1px solid #e3e5ea;padding:12px 0}
 .flow:first-child{border-top:0}
 .flow h3{margin:0 0 4px;font-size:1rem}
@@ -140,7 +143,7 @@ ${platformBanner}
 
 <section id="view-campaigns" class="hidden">
 <div class="card"><div class="card-body">
-<div class="row-actions"><h2 class="grow">Campaigns</h2><button class="btn btn-inline btn-secondary" id="refresh" type="button">Refresh</button></div>
+<div class="row-actions"><h2 class="grow">Campaigns</h2><label class="check"><input id="show-archived" type="checkbox"> Show archived</label><button class="btn btn-inline btn-secondary" id="refresh" type="button">Refresh</button></div>
 <div class="table-wrap"><table id="campaigns">
 <thead><tr><th>Name</th><th>Slug</th><th>Sending period</th><th>Reward</th><th>Visibility</th><th class="num">Stock left</th></tr></thead>
 <tbody></tbody></table></div>
@@ -149,8 +152,25 @@ ${platformBanner}
 
 <section id="detail" class="hidden">
 <div class="card"><div class="card-body">
-<div class="row-actions"><h2 id="d-name" class="grow"></h2><button class="btn btn-inline btn-secondary" id="edit" type="button">Edit</button></div>
+<div class="row-actions"><h2 id="d-name" class="grow"></h2><span id="d-state" class="badge"></span><button class="btn btn-inline btn-secondary" id="edit" type="button">Edit</button></div>
 <p id="edit-result" class="ok" role="status"></p>
+<div class="row-actions" id="state-actions">
+<button class="btn btn-inline btn-secondary" type="button" data-move="paused">Pause</button>
+<button class="btn btn-inline btn-secondary" type="button" data-move="active">Resume</button>
+<button class="btn btn-inline btn-secondary" type="button" data-move="ended">End</button>
+<button class="btn btn-inline btn-secondary" type="button" data-move="archived">Archive</button>
+<button class="btn btn-inline btn-secondary" type="button" data-move="unarchive">Take out of the archive</button>
+<button class="btn btn-inline btn-secondary" type="button" id="duplicate">Duplicate</button>
+<button class="btn btn-inline btn-dark" type="button" id="test-send">Send me a test</button>
+<button class="linkish hidden" type="button" id="test-change">change my contact</button>
+</div>
+<p id="state-note" class="muted"></p>
+<div id="confirm-move" class="errors hidden" role="alertdialog" aria-labelledby="confirm-text"><p id="confirm-text"></p>
+<div class="row-actions"><button class="btn btn-inline btn-dark" type="button" id="confirm-yes"></button><button class="btn btn-inline btn-secondary" type="button" id="confirm-no">Keep it as it is</button></div></div>
+<form id="test-pick" class="hidden stack"><label for="test-q">Who are you among the contacts? <span class="hint">(picked once: your tests go there)</span></label>
+<div class="inline"><input id="test-q" type="search" placeholder="Your name as the chat shows it, or your exact user id" autocomplete="off"><button class="btn btn-inline btn-secondary" type="submit">Find</button></div>
+<ul id="test-matches" class="plain"></ul></form>
+<p id="state-result" role="status"></p>
 <div class="grid2">
 <div><h3>Settings</h3><dl class="settings" id="d-settings"></dl><img id="image-preview" class="preview hidden" alt="Coupon image"></div>
 <div><h3>Funnel</h3>

@@ -10,6 +10,7 @@ import { loadRecords, resetRecords } from './records.ts';
 import { clearRevenue, renderRevenue } from './revenue.ts';
 import { admin, campaignPath } from './state.ts';
 import { resetUploads, showPoolForms } from './uploads.ts';
+import { showCampaignState } from './campaign-state.ts';
 
 /** The campaign on screen: its settings, its funnel, and (below) uploads and records. */
 export function selectCampaign(c: CampaignJson): void {
@@ -29,6 +30,7 @@ export function selectCampaign(c: CampaignJson): void {
     resetRecords();
   }
   renderSettings(c);
+  showCampaignState(c, changed);
   void loadStats(c.id);
   void loadRecords(false);
   if (changed) byId('detail').scrollIntoView({ block: 'start' });
@@ -49,6 +51,7 @@ export async function refreshCurrent(): Promise<void> {
   if (c && admin.current?.id === id) {
     admin.current = c;
     renderSettings(c);
+    showCampaignState(c, false);
     await loadStats(id);
   }
 }

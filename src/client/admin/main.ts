@@ -2,7 +2,8 @@ import { byId, show, showUncaughtErrors } from '../shared/dom.ts';
 import { signOut } from '../shared/session.ts';
 import { hideCampaign, refreshCurrent, selectCampaign } from './campaign-detail.ts';
 import { enterCreate, openEdit, setupCampaignForm } from './campaign-form.ts';
-import { loadCampaigns } from './campaign-list.ts';
+import { loadCampaigns, setupCampaignList } from './campaign-list.ts';
+import { setupCampaignState } from './campaign-state.ts';
 import { loadFlows, setupFlows } from './flows.ts';
 import { loadRecords, setupRecords } from './records.ts';
 import { leaveBroadcasts, openBroadcasts, setupBroadcasts } from './broadcasts.ts';
@@ -69,6 +70,8 @@ byId('edit').addEventListener('click', () => {
 setupUploads();
 setupRecords();
 setupCampaignForm();
+setupCampaignList();
+setupCampaignState();
 setupFlows();
 setupContacts();
 setupBroadcasts();
