@@ -113,6 +113,11 @@ describe.each(locales)('customer pages in %s on a 360 px phone', (locale) => {
 
     await page.reload();
     await page.click('#redeem');
+    // A one-time code asks first, in the customer's language.
+    await page.waitForSelector('#confirm-question');
+    expect(await page.locator('#confirm-question').textContent()).toBe(m.redeemConfirm);
+    await checkLayout(page, `${locale}-confirm`);
+    await page.click('#confirm');
     await page.waitForSelector('#code');
     expect(await page.locator('[data-field=status]').textContent()).toBe(m.status.redeemed);
     await checkLayout(page, `${locale}-redeemed`);
