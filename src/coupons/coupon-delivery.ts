@@ -7,15 +7,21 @@ import { query, type Tx } from '../db/client.ts';
  * voids it, keeps the reason visible and releases the contact's claim.
  */
 export async function markCouponDelivered(tx: Tx, couponId: string, at: Date): Promise<void> {
+  await markCouponsDelivered(tx, [{ couponId, at }]);
+}
+
+/** As `markCouponDelivered`, for the coupons of a delivery batch at once (one statement), each with its own send time. */
+export async function markCouponsDelivered(tx: Tx, delivered: Array<{ couponId: string; at: Date }>): Promise<void> {
+  if (delivered.length === 0) return;
   await query(tx, sql`
     UPDATE coupons c SET
       status = CASE WHEN c.status = 'pending' THEN 'sent' ELSE c.status END,
       delivery_status = 'sent', delivery_error = NULL,
-      sent_at = COALESCE(c.sent_at, ${at}),
+      sent_at = COALESCE(c.sent_at, d.at),
       expires_at = CASE WHEN cm.expiry_mode = 'fromSend' AND c.sent_at IS NULL
-        THEN ${at}::timestamptz + make_interval(mins => cm.expiry_minutes) ELSE c.expires_at END
-    FROM campaigns cm
-    WHERE c.id = ${couponId} AND cm.id = c.campaign_id AND c.status <> 'void'`);
+        THEN d.at + make_interval(mins => cm.expiry_minutes) ELSE c.expires_at END
+    FROM campaigns cm, unnest(${sql.param(delivered.map((d) => d.couponId))}::text[], ${sql.param(delivered.map((d) => d.at.toISOString()))}::timestamptz[]) AS d(id, at)
+    WHERE c.id = d.id AND cm.id = c.campaign_id AND c.status <> 'void'`);
 }
 
 export async function releaseCoupon(tx: Tx, couponId: string, reason: string, at: Date): Promise<void> {

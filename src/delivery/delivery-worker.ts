@@ -1,14 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { type ChannelName, type Delivery, type DeliveryResult } from '../../adapters/types.ts';
 import type { AppContext } from '../context.ts';
-import { markCouponDelivered, markCouponWaiting, releaseCoupon } from '../coupons/coupon-delivery.ts';
+import { markCouponDelivered, markCouponsDelivered, markCouponWaiting, releaseCoupon } from '../coupons/coupon-delivery.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
 
 /** Longest pause between two tries of a message, whatever the platform's Retry-After said. */
 const RETRY_CAP_MS = 300_000;
 import { safeErrorMessage } from '../lib/logger.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
-import { query } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 import { selectList, type RowOf } from '../db/rows.ts';
 import { outbox } from '../db/schema.ts';
 import { resumeWaiting } from './outbox.ts';
@@ -89,16 +89,59 @@ export async function deliverDue(
     list.push(row);
     byContact.set(row.contactId, list);
   }
+  const outcomes: Outcome[] = [];
   await Promise.all([...byContact.values()].map(async (list) => {
     for (const row of list) {
-      const result = await deliverOne(ctx, send, row);
-      observe?.(result);
+      const outcome = await deliverOne(ctx, send, row);
+      outcomes.push(outcome);
+      observe?.(outcome.result);
     }
   }));
+  await recordOutcomes(ctx, outcomes);
   return rows.length;
 }
 
-async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promise<DeliveryResult> {
+interface Outcome { row: OutboxRow; result: DeliveryResult; at: Date }
+
+/**
+ * Records a batch's outcomes in one transaction: the sent ones (nearly all) in two statements,
+ * the rest one by one. Until it commits every row of the batch keeps its lease, as if the process
+ * had stopped after sending: a push is sent again with its retry key (LINE answers that it already
+ * has it), a reply is counted as sent unconfirmed. If the batch cannot be recorded together, each
+ * outcome is recorded on its own, so one bad row holds back no other.
+ */
+async function recordOutcomes(ctx: AppContext, outcomes: Outcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  if (outcomes.length > 1) {
+    try {
+      await ctx.db.transaction(async (tx) => {
+        const sent = outcomes.filter((o) => o.result.outcome === 'sent');
+        if (sent.length > 0) {
+          await query(tx, sql`UPDATE outbox o SET status = 'sent', sent_at = u.at, last_error = NULL, leased_until = NULL, platform_response = u.response
+            FROM unnest(${sql.param(sent.map((o) => o.row.id))}::text[], ${sql.param(sent.map((o) => o.at.toISOString()))}::timestamptz[],
+              ${sql.param(sent.map((o) => JSON.stringify((o.result as { response?: unknown }).response ?? null)))}::jsonb[]) AS u(id, at, response)
+            WHERE o.id = u.id`);
+          await markCouponsDelivered(tx, sent.filter((o) => o.row.couponId).map((o) => ({ couponId: o.row.couponId!, at: o.at })));
+        }
+        for (const o of outcomes) if (o.result.outcome !== 'sent') await applyOutcome(ctx, tx, o.row, o.result, o.at);
+      });
+      for (const o of outcomes) logUnsent(ctx, o.row, o.result);
+      return;
+    } catch (err) {
+      ctx.log.warn({ err }, 'delivery outcomes could not be recorded together; recording them one by one');
+    }
+  }
+  for (const o of outcomes) {
+    try {
+      await recordOutcome(ctx, o.row, o.result, o.at);
+    } catch (err) {
+      // Left leased: tried again when the lease runs out, as after a crash.
+      ctx.log.error({ err, outbox: o.row.id }, 'could not record a delivery outcome');
+    }
+  }
+}
+
+async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promise<Outcome> {
   let result: DeliveryResult;
   if (row.unreachable) {
     result = { outcome: 'failed', error: 'the contact unfollowed or blocked the account' };
@@ -136,8 +179,7 @@ async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promis
   if (result.outcome === 'retry' && at.getTime() - new Date(row.createdAt).getTime() >= retryForMs) {
     result = { outcome: 'failed', error: `gave up after ${row.attempts} attempts over ${Math.round(retryForMs / 3_600_000)} hours: ${result.error}` };
   }
-  await recordOutcome(ctx, row, result, at);
-  return result;
+  return { row, result, at };
 }
 
 /** What a record shows while a message waits for its platform. */
@@ -145,10 +187,19 @@ export function waitingText(label: string, since: Date, nextTry: Date): string {
   return `waiting for ${label} (since ${since.toISOString()}, next try ${nextTry.toISOString()})`;
 }
 
-export async function recordOutcome(
-  ctx: AppContext, row: Pick<OutboxRow, 'id' | 'couponId' | 'attempts' | 'channel'> & { broadcastId?: string | null }, result: DeliveryResult, at: Date,
-): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
+type OutcomeRow = Pick<OutboxRow, 'id' | 'couponId' | 'attempts' | 'channel'> & { broadcastId?: string | null };
+
+export async function recordOutcome(ctx: AppContext, row: OutcomeRow, result: DeliveryResult, at: Date): Promise<void> {
+  await ctx.db.transaction((tx) => applyOutcome(ctx, tx, row, result, at));
+  logUnsent(ctx, row, result);
+}
+
+function logUnsent(ctx: AppContext, row: OutcomeRow, result: DeliveryResult): void {
+  if (result.outcome !== 'sent') ctx.log.warn({ outbox: row.id, channel: row.channel, outcome: result.outcome, error: result.error }, 'delivery not sent');
+}
+
+async function applyOutcome(ctx: AppContext, tx: Tx, row: OutcomeRow, result: DeliveryResult, at: Date): Promise<void> {
+  {
     // The monthly quota is used up: a broadcast's message waits (parked) and the broadcast pauses,
     // with nothing retried until it is resumed. Any other message fails as usual.
     if (result.outcome === 'failed' && result.quotaExhausted && row.broadcastId
@@ -183,8 +234,7 @@ export async function recordOutcome(
         }
         break;
     }
-  });
-  if (result.outcome !== 'sent') ctx.log.warn({ outbox: row.id, channel: row.channel, outcome: result.outcome, error: result.error }, 'delivery not sent');
+  }
 }
 
 /**
