@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { benchCampaign, benchDir, knob, lineWebhookPoster, runWorker, startBenchService } from './support/bench.ts';
+import { benchCampaign, benchDir, countStatements, knob, lineWebhookPoster, runWorker, startBenchService, startFloor } from './support/bench.ts';
 import { followEvent, lineWebhookBody } from './support/line-webhook.ts';
 import { query } from '../src/db/client.ts';
 
@@ -64,6 +64,7 @@ if (!isMainThread) {
     if (req.kind === 'reply') replies++;
   });
   const stops: Array<() => unknown> = [dir.remove, () => standin.close()];
+  const statements = await countStatements();
   try {
     const service = await startBenchService(dir, {
       env: { PUBLIC_BASE_URL: 'https://coupons.example.com', LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: token, LINE_API_BASE_URL: standin.url },
@@ -80,6 +81,7 @@ if (!isMainThread) {
     if (!registry.get('welcome')) throw new Error('the welcome flow did not load');
 
     console.log(`flows benchmark: ${contacts} follows from ${clients} connections, ${os.cpus().length} CPU(s), Node ${process.version}`);
+    statements.reset();
     const load = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: `${service.url}/webhooks/line`, secret, clients, contacts });
     console.log(`  webhooks: ${load.ok} acknowledged (${load.failed} failed) in ${load.seconds.toFixed(2)} s = ${(load.ok / load.seconds).toFixed(0)} webhooks/s`);
 
@@ -99,7 +101,20 @@ if (!isMainThread) {
     }
     console.log(`  flows: ${runs.done} welcome runs completed in ${runs.span.toFixed(2)} s from the first stored webhook = ${(runs.done / runs.span).toFixed(0)} flows/s`);
     console.log(`  delivery: ${cardTimes.length} coupon cards and ${texts} welcome texts (${replies} as replies) reached the stand-in; last card ${((lastCard - load.startedAt) / 1000).toFixed(2)} s after the first webhook was sent`);
+    const st = statements.read();
+    const words = Object.entries(st.byWord).sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w} ${(n / load.ok).toFixed(1)}`).join(', ');
+    console.log(`  statements (round trips) per follow: ${(st.total / load.ok).toFixed(1)} (${words}); pg-boss ${(st.jobs / load.ok).toFixed(1)}`);
+    if (process.env.BENCH_STATEMENTS) for (const [text, n] of statements.top(40)) console.log(`    ${(n / load.ok).toFixed(2).padStart(6)}  ${text}`);
     console.log(`  coupons: ${coupons.n} issued to ${coupons.contacts} contacts, ${coupons.sent} marked sent`);
+
+    // The floor, on the same database with the same pool size, with the same follow webhooks.
+    const floorServer = await startFloor(service.database!.url, secret, db.$client.options.max ?? 20);
+    stops.unshift(() => floorServer.close());
+    const floor = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: floorServer.url, secret, clients, contacts });
+    const floorRps = floor.ok / floor.seconds;
+    const flowsPerSecond = runs.done / runs.span;
+    console.log(`  floor (express + @line/bot-sdk middleware + one INSERT per event): ${floorRps.toFixed(0)} req/s (${await floorServer.stored()} stored)`);
+    console.log(`  ratios: webhooks acknowledged ${(load.ok / load.seconds / floorRps).toFixed(2)}× the floor; welcome flows completed ${(flowsPerSecond / floorRps).toFixed(2)}× the floor (target ≥ 0.25)`);
     const bad = load.failed > 0 || texts !== load.ok || coupons.sent !== load.ok || runs.done !== load.ok || coupons.n !== load.ok || coupons.contacts !== load.ok || cardTimes.length !== load.ok;
     if (bad) {
       console.log('MISMATCH: every acknowledged follow should give exactly one completed run, one coupon and one card');

@@ -10,12 +10,10 @@
  * LINE's API is a local stand-in (profile lookups, any pushes).
  * Knobs: BENCH_SECONDS (default 20), BENCH_CLIENTS (default 100), BENCH_USERS (default 1000).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { benchDir, knob, latencyPercentiles, lineWebhookPoster, runWorker, startBenchService } from './support/bench.ts';
+import { benchDir, knob, latencyPercentiles, lineWebhookPoster, runWorker, startBenchService, startFloor } from './support/bench.ts';
 import { followEvent, lineWebhookBody, textEvent } from './support/line-webhook.ts';
 import { query } from '../src/db/client.ts';
 
@@ -54,9 +52,6 @@ async function runLoad(input: LoadInput): Promise<LoadOutput> {
 if (!isMainThread) {
   parentPort!.postMessage(await runLoad(workerData as LoadInput));
 } else {
-  const pg = (await import('pg')).default;
-  const express = (await import('express')).default;
-  const { middleware } = await import('@line/bot-sdk');
   const { sql } = await import('drizzle-orm');
   const { startEmbedded } = await import('../src/db/embedded.ts');
   const { startLineStandin } = await import('./support/line-standin.ts');
@@ -108,29 +103,11 @@ if (!isMainThread) {
     console.log(`  backlog drained ${drainSeconds.toFixed(1)} s after the load; processing ${(counts.processed / counts.span).toFixed(0)} events/s overall`);
 
     // --- the floor: the SDK's middleware and one INSERT per event.
-    const pool = new pg.Pool({ connectionString: database.url, max: db.$client.options.max });
-    stops.unshift(() => pool.end());
-    await pool.query(`CREATE TABLE floor_events (id bigserial PRIMARY KEY, event_key text NOT NULL UNIQUE, event jsonb NOT NULL,
-      received_at timestamptz NOT NULL DEFAULT now())`);
-    const app = express();
-    app.post('/webhooks/line', middleware({ channelSecret: secret }), async (req, res) => {
-      const events = (req.body as { events: Array<{ webhookEventId: string }> }).events;
-      for (const event of events) {
-        await pool.query('INSERT INTO floor_events (event_key, event) VALUES ($1, $2) ON CONFLICT DO NOTHING', [event.webhookEventId, event]);
-      }
-      res.sendStatus(200);
-    });
-    const floorServer = http.createServer(app);
-    floorServer.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve) => floorServer.listen(0, resolve));
-    stops.unshift(() => new Promise<void>((resolve) => {
-      floorServer.close(() => resolve());
-      floorServer.closeAllConnections();
-    }));
+    const floorServer = await startFloor(database.url, secret, db.$client.options.max);
+    stops.unshift(() => floorServer.close());
     console.log('\n[floor] express + @line/bot-sdk middleware + one INSERT per event …');
-    const floor = summary(await load(`http://localhost:${(floorServer.address() as AddressInfo).port}/webhooks/line`, 'f'));
-    const floorStored = (await pool.query('SELECT count(*)::int AS n FROM floor_events')).rows[0] as { n: number };
-    console.log(`  acknowledged ${floor.ok} (${floor.failed} failed), stored ${floorStored.n}`);
+    const floor = summary(await load(floorServer.url, 'f'));
+    console.log(`  acknowledged ${floor.ok} (${floor.failed} failed), stored ${await floorServer.stored()}`);
 
     const row = (name: string, s: ReturnType<typeof summary>) =>
       `${name.padEnd(12)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)}`;
@@ -139,6 +116,8 @@ if (!isMainThread) {
     console.log(row('floor', floor));
     const ratio = ours.rps / floor.rps;
     console.log(`\nratio: ${ratio.toFixed(2)}× the floor (target ≥ 0.80); chatcoupon p99 ${ours.p99.toFixed(1)} ms (target < 50)`);
+    const processing = counts.processed / counts.span;
+    console.log(`processing: ${processing.toFixed(0)} events/s = ${(processing / floor.rps).toFixed(2)}× the floor's requests/s (target ≥ 0.75); backlog drained ${drainSeconds.toFixed(1)} s after a ${seconds} s flood (target ≤ 10)`);
     const lost = counts.stored !== ours.ok || counts.processed !== ours.ok || counts.once !== ours.ok;
     if (lost) console.log(`MISMATCH: ${ours.ok} acknowledged, ${counts.stored} stored, ${counts.processed} processed, ${counts.once} processed once`);
     if (lost || ours.failed > 0) process.exitCode = 1;

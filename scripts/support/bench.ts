@@ -138,3 +138,87 @@ export function latencyPercentiles(latencies: number[]): { p50: number; p99: num
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
   return { p50: pct(0.5), p99: pct(0.99) };
 }
+
+/**
+ * Counts the statements (round trips) this process sends to PostgreSQL, by their first word, for
+ * statements-per-event figures. pg-boss's own statements are counted apart by their application.
+ */
+export interface StatementCounter {
+  reset(): void;
+  /** Statements since the last reset: total, per first word, and pg-boss's share. */
+  read(): { total: number; byWord: Record<string, number>; jobs: number };
+  /** The most frequent statements (their first 90 characters, spaces squeezed), most frequent first. */
+  top(n: number): Array<[string, number]>;
+}
+
+export async function countStatements(): Promise<StatementCounter> {
+  const pg = (await import('pg')).default;
+  let byWord: Record<string, number> = {};
+  let byText = new Map<string, number>();
+  let total = 0;
+  let jobs = 0;
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown; connectionParameters?: { application_name?: string } };
+  const original = proto.query;
+  proto.query = function (this: { connectionParameters?: { application_name?: string } }, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : (first as { text?: string } | null)?.text ?? '';
+    if (this.connectionParameters?.application_name === 'chatcoupon-jobs') jobs++;
+    else {
+      const word = (/^\s*([A-Za-z]+)/.exec(text)?.[1] ?? '?').toUpperCase();
+      byWord[word] = (byWord[word] ?? 0) + 1;
+      const key = text.replace(/\s+/g, ' ').trim().slice(0, 90);
+      byText.set(key, (byText.get(key) ?? 0) + 1);
+      total++;
+    }
+    return original.apply(this, args);
+  };
+  return {
+    reset() {
+      byWord = {};
+      byText = new Map();
+      total = 0;
+      jobs = 0;
+    },
+    read: () => ({ total, byWord: { ...byWord }, jobs }),
+    top: (n) => [...byText].sort((a, b) => b[1] - a[1]).slice(0, n),
+  };
+}
+
+/**
+ * "The floor": a bare express app with @line/bot-sdk's `middleware` that stores each event with
+ * one `INSERT … ON CONFLICT DO NOTHING` and answers 200 — what acknowledging a webhook costs at the
+ * least. On `databaseUrl`, in its own table, with `poolSize` connections (the service's).
+ */
+export async function startFloor(databaseUrl: string, secret: string, poolSize: number): Promise<{ url: string; stored(): Promise<number>; close(): Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const express = (await import('express')).default;
+  const { middleware } = await import('@line/bot-sdk');
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  const table = `floor_events_${crypto.randomBytes(4).toString('hex')}`;
+  await pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, event_key text NOT NULL UNIQUE, event jsonb NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now())`);
+  const app = express();
+  app.post('/webhooks/line', middleware({ channelSecret: secret }), async (req, res) => {
+    const events = (req.body as { events: Array<{ webhookEventId: string }> }).events;
+    for (const event of events) {
+      await pool.query(`INSERT INTO ${table} (event_key, event) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [event.webhookEventId, event]);
+    }
+    res.sendStatus(200);
+  });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  return {
+    url: `http://localhost:${(server.address() as { port: number }).port}/webhooks/line`,
+    async stored() {
+      return ((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0] as { n: number }).n;
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await pool.end();
+    },
+  };
+}
