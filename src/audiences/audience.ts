@@ -52,8 +52,9 @@ export function audienceCondition(a: Audience, now: Date): SQL {
   if (a.followedAfter) parts.push(sql`c.followed_at > ${new Date(a.followedAfter)}`);
   if (a.activeWithinDays) parts.push(sql`c.last_message_at >= ${new Date(now.getTime() - a.activeWithinDays * 86_400_000)}`);
   if (a.campaign) {
+    // A marketer's test send is not a coupon the contact holds.
     const held = (statuses: string[]) => sql`EXISTS (SELECT 1 FROM coupons cp WHERE cp.campaign_id = ${a.campaign!.id} AND cp.contact_id = c.id
-      AND cp.status = ANY(${sql.param(statuses)}::text[]))`;
+      AND cp.status = ANY(${sql.param(statuses)}::text[]) AND NOT cp.test)`;
     if (a.campaign.has === 'none') parts.push(sql`NOT ${held(['pending', 'sent', 'opened', 'redeemed', 'verified', 'expired'])}`);
     else if (a.campaign.has === 'unredeemed') parts.push(held(['pending', 'sent', 'opened']));
     else parts.push(held(['redeemed', 'verified']));

@@ -258,6 +258,24 @@ describe('send me a test', () => {
     expect((await get(`/api/v1/campaigns/${c.id}/stats`)).body).toMatchObject({ redeemed: 0, stockLeft: 100 });
 
     expect(await auditActions(c.id)).toEqual(expect.arrayContaining(['campaign.test_sent']));
+
+    // Audiences do not count a test as a coupon held: the marketer still "has none" apart from the real one.
+    const has = async (what: string) => (await post('/api/v1/audiences/estimate', { audience: { campaign: { id: c.id, has: what } } })).body.contacts as number;
+    expect(await has('redeemed')).toBe(0);
+  });
+
+  it('a contact holding only a test is in an audience of those who have none', async () => {
+    const c = await newCampaign();
+    const me = newLineUserId();
+    expect((await post(`/api/v1/campaigns/${c.id}/test`, { channel: 'line', userId: me })).status).toBe(201);
+    const estimate = async (has: string) => (await post('/api/v1/audiences/estimate', { audience: { campaign: { id: c.id, has } } })).body;
+    expect((await estimate('unredeemed')).contacts).toBe(0);
+    const none = await estimate('none');
+    expect(none.contacts).toBeGreaterThanOrEqual(1);
+    const withReal = await post(`/api/v1/campaigns/${c.id}/coupons`, { channel: 'line', userId: me });
+    expect(withReal.status).toBe(201);
+    expect((await estimate('unredeemed')).contacts).toBe(1);
+    expect((await estimate('none')).contacts).toBe(none.contacts - 1);
   });
 
   it('works on a paused campaign, not on an ended one; a bad contact is a 400', async () => {
