@@ -14,6 +14,7 @@ import { workbenchRoutes } from './workbench-routes.ts';
 import { clientAssetRoutes } from '../pages/client-assets.ts';
 import { pageRoutes } from '../pages/page-routes.ts';
 import { signInRoutes } from '../pages/sign-in-routes.ts';
+import { statusPageRoutes } from '../pages/status-page.ts';
 import { peopleRoutes } from './people-routes.ts';
 
 /** Every feature's routes, in mount order. */
@@ -32,6 +33,7 @@ export const routes: RouteModule[] = [
   peopleRoutes,
   signInRoutes,
   webhooksOutRoutes,
+  statusPageRoutes,
   pageRoutes,
   clientAssetRoutes,
 ];

@@ -103,7 +103,8 @@ ${webhookEventTypes.map((t) => html`<label><input type="checkbox" name="w-event"
 </section>`;
 
 /** Tabs of these views; `data-role` tabs are shown only to that role (the page asks who is signed in). */
-export const extraTabs = html`<a class="tab" href="#webhooks" data-tab="webhooks">Webhooks</a>`;
+export const extraTabs = html`<a class="tab" href="#webhooks" data-tab="webhooks">Webhooks</a>
+<a class="tab hidden" href="/admin/status" data-role="owner">Status</a>`;
 
 /** Says which chat platform is down and what waits for it (from `GET /api/v1/status`). */
 export const platformBanner = html`<div id="platform-banner" class="banner hidden" role="alert"><strong>A chat platform is down</strong><ul></ul></div>`;

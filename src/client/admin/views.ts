@@ -14,8 +14,19 @@ export const extraViews: Record<string, { section: string; load: () => Promise<v
 
 export function setupExtraViews(): void {
   setupWebhooks();
+  void showRoleTabs();
   // The banner follows the platforms while the console stays open (each view change reads it too).
   setInterval(() => void refreshBanner(), 60_000);
+}
+
+/** Tabs only one role may open (the owner's status page, people and audit log) appear for that role. */
+async function showRoleTabs(): Promise<void> {
+  const r = await api<{ role: string }>('/api/v1/me');
+  if (!r.ok) {
+    byId('error').textContent = `Who is signed in could not be read: ${r.error.message}`;
+    return;
+  }
+  for (const tab of document.querySelectorAll<HTMLElement>('[data-role]')) show(tab, tab.dataset.role === r.body.role);
 }
 
 type Platform = StatusJson['platforms'][number];

@@ -10,6 +10,7 @@ import type { campaignStats, couponToJson, recordToJson } from '../../coupons/re
 import type { ImportView } from '../../coupons/serial-import.ts';
 import type { workbenchCoupons } from '../../coupons/workbench.ts';
 import type { flowsListing } from '../../flows/stats.ts';
+import type { serviceStatus } from '../../maintenance/status.ts';
 import type { campaignCards } from '../../pages/campaign-preview.ts';
 import type { createEndpoint, listDeliveries, listEndpoints } from '../../webhooks/endpoints.ts';
 
@@ -56,11 +57,7 @@ export type DeliveriesJson = Json<Awaited<ReturnType<typeof listDeliveries>>>;
 export type DeliveryJson = DeliveriesJson['deliveries'][number];
 
 /** `GET /api/v1/status`: platforms (down, since, messages waiting), retention, table sizes. */
-export interface StatusJson {
-  platforms: Array<{ channel: string; label: string; down: boolean; since: string | null; nextTry: string | null; waiting: number }>;
-  retention: { days: number; failedDays: number };
-  tables: Array<{ table: string; rows: number | string; bytes: number | string }>;
-}
+export type StatusJson = Json<Awaited<ReturnType<typeof serviceStatus>>>;
 
 /** The contract's error shape; validation errors name their fields. */
 export interface ApiErrorBody {
