@@ -33,7 +33,8 @@ export const marketingTabs: SafeHtml = html`<a class="tab" href="#contacts" data
 const channelOptions = html`<option value="">All channels</option>${channelNames.map((c) => html`<option value="${c}">${c}</option>`)}`;
 const audienceChannelBoxes = audienceChannels.map((c) => html`<label class="check"><input type="checkbox" data-audience-channel="${c}" checked> ${c}</label>`);
 
-export const contactsView: SafeHtml = html`<section id="view-contacts" class="hidden">
+/** The contacts view; a sync button for each configured channel whose followers can be listed. */
+export const contactsView = (followerChannels: readonly string[]): SafeHtml => html`<section id="view-contacts" class="hidden">
 <div class="card"><div class="card-body">
 <div class="row-actions"><h2 class="grow">Contacts</h2></div>
 <form id="contacts-filter" class="row-actions">
@@ -61,9 +62,11 @@ export const contactsView: SafeHtml = html`<section id="view-contacts" class="hi
 <ul id="contacts-import-rejected" class="reason"></ul>
 </form>
 <div>
-<strong>LINE friends</strong>
-<p class="muted">Adds the friends who followed the account before this service was installed. LINE allows this only for some accounts.</p>
-<div class="row-actions"><button class="btn btn-inline btn-dark" id="contacts-sync" type="button">Sync LINE friends</button></div>
+<strong>Friends who followed before</strong>
+${followerChannels.length
+    ? html`<p class="muted">Adds the friends who followed the account before this service was installed. The platform allows this only for some accounts.</p>
+<div class="row-actions">${followerChannels.map((c) => html`<button class="btn btn-inline btn-dark" data-sync-channel="${c}" type="button">Sync ${c} friends</button>`)}</div>`
+    : html`<p class="muted">No channel configured here lets us list its followers.</p>`}
 <div id="sync-progress" class="progress hidden" role="progressbar" aria-label="Sync progress"><div class="fill"></div></div>
 <p id="sync-result" role="status"></p>
 </div>

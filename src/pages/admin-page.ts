@@ -119,6 +119,8 @@ export interface AdminDefaults {
   /** What a new campaign starts with: the service's DEFAULT_LOCALE and TZ_DEFAULT. */
   locale: Locale;
   timeZone: string;
+  /** Channels configured here whose followers can be listed (the contacts view's sync buttons). */
+  followerChannels?: readonly string[];
 }
 
 export function adminPage(nonce: string, defaults: AdminDefaults): string {
@@ -280,7 +282,7 @@ ${historyPanel}
 </div></div></section>
 
 ${flowsSection}
-${contactsView}
+${contactsView(defaults.followerChannels ?? [])}
 ${broadcastsView}
 ${webhooksSection}
 </main>`;

@@ -262,6 +262,7 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.get('/admin', pageRole(auth, 'marketer'), (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce, {
     locale: ctx.config.DEFAULT_LOCALE, timeZone: ctx.config.TZ_DEFAULT,
+    followerChannels: Object.values(ctx.channels).filter((a) => a?.listFollowers).map((a) => a!.name),
   }), { framesSelf: true }));
 
   // The coupon page of a campaign being written, for the campaign form's phone preview (a frame

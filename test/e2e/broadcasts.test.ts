@@ -130,7 +130,7 @@ describe('contacts view', () => {
     // Two pages of friends: 1,200 new, and two already imported.
     standin.followers = [...Array.from({ length: 1200 }, () => newLineUserId()), vipIds[0]!, otherIds[0]!];
     await recordTexts('#sync-result');
-    await page.click('#contacts-sync');
+    await page.click('[data-sync-channel=line]');
     await page.waitForSelector('#sync-result:has-text("Done:")', { timeout: 60_000 });
     expect(await text('#sync-result')).toBe('Done: 1,202 friends read, 1,200 new contacts added. Their names and languages follow in the next minutes.');
     expect((await seenTexts('#sync-result')).some((t) => /^Syncing… [\d,]+ friends read so far$/.test(t))).toBe(true);
@@ -139,7 +139,7 @@ describe('contacts view', () => {
     expect((n.rows[0] as { n: number }).n).toBe(1260);
 
     standin.followersRefusal = { status: 403, body: { message: 'Access to this API is not available for your account' } };
-    await page.click('#contacts-sync');
+    await page.click('[data-sync-channel=line]');
     await page.waitForSelector('#sync-result:has-text("The sync failed")', { timeout: 60_000 });
     expect(await text('#sync-result')).toMatch(/^The sync failed: LINE does not allow this account to list its friends.*Nothing was added\.$/);
     expect(await page.locator('#sync-progress').isHidden()).toBe(true);

@@ -6,7 +6,7 @@ import type { ContactImportJson, ContactJson, ContactsPage, SyncJson } from '../
 /**
  * The contacts view: search by name or user id, filter by channel and tag, a page at a time
  * ("load more" follows the API's cursor); a CSV import with its rejected rows by number; and the
- * LINE friends sync, followed by polling its import until it is done.
+ * followers sync (LINE's friends), followed by polling its import until it is done.
  */
 
 const PAGE = 50;
@@ -29,7 +29,9 @@ export function setupContacts(): void {
     e.preventDefault();
     void withButton(e.target as HTMLFormElement, importCsv);
   });
-  byId('contacts-sync').addEventListener('click', (e) => void withButton(e.target as HTMLButtonElement, syncFollowers));
+  for (const button of document.querySelectorAll<HTMLButtonElement>('[data-sync-channel]')) {
+    button.addEventListener('click', () => void withButton(button, () => syncFollowers(button.dataset.syncChannel!)));
+  }
 }
 
 export async function openContacts(): Promise<void> {
@@ -136,13 +138,14 @@ function progress(state: 'running' | 'done' | 'hidden'): void {
 }
 
 /**
- * LINE does not say how many friends there are before the last page is read, so the bar moves
- * without a percentage while the sync runs, with the count read so far beside it.
+ * The platform does not say how many friends there are before the last page is read (LINE's
+ * follower ids), so the bar moves without a percentage while the sync runs, with the count read so
+ * far beside it.
  */
-async function syncFollowers(): Promise<void> {
+async function syncFollowers(channel: string): Promise<void> {
   say('sync-result', true, 'Starting…');
   progress('running');
-  const started = await api<SyncJson>('/api/v1/contacts/sync', { method: 'POST', json: { channel: 'line' } });
+  const started = await api<SyncJson>('/api/v1/contacts/sync', { method: 'POST', json: { channel } });
   if (!started.ok) {
     progress('hidden');
     say('sync-result', false, started.error.message);
