@@ -3,72 +3,19 @@
  * killed with SIGKILL in the middle of a broadcast, while LINE holds pushes it accepted but has
  * not answered. After a restart the broadcast finishes: no one missed, no one served twice.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
-import { query, createDb, type Db } from '../../src/db/client.ts';
+import { query } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
-import { startChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { crashHarness } from '../support/crash-harness.ts';
 import { PATIENCE_MS } from '../support/patience.ts';
 
-const ADMIN_TOKEN = 'broadcast-crash-admin-token-0123456789';
-const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 const CONTACTS = 1000;
-
-let database: TestDatabase;
-let db: Db;
-let standin: LineStandin;
-let dataDir: string;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url, 2);
-  standin = await startLineStandin({ accessToken: 'crash-line-token' });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-broadcast-crash-'));
-  fs.mkdirSync(path.join(dataDir, 'flows'));
-});
-
-afterAll(async () => {
-  await stopChildServices('SIGKILL');
-  await db?.$client.end();
-  await database?.drop();
-  await standin?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function startChild(): Promise<ChildService & { url: string }> {
-  return await startChildService({
-    DATABASE_URL: database.url,
-    DATA_DIR: dataDir,
-    FLOWS_DIR: path.join(dataDir, 'flows'),
-    ADMIN_TOKEN,
-    PUBLIC_BASE_URL: 'http://coupons.test',
-    LINE_CHANNEL_SECRET: 'crash-secret',
-    LINE_CHANNEL_ACCESS_TOKEN: 'crash-line-token',
-    LINE_API_BASE_URL: standin.url,
-    LOG_LEVEL: 'warn',
-  });
-}
-
-async function count(statement: ReturnType<typeof sql>): Promise<number> {
-  const r = await query(db, statement);
-  return Number((r.rows[0] as { n: number | string }).n);
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = PATIENCE_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const h = crashHarness('broadcast-crash');
+const { admin, startChild, count, waitFor } = h;
 
 it('finishes a broadcast killed mid-run with exactly one card per recipient', async () => {
-  await query(db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags)
+  await query(h.db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags)
     SELECT 'ctc_crash' || g, 'line', 'U' || md5('crash' || g), md5('me' || g), ARRAY['crash'] FROM generate_series(1, ${CONTACTS}) g`);
 
   let child = await startChild();
@@ -83,10 +30,10 @@ it('finishes a broadcast killed mid-run with exactly one card per recipient', as
   const broadcastId = ((await started.json()) as { id: string }).id;
 
   // Part-way through, LINE starts accepting pushes without answering; then the process dies.
-  await waitFor('the first cards', async () => standin.delivered.length >= 300);
-  const release = standin.hold();
-  const heldFrom = standin.delivered.length;
-  await waitFor('pushes held by LINE', async () => standin.delivered.length >= heldFrom + 5);
+  await waitFor('the first cards', async () => h.standin.delivered.length >= 300);
+  const release = h.standin.hold();
+  const heldFrom = h.standin.delivered.length;
+  await waitFor('pushes held by LINE', async () => h.standin.delivered.length >= heldFrom + 5);
   child.process.kill('SIGKILL');
   await child.exited;
   release();
@@ -95,7 +42,7 @@ it('finishes a broadcast killed mid-run with exactly one card per recipient', as
   expect(issuedAtKill).toBeLessThan(CONTACTS);
 
   // A dead process's leased messages are retried once the lease runs out: let it run out now.
-  await query(db, sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending' AND next_attempt_at <> 'infinity'`);
+  await query(h.db, sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending' AND next_attempt_at <> 'infinity'`);
   child = await startChild();
   await waitFor('the broadcast done', async () => (await count(sql`SELECT count(*) AS n FROM broadcasts WHERE id = ${broadcastId} AND status = 'done'`)) === 1);
 
@@ -104,13 +51,13 @@ it('finishes a broadcast killed mid-run with exactly one card per recipient', as
   expect(b.counts).toEqual({ recipients: CONTACTS, sent: CONTACTS, failed: 0, skipped: 0, pending: 0, holdout: 0 });
   // LINE delivered exactly one card to each contact; the held pushes were retried with their key.
   const perUser = new Map<string, number>();
-  for (const r of standin.delivered) {
+  for (const r of h.standin.delivered) {
     const to = (r.body as { to: string }).to;
     perUser.set(to, (perUser.get(to) ?? 0) + 1);
   }
   expect(perUser.size).toBe(CONTACTS);
   expect([...perUser.values()].filter((n) => n !== 1)).toEqual([]);
-  expect(standin.requests.some((r) => r.status === 409)).toBe(true);
+  expect(h.standin.requests.some((r) => r.status === 409)).toBe(true);
   expect(await count(sql`SELECT count(*) AS n FROM coupons WHERE broadcast_id = ${broadcastId}`)).toBe(CONTACTS);
   expect(await count(sql`SELECT count(DISTINCT contact_id) AS n FROM coupons WHERE broadcast_id = ${broadcastId}`)).toBe(CONTACTS);
 

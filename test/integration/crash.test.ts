@@ -3,86 +3,29 @@
  * killed with SIGKILL at the worst moments: after acknowledging webhooks it had not processed,
  * after LINE accepted a push whose answer it never recorded, and in the middle of processing.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { sql } from 'drizzle-orm';
-import { startLineStandin, type LineStandin } from '../../scripts/support/line-standin.ts';
+import { expect, it } from '@jest/globals';
+import { sql, type SQL } from 'drizzle-orm';
 import {
   followEvent, newLineUserId, postLineWebhook, textEvent, type LineWebhookEvent,
 } from '../../scripts/support/line-webhook.ts';
-import { createDb, query, type Db } from '../../src/db/client.ts';
+import { query } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
-import { startChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { crashHarness } from '../support/crash-harness.ts';
 import { PATIENCE_MS } from '../support/patience.ts';
 
-const SECRET = 'crash-test-line-secret';
-const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
-const admin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+const h = crashHarness('crash');
+const { admin, startChild, kill, count } = h;
 
-let database: TestDatabase;
-let db: Db;
-let standin: LineStandin;
-let dataDir: string;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  db = createDb(database.url, 2);
-  standin = await startLineStandin({ accessToken: 'crash-line-token' });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-crash-'));
-  fs.mkdirSync(path.join(dataDir, 'flows'));
-});
-
-afterAll(async () => {
-  await stopChildServices('SIGKILL');
-  await db?.$client.end();
-  await database?.drop();
-  await standin?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
-
-/** Starts `node src/main.ts` on the test database and resolves once it listens. */
-async function startChild(env: Record<string, string>): Promise<ChildService & { url: string }> {
-  return await startChildService({
-    DATABASE_URL: database.url,
-    DATA_DIR: dataDir,
-    FLOWS_DIR: path.join(dataDir, 'flows'),
-    ADMIN_TOKEN,
-    PUBLIC_BASE_URL: 'http://coupons.test',
-    LINE_CHANNEL_SECRET: SECRET,
-    LINE_CHANNEL_ACCESS_TOKEN: 'crash-line-token',
-    LINE_API_BASE_URL: standin.url,
-    LOG_LEVEL: 'warn',
-    ...env,
-  });
-}
-
-async function kill(child: ChildService): Promise<void> {
-  child.process.kill('SIGKILL');
-  await child.exited;
-}
-
-async function count(statement: ReturnType<typeof sql>): Promise<number> {
-  const r = await query(db, statement);
-  return Number((r.rows[0] as { n: number | string }).n);
-}
-
-/** Polls the database until `query` counts `expected` (the child works on its own schedule). */
-async function waitForCount(query: ReturnType<typeof sql>, done: (n: number) => boolean, what: string, timeoutMs = PATIENCE_MS): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = await count(query);
-    if (done(n)) return n;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last count ${n})`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Polls the database until `statement` counts what `done` wants; answers the count. */
+async function waitForCount(statement: SQL, done: (n: number) => boolean, what: string): Promise<number> {
+  let n = 0;
+  await h.waitFor(what, async () => done(n = await count(statement)));
+  return n;
 }
 
 /** A dead process's claimed outbox rows are retried once their lease runs out: let it run out now. */
 async function expireLeases(): Promise<void> {
-  await query(db, sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'`);
+  await query(h.db, sql`UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'`);
 }
 
 it('processes every acknowledged event once and delivers every message once, across SIGKILLs', async () => {
@@ -105,19 +48,19 @@ it('processes every acknowledged event once and delivers every message once, acr
     textEvent(u, 'hello', { timestamp: at + i + 2 }),
   ]);
   const redelivered = batches[0]![1]!;
-  for (const res of await Promise.all(batches.map((events) => postLineWebhook(child.url, SECRET, events)))) expect(res.status).toBe(200);
-  const again = await postLineWebhook(child.url, SECRET, [{ ...redelivered, deliveryContext: { isRedelivery: true } }]);
+  for (const res of await Promise.all(batches.map((events) => postLineWebhook(child.url, h.lineSecret, events)))) expect(res.status).toBe(200);
+  const again = await postLineWebhook(child.url, h.lineSecret, [{ ...redelivered, deliveryContext: { isRedelivery: true } }]);
   expect(again.status).toBe(200);
   const eventCount = users.length * 3;
 
-  const release = standin.hold();
+  const release = h.standin.hold();
   const couponUser = newLineUserId();
   const issued = await fetch(`${child.url}/api/v1/campaigns/${campaignId}/coupons`, {
     method: 'POST', headers: admin, body: JSON.stringify({ channel: 'line', userId: couponUser }),
   });
   expect(issued.status).toBe(201);
   const couponId = ((await issued.json()) as { coupon: { id: string } }).coupon.id;
-  await standin.waitFor((s) => s.requests.some((r) => r.kind === 'push' && (r.body as { to?: string }).to === couponUser), 15_000, 'the coupon push');
+  await h.standin.waitFor((s) => s.requests.some((r) => r.kind === 'push' && (r.body as { to?: string }).to === couponUser), PATIENCE_MS, 'the coupon push');
   await kill(child);
   release();
 
@@ -147,21 +90,21 @@ it('processes every acknowledged event once and delivers every message once, acr
   expect(await count(sql`SELECT count(DISTINCT platform_user_id) AS n FROM contacts`)).toBe(await count(sql`SELECT count(*) AS n FROM contacts`));
 
   // The coupon push: tried twice with one retry key, delivered once.
-  const couponPushes = standin.requests.filter((r) => (r.body as { to?: string }).to === couponUser);
+  const couponPushes = h.standin.requests.filter((r) => (r.body as { to?: string }).to === couponUser);
   expect(couponPushes.length).toBe(2);
   expect(new Set(couponPushes.map((r) => r.retryKey)).size).toBe(1);
   expect(couponPushes.map((r) => r.status)).toEqual([0, 409]);
-  expect(standin.delivered.filter((r) => (r.body as { to?: string }).to === couponUser)).toHaveLength(1);
+  expect(h.standin.delivered.filter((r) => (r.body as { to?: string }).to === couponUser)).toHaveLength(1);
 
   // Every answer the bot gave reached each user once ("my coupons" is answered with a link).
   for (const user of users) {
-    const toUser = standin.delivered.filter((r) => (r.body as { to?: string }).to === user);
+    const toUser = h.standin.delivered.filter((r) => (r.body as { to?: string }).to === user);
     const links = toUser.filter((r) => JSON.stringify(r.body).includes('/me/'));
     expect(links).toHaveLength(1);
     expect(new Set(toUser.map((r) => r.retryKey)).size).toBe(toUser.length);
   }
   const outboxRows = await count(sql`SELECT count(*) AS n FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.platform_user_id = ANY(${sql.param(users)}::text[])`);
-  expect(standin.delivered.filter((r) => users.includes((r.body as { to?: string }).to ?? '')).length).toBe(outboxRows);
+  expect(h.standin.delivered.filter((r) => users.includes((r.body as { to?: string }).to ?? '')).length).toBe(outboxRows);
   // The second kill really landed part-way through the backlog.
   expect(partial).toBeGreaterThan(0);
   expect(afterKill).toBeLessThan(eventCount);
