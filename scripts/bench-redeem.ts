@@ -9,6 +9,8 @@
  * Then the same again on a second campaign with two webhook endpoints subscribed to
  * `coupon.redeemed` (one answering after 2 s) and the webhook worker running, and prints how much
  * the redemption rate dropped; then once more without endpoints, so drift on a busy machine shows.
+ * A second run redeems through the customer's own path: the page's form post, answered with the
+ * rendered page and its barcode.
  * Knobs: BENCH_SERIALS (default 100000, per run), BENCH_CLIENTS (default 64), BENCH_WEBHOOKS=0 skips the second run.
  */
 import os from 'node:os';
@@ -16,10 +18,10 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { benchCampaign, benchDir, keepAlivePoster, knob, latencyPercentiles, runWorker, startBenchService } from './support/bench.ts';
 import { query } from '../src/db/client.ts';
 
-interface LoadInput { url: string; tokens: string[]; clients: number }
+interface LoadInput { url: string; tokens: string[]; clients: number; form: boolean }
 interface LoadOutput { perSecond: number[]; latencies: number[]; ok: number; failed: number; seconds: number }
 
-async function runLoad({ url, tokens, clients }: LoadInput): Promise<LoadOutput> {
+async function runLoad({ url, tokens, clients, form }: LoadInput): Promise<LoadOutput> {
   const poster = keepAlivePoster(url, clients);
   const latencies: number[] = [];
   const perSecond: number[] = [];
@@ -31,7 +33,10 @@ async function runLoad({ url, tokens, clients }: LoadInput): Promise<LoadOutput>
     while (next < tokens.length) {
       const token = tokens[next++]!;
       const t0 = performance.now();
-      const status = await poster.post(`/c/${token}/redeem`, { Accept: 'application/json' });
+      // The customer's own path is the page's form post, answered with the page and its barcode.
+      const status = form
+        ? await poster.post(`/c/${token}/redeem`, { Accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, '')
+        : await poster.post(`/c/${token}/redeem`, { Accept: 'application/json' });
       const t1 = performance.now();
       latencies.push(t1 - t0);
       const second = Math.floor((t1 - start) / 1000);
@@ -60,7 +65,7 @@ if (!isMainThread) {
     const db = service.ctx.db;
 
     /** One campaign with `serialsCount` serials and as many sent coupons, redeemed over HTTP; prints the figures. */
-    const phase = async (label: string, prefix: string): Promise<number> => {
+    const phase = async (label: string, prefix: string, form = false): Promise<number> => {
       const campaign = await benchCampaign(service.ctx, { name: `Bench ${prefix}`, slug: `bench-${prefix}-${Date.now()}` });
       console.log(`\n== ${label}\npreparing ${serialsCount} serials, contacts and sent coupons…`);
       // Sent coupons, one per contact, created in bulk: the bench measures redemption, not issuing.
@@ -77,7 +82,7 @@ if (!isMainThread) {
 
       console.log(`redeeming over HTTP with ${clients} clients on ${os.cpus().length} CPU(s)…`);
       const rssBefore = process.memoryUsage().rss;
-      const result = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: service.url, tokens, clients });
+      const result = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: service.url, tokens, clients, form });
       const { p50, p99 } = latencyPercentiles(result.latencies);
       console.log('redeems per second, second by second:');
       console.log(result.perSecond.map((n, i) => `  s${String(i + 1).padStart(3)}: ${n}`).join('\n'));
@@ -98,6 +103,8 @@ if (!isMainThread) {
     };
 
     const plain = await phase('no webhook endpoints', 'b');
+    const formRate = await phase('the customer\'s own path: the coupon page\'s form post, answered with the page and its barcode', 'f', true);
+    console.log(`\nform post (page + barcode) ${formRate.toFixed(0)} redeems/s against JSON ${plain.toFixed(0)}/s: ${(formRate / plain).toFixed(2)}×`);
     if (receivers) {
       // Two endpoints subscribed to coupon.redeemed, one answering after 2 s; the webhook worker
       // runs beside the service as it does in production.

@@ -16,6 +16,7 @@ import {
 } from '../../scripts/support/line-webhook.ts';
 import { createDb, query, type Db } from '../../src/db/client.ts';
 import { campaignBody } from '../support/campaigns.ts';
+import { PATIENCE_MS } from '../support/patience.ts';
 import { spawnChildService, stopChildServices, type ChildService } from '../support/child-service.ts';
 
 const SECRET = 'instances-test-line-secret';
@@ -80,8 +81,8 @@ async function count(q: ReturnType<typeof sql>): Promise<number> {
   return Number((r.rows[0] as { n: number | string }).n);
 }
 
-/** Polls until `check` holds: the instances work on their own schedule. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/** Polls until `check` holds: the instances work on their own schedule (PATIENCE_MS is only the hang guard). */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = PATIENCE_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -186,7 +187,7 @@ it('runs two instances (one of two processes) on one database: every event once,
   const late = Array.from({ length: 6 }, () => newLineUserId());
   const lateAsks = late.map((u, i) => post(i % 3 === 0 ? b.url : a.url, [textEvent(u, 'hours', { timestamp: at + 500 + i })]));
   for (const res of await Promise.all(lateAsks)) expect(res.status).toBe(200);
-  await standin.waitFor(() => late.every((u) => pushesTo(u).length === 1), 60_000, 'the answers to the late users');
+  await standin.waitFor(() => late.every((u) => pushesTo(u).length === 1), PATIENCE_MS, 'the answers to the late users');
   for (const user of late) expect(pushesTo(user).flatMap(textsOf)).toEqual(['Open 10 to 6']);
 
   // A clean stop of the database's owner removes the URL file (B is stopped first: it uses that server).
@@ -197,4 +198,4 @@ it('runs two instances (one of two processes) on one database: every event once,
   a.process.kill('SIGTERM');
   expect(await a.exited).toBe(0);
   expect(fs.existsSync(urlFile)).toBe(false);
-}, 300_000);
+}, 3 * PATIENCE_MS);
