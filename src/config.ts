@@ -49,6 +49,8 @@ export const configSchema = z.object({
   WORKERS: z.preprocess(emptyToUndefined, z.string().regex(/^(auto|[1-9]\d{0,2})$/, 'must be auto (one process per core) or a number of processes from 1 to 999').default('1')),
   /** Database connections this process's service pool opens at most (pg-boss and the change feed have their own few). */
   DB_POOL_SIZE: z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a number of connections' }).int('must be a whole number').min(2, 'must be at least 2').max(500, 'must be at most 500').default(20)),
+  STAFF_ORDER_AMOUNT: z.preprocess(emptyToUndefined, z.enum(['off', 'optional', 'required'], { error: 'must be off, optional or required' }).default('optional')),
+  TILL_CURRENCY: opt(z.string().trim().toUpperCase().refine((c) => Intl.supportedValuesOf('currency').includes(c), 'must be an ISO 4217 currency code such as JPY, TWD or THB')),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info')),
 });
 

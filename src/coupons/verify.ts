@@ -100,8 +100,8 @@ export async function verifyCoupon(ctx: AppContext, by: CouponRef, opts: VerifyO
     if (gate !== 'verify') return verifyRefusal(gate, campaign, coupon, ctx.config.TZ_DEFAULT);
     let currency = opts.currency ?? null;
     if (opts.amount !== undefined && !currency) {
-      if (!campaign.rewardCurrency) throw new AppError('validation_error', 'currency: required with amount (an ISO 4217 code such as JPY)');
-      currency = campaign.rewardCurrency;
+      currency = campaign.rewardCurrency ?? ctx.config.TILL_CURRENCY ?? null;
+      if (!currency) throw new AppError('validation_error', 'currency: required with amount (an ISO 4217 code such as JPY)');
     }
     const amount = opts.amount ?? null;
     const storeId = opts.storeId ?? null;

@@ -246,6 +246,5 @@ export function sameAdmits<T extends Gate>(handler: T, inner: Gate): T {
 
 /** Where a person starts after signing in. */
 export function homeOf(role: Principal): string {
-  // Staff verify from coupon links (`/c/:token/verify`) for now: their account page is home.
-  return { owner: '/admin', marketer: '/admin', agent: '/workbench', staff: '/account', pos: '/login' }[role];
+  return { owner: '/admin', marketer: '/admin', agent: '/workbench', staff: '/staff', pos: '/login' }[role];
 }

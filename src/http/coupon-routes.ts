@@ -2,6 +2,7 @@ import express, { Router, type Response } from 'express';
 import { channelLabels } from '../channels.ts';
 import { couponHistory } from '../coupons/history.ts';
 import { couponToJson } from '../coupons/records.ts';
+import { tillLookup } from '../coupons/till-lookup.ts';
 import { parseVerification, parseVoid, verifyCoupon, voidVerification } from '../coupons/verify.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
@@ -19,6 +20,9 @@ export const couponRoutes: RouteModule = ({ ctx, auth }) => {
   const router = Router();
   router.post('/api/v1/verifications', requireRole(auth, 'pos', 'staff'), express.json({ limit: '10kb' }), async (req, res) => {
     const { by, ...fields } = parseVerification(req.body);
+    if (fields.amount === undefined && ctx.config.STAFF_ORDER_AMOUNT === 'required' && (res.locals.actor as RequestActor).role === 'staff') {
+      throw new AppError('validation_error', 'amount: the shop asks for the order\'s total with every verification at the till');
+    }
     const result = await verifyCoupon(ctx, by, { ...fields, actor: verifierOf(res), ip: req.ip ?? null });
     if (!result.ok) throw new AppError(result.code, result.message);
     await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.verified', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId });
@@ -30,6 +34,13 @@ export const couponRoutes: RouteModule = ({ ctx, auth }) => {
     if (!result.ok) throw new AppError(result.code, result.message);
     await recordAudit(ctx.db, ctx.clock, res.locals.actor as RequestActor, 'coupon.voided', { type: 'coupon', id: result.coupon.id }, { campaignId: result.coupon.campaignId, reason });
     res.status(200).json({ status: 'voided', coupon: couponToJson(ctx, result.coupon, ctx.clock()) });
+  });
+  // The scanner's look before verifying: the coupon a code names, its history, and what can be done now.
+  router.get('/api/v1/verifications/lookup', requireRole(auth, 'pos', 'staff'), async (req, res) => {
+    const found = await tillLookup(ctx, req.query, { actor: verifierOf(res), anyTime: voidsAnyTime(res) });
+    if (!found.ok) throw new AppError(found.code, found.message);
+    const { ok: _ok, ...body } = found;
+    res.json(body);
   });
   router.get('/api/v1/coupons/:id/history', requireRole(auth, 'admin'), async (req, res) => {
     const history = await couponHistory(ctx, req.params.id as string);

@@ -15,6 +15,7 @@ import { clientAssetRoutes } from '../pages/client-assets.ts';
 import { pageRoutes } from '../pages/page-routes.ts';
 import { signInRoutes } from '../pages/sign-in-routes.ts';
 import { statusPageRoutes } from '../pages/status-page.ts';
+import { staffRoutes } from '../pages/staff-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
 
 /** Every feature's routes, in mount order. */
@@ -35,5 +36,6 @@ export const routes: RouteModule[] = [
   webhooksOutRoutes,
   statusPageRoutes,
   pageRoutes,
+  staffRoutes,
   clientAssetRoutes,
 ];

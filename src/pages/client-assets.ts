@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
+import { createRequire, stripTypeScriptTypes } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
@@ -68,12 +68,31 @@ function clientAssets(): Map<string, ClientAsset> {
   return loaded;
 }
 
+/**
+ * Third-party browser code, served from this origin as ES modules (CSP `script-src 'self'`).
+ * The barcode decoder is @zxing/library's self-contained UMD build, run as a module: with a
+ * `module` and `exports` in scope, the UMD wrapper puts the library on `exports`, which the module
+ * exports as its default. Loaded only when the browser has no `BarcodeDetector` for our formats.
+ */
+export const VENDOR_ZXING = `${ASSET_PREFIX}vendor/zxing-library.js`;
+
+function vendorAssets(): Map<string, ClientAsset> {
+  const require = createRequire(import.meta.url);
+  const umd = fs.readFileSync(require.resolve('@zxing/library/umd/index.min.js'), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+  const body = Buffer.from(`const module = { exports: {} };\nconst exports = module.exports;\n${umd}\nexport default module.exports;\n`);
+  return new Map([[VENDOR_ZXING, { body, etag: `"${crypto.createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }]]);
+}
+
+let vendor: Map<string, ClientAsset> | undefined;
+
 /** GET /assets/<module>.ts: the stripped module, revalidated by ETag. */
 export const clientAssetRoutes: RouteModule = () => {
   const router = Router();
   const assets = clientAssets();
+  vendor ??= vendorAssets();
+  const served = new Map([...assets, ...vendor]);
   router.get(`${ASSET_PREFIX}*module`, publicRoute('the browser code of public and signed-in pages alike'), (req, res, next) => {
-    const asset = assets.get(req.path);
+    const asset = served.get(req.path);
     if (!asset) return next();
     res.set({
       'Content-Type': 'text/javascript; charset=utf-8',

@@ -8,6 +8,7 @@ import type { couponHistory } from '../../coupons/history.ts';
 import type { CampaignImage } from '../../coupons/images.ts';
 import type { campaignStats, couponToJson, recordToJson } from '../../coupons/records.ts';
 import type { ImportView } from '../../coupons/serial-import.ts';
+import type { tillLookup } from '../../coupons/till-lookup.ts';
 import type { workbenchCoupons } from '../../coupons/workbench.ts';
 import type { flowsListing } from '../../flows/stats.ts';
 import type { serviceStatus } from '../../maintenance/status.ts';
@@ -58,6 +59,10 @@ export type DeliveryJson = DeliveriesJson['deliveries'][number];
 
 /** `GET /api/v1/status`: platforms (down, since, messages waiting), retention, table sizes. */
 export type StatusJson = Json<Awaited<ReturnType<typeof serviceStatus>>>;
+
+/** `GET /api/v1/verifications/lookup`: a coupon as the staff scanner shows it. */
+export type TillLookupJson = Omit<Extract<Json<Awaited<ReturnType<typeof tillLookup>>>, { ok: true }>, 'ok'>;
+export type TillHistoryJson = TillLookupJson['history'][number];
 
 /** The contract's error shape; validation errors name their fields. */
 export interface ApiErrorBody {
