@@ -147,10 +147,15 @@ export const conversations = pgTable('conversations', {
   lastInboundAt: ts('last_inbound_at'),
   /** Set while an agent has the conversation: the bot stays silent. */
   handoffAt: ts('handoff_at'),
+  /** The person who took a handed-off conversation from the queue, and when. */
+  handoffTakenBy: text('handoff_taken_by'),
+  handoffTakenAt: ts('handoff_taken_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
 }, (t) => [
   uniqueIndex('conversations_channel_external_key').on(t.channel, t.externalId),
   index('conversations_contact_idx').on(t.contactId),
+  // The workbench's chat list: the latest inbound messages first.
+  index('conversations_last_inbound_idx').on(t.lastInboundAt),
 ]);
 
 export const coupons = pgTable('coupons', {
@@ -233,6 +238,8 @@ export const inboundEvents = pgTable('inbound_events', {
   index('inbound_events_contact_open_idx').on(t.channel, sql`(event->>'userId')`, t.id).where(sql`processed_at IS NULL`),
   // Pruning finds processed events past their retention without scanning the table.
   index('inbound_events_processed_idx').on(t.processedAt).where(sql`processed_at IS NOT NULL`),
+  // A chat's recent messages for the workbench, newest first, without scanning the table.
+  index('inbound_events_conversation_idx').on(t.channel, sql`(event->>'conversationId')`, t.id).where(sql`(event->>'type') = 'message'`),
 ]);
 
 /** Every message to a contact, written in the same transaction as the change it reports. */

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { couponToJson } from '../coupons/records.ts';
 import { workbenchCoupons, workbenchSend } from '../coupons/workbench.ts';
+import { workbenchChat, workbenchChats, workbenchDelivery } from '../coupons/workbench-chats.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
 import { requireRole, type RequestActor } from './auth.ts';
@@ -14,6 +15,16 @@ export const workbenchRoutes: RouteModule = ({ ctx, auth }) => {
   router.use('/api/v1/workbench', requireRole(auth, 'agent'), express.json({ limit: '10kb' }));
   router.get('/api/v1/workbench/coupons', async (req, res) => {
     res.json(await workbenchCoupons(ctx, req.query, res.locals.actor as RequestActor));
+  });
+  // The agent's inbox: chats active now, one chat with its recent messages, a sent card's delivery.
+  router.get('/api/v1/workbench/chats', async (req, res) => {
+    res.json(await workbenchChats(ctx, req.query, res.locals.actor as RequestActor));
+  });
+  router.get('/api/v1/workbench/chat', async (req, res) => {
+    res.json(await workbenchChat(ctx, req.query, res.locals.actor as RequestActor));
+  });
+  router.get('/api/v1/workbench/deliveries/:couponId', async (req, res) => {
+    res.json(await workbenchDelivery(ctx, req.params.couponId));
   });
   router.post('/api/v1/workbench/send', async (req, res) => {
     const result = await workbenchSend(ctx, req.body, res.locals.actor as RequestActor);
