@@ -26,3 +26,8 @@ export function isKnownChannel(ctx: Pick<AppContext, 'channelPlugins'>, channel:
 export function channelLabels(ctx: Pick<AppContext, 'channelPlugins'>): Record<string, string> {
   return Object.fromEntries(ctx.channelPlugins.map((p) => [p.name, p.capabilities.label ?? p.name]));
 }
+
+/** What shops call a channel (`LINE`), as its plug-in says; its name otherwise. */
+export function channelTitle(ctx: Pick<AppContext, 'channelPlugins'>, channel: ChannelName): string {
+  return channelCapabilities(ctx, channel).label ?? channel;
+}

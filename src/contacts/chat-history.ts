@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { ChannelEvent, OutboundMessage } from '../../adapters/types.ts';
-import type { Tx } from '../db/client.ts';
+import { query, type Tx } from '../db/client.ts';
 
 /**
  * A chat's recent messages, for the agents' workbench (read-only). Nothing is stored twice: what
@@ -48,7 +48,7 @@ export async function recentMessages(tx: Tx, chats: ChatRef[], perChat: number):
   if (chats.length === 0) return out;
   const ids = sql.param(chats.map((c) => c.id));
   // Walks inbound_events_conversation_idx: one short index scan per chat.
-  const inbound = await tx.execute(sql`
+  const inbound = await query(tx, sql`
     SELECT k.cid, e.event, e.received_at AS "receivedAt"
     FROM unnest(${ids}::text[], ${sql.param(chats.map((c) => c.channel))}::text[], ${sql.param(chats.map((c) => c.externalId))}::text[]) AS k(cid, channel, external)
     CROSS JOIN LATERAL (
@@ -56,7 +56,7 @@ export async function recentMessages(tx: Tx, chats: ChatRef[], perChat: number):
       WHERE channel = k.channel AND (event->>'conversationId') = k.external AND (event->>'type') = 'message'
       ORDER BY id DESC LIMIT ${perChat}) e`);
   // Messages to the chat, and those to the contact without a chat (pushes).
-  const outbound = await tx.execute(sql`
+  const outbound = await query(tx, sql`
     SELECT k.cid, o.message, o.status, o.created_at AS "createdAt", o.coupon_id AS "couponId"
     FROM unnest(${ids}::text[], ${sql.param(chats.map((c) => c.contactId))}::text[]) AS k(cid, contact)
     CROSS JOIN LATERAL (

@@ -158,27 +158,49 @@ export interface HandoffRow {
   tags: string[];
   handoffAt: Date;
   lastInboundAt: Date | null;
+  /** The person who took it from the queue, and when; null while nobody has. */
+  takenBy: { id: string; name: string } | null;
+  takenAt: Date | null;
 }
 
 /** Conversations a `handoff` gave to an agent, oldest handoff first (at most 500). */
 export async function listHandoffs(tx: Tx): Promise<HandoffRow[]> {
   const r = await query(tx, sql`
     SELECT cv.id, cv.channel, cv.external_id AS "externalId", cv.contact_id AS "contactId", ct.display_name AS "displayName",
-      ct.tags, cv.handoff_at AS "handoffAt", cv.last_inbound_at AS "lastInboundAt"
-    FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
+      ct.tags, cv.handoff_at AS "handoffAt", cv.last_inbound_at AS "lastInboundAt",
+      CASE WHEN p.id IS NULL THEN NULL ELSE json_build_object('id', p.id, 'name', p.name) END AS "takenBy", cv.handoff_taken_at AS "takenAt"
+    FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id LEFT JOIN people p ON p.id = cv.handoff_taken_by
     WHERE cv.handoff_at IS NOT NULL ORDER BY cv.handoff_at, cv.id LIMIT 500`);
   return r.rows as unknown as HandoffRow[];
 }
 
 /**
- * Gives a conversation back to the bot. Null when it does not exist; `released` says whether it
+ * Gives a conversation back to the bot (and clears who took it). Null when it does not exist; `released` says whether it
  * was handed off.
  */
 export async function releaseConversation(tx: Tx, conversationId: string): Promise<{ id: string; released: boolean } | null> {
   const r = await query(tx, sql`
     WITH old AS (SELECT id, handoff_at FROM conversations WHERE id = ${conversationId} FOR UPDATE)
-    UPDATE conversations c SET handoff_at = NULL FROM old WHERE c.id = old.id
+    UPDATE conversations c SET handoff_at = NULL, handoff_taken_by = NULL, handoff_taken_at = NULL FROM old WHERE c.id = old.id
     RETURNING c.id, old.handoff_at AS "was"`);
   const row = r.rows[0] as { id: string; was: Date | null } | undefined;
   return row ? { id: row.id, released: row.was !== null } : null;
+}
+
+/**
+ * An agent takes a handed-off conversation from the queue. Refused (null) when it is not handed
+ * off; `takenBy` names whoever holds it when another agent took it first.
+ */
+export async function takeConversation(tx: Tx, conversationId: string, personId: string, at: Date): Promise<
+  { id: string; taken: true } | { id: string; taken: false; reason: 'not_handed_off' | 'taken'; takenBy: string | null } | null
+> {
+  const r = await query(tx, sql`
+    WITH old AS (SELECT id, handoff_at, handoff_taken_by FROM conversations WHERE id = ${conversationId} FOR UPDATE),
+    upd AS (UPDATE conversations c SET handoff_taken_by = ${personId}, handoff_taken_at = ${at} FROM old
+      WHERE c.id = old.id AND old.handoff_at IS NOT NULL AND (old.handoff_taken_by IS NULL OR old.handoff_taken_by = ${personId}) RETURNING c.id)
+    SELECT old.id, old.handoff_at IS NOT NULL AS "handedOff", old.handoff_taken_by AS "takenBy", EXISTS (SELECT 1 FROM upd) AS taken FROM old`);
+  const row = r.rows[0] as { id: string; handedOff: boolean; takenBy: string | null; taken: boolean } | undefined;
+  if (!row) return null;
+  if (row.taken) return { id: row.id, taken: true };
+  return { id: row.id, taken: false, reason: row.handedOff ? 'taken' : 'not_handed_off', takenBy: row.takenBy };
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { channelTitle } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import { parseOrThrow, refuse, type Refusal } from '../lib/errors.ts';
 import { campaignTimeZone, getCampaign } from './campaigns.ts';
@@ -7,6 +8,7 @@ import { couponColumns, type CouponRow } from './coupon-row.ts';
 import { couponHistory, type HistoryEntry } from './history.ts';
 import { describeReward, effectiveStatus, formatDeadline, verifyGate } from './rules.ts';
 import { POS_VOID_WINDOW_MS, verifyRefusal } from './verify.ts';
+import { query } from '../db/client.ts';
 
 export const tillLookupQuery = z.object({
   code: z.string().trim().min(1).max(64).optional(),
@@ -25,7 +27,7 @@ export interface TillCaller {
 export type TillLookupRefusal = Refusal<'not_found' | 'bad_request'>;
 
 /** One line of what was already done with the coupon, with the person's name in place of their id. */
-export type TillHistoryEntry = HistoryEntry & { byName?: string };
+export type TillHistoryEntry = HistoryEntry & { byName?: string; channelTitle?: string };
 
 /**
  * A coupon as the till sees it before verifying: the campaign's name and reward, the status and
@@ -77,13 +79,13 @@ export async function tillLookup(ctx: AppContext, query: unknown, caller: TillCa
     orderAmount: { ask: mode, currency: campaign.rewardCurrency ?? ctx.config.TILL_CURRENCY ?? null },
     history: history.map((e): TillHistoryEntry => {
       const who = names.get(e.by) ?? (e.from.agent ? names.get(e.from.agent) : undefined);
-      return who ? { ...e, byName: who } : e;
+      return { ...e, ...(who ? { byName: who } : {}), ...(e.from.channel ? { channelTitle: channelTitle(ctx, e.from.channel) } : {}) };
     }),
   };
 }
 
 async function byId(ctx: AppContext, id: string): Promise<CouponRow | Refusal<'not_found'>> {
-  const r = await ctx.db.execute(sql`SELECT ${couponColumns} FROM coupons WHERE id = ${id}`);
+  const r = await query(ctx.db, sql`SELECT ${couponColumns} FROM coupons WHERE id = ${id}`);
   return (r.rows[0] as unknown as CouponRow | undefined) ?? refuse('not_found', 'no coupon has this id');
 }
 
@@ -93,7 +95,7 @@ async function byId(ctx: AppContext, id: string): Promise<CouponRow | Refusal<'n
  * names one coupon only while one has been redeemed.
  */
 async function byCode(ctx: AppContext, code: string): Promise<CouponRow | TillLookupRefusal> {
-  const r = await ctx.db.execute(sql`SELECT ${couponColumns}, serial_id IS NULL AS "fixedSerial" FROM coupons
+  const r = await query(ctx.db, sql`SELECT ${couponColumns}, serial_id IS NULL AS "fixedSerial" FROM coupons
     WHERE serial_code = ${code} OR serial_code = ${code.toUpperCase()} ORDER BY serial_code = ${code} DESC, redeemed_at DESC LIMIT 3`);
   const rows = r.rows as unknown as Array<CouponRow & { fixedSerial: boolean }>;
   const exact = rows.filter((c) => c.serialCode === code);
@@ -113,6 +115,6 @@ async function byCode(ctx: AppContext, code: string): Promise<CouponRow | TillLo
 async function personNames(ctx: AppContext, history: HistoryEntry[]): Promise<Map<string, string>> {
   const ids = [...new Set(history.flatMap((e) => [e.by, e.from.agent ?? '']).filter((id) => id.startsWith('psn_')))];
   if (ids.length === 0) return new Map();
-  const r = await ctx.db.execute(sql`SELECT id, name FROM people WHERE id = ANY(${sql.param(ids)}::text[])`);
+  const r = await query(ctx.db, sql`SELECT id, name FROM people WHERE id = ANY(${sql.param(ids)}::text[])`);
   return new Map((r.rows as Array<{ id: string; name: string }>).map((p) => [p.id, p.name]));
 }

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { channelNames, type ChannelName } from '../../adapters/types.ts';
+import type { ChannelName } from '../../adapters/types.ts';
+import { channelTitle } from '../channels.ts';
 import { recentMessages, type ChatMessage } from '../contacts/chat-history.ts';
 import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
@@ -13,7 +14,8 @@ import { couponColumns, type CouponRow } from './coupon-row.ts';
 import { campaignRefusal, couponCard } from './issue.ts';
 import { effectiveStatus } from './rules.ts';
 import { effectiveStatusSql } from './rules-sql.ts';
-import { chatRefusal } from './workbench.ts';
+import { channelOf, chatRefusal } from './workbench.ts';
+import { query } from '../db/client.ts';
 
 /** How far back the chat list reaches by default: chats whose window just closed still show, saying so. */
 export const DEFAULT_CHAT_HOURS = 48;
@@ -22,15 +24,15 @@ const LIST_MESSAGES = 3;
 const CHAT_MESSAGES = 50;
 const HELD_COUPONS = 20;
 
-export const chatListQuery = z.object({
-  channel: z.enum(channelNames).optional(),
+export const chatListQuery = (ctx: AppContext) => z.object({
+  channel: channelOf(ctx).optional(),
   /** Chats whose customer wrote within this many hours (default 48, or ACTIVE_CHAT_HOURS when longer). */
   hours: z.coerce.number().int().min(1).max(720).optional(),
 }).strict();
 
-export const chatQuery = z.union([
+export const chatQuery = (ctx: AppContext) => z.union([
   z.object({ conversationId: z.string().min(1).max(64) }).strict(),
-  z.object({ channel: z.enum(channelNames), externalId: z.string().min(1).max(200) }).strict(),
+  z.object({ channel: channelOf(ctx), externalId: z.string().min(1).max(200) }).strict(),
 ], { error: 'name the chat by conversationId, or by channel and externalId (the inbox\'s own conversation id)' });
 
 interface ChatRow {
@@ -39,6 +41,9 @@ interface ChatRow {
   externalId: string;
   lastInboundAt: Date | null;
   handoffAt: Date | null;
+  handoffTakenAt: Date | null;
+  takenById: string | null;
+  takenByName: string | null;
   contactId: string;
   displayName: string | null;
   platformUserId: string;
@@ -49,8 +54,9 @@ interface ChatRow {
 interface HeldRow { contactId: string; id: string; campaignId: string; name: string; status: string; expiresAt: Date | null; issuedAt: Date }
 
 const chatSelect = sql`SELECT cv.id, cv.channel, cv.external_id AS "externalId", cv.last_inbound_at AS "lastInboundAt", cv.handoff_at AS "handoffAt",
+  cv.handoff_taken_at AS "handoffTakenAt", p.id AS "takenById", p.name AS "takenByName",
   ct.id AS "contactId", ct.display_name AS "displayName", ct.platform_user_id AS "platformUserId", ct.language, ct.unreachable_at AS "unreachableAt"
-  FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id`;
+  FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id LEFT JOIN people p ON p.id = cv.handoff_taken_by`;
 
 /** Campaigns an agent could send now: in the sending period with stock left. */
 async function liveCampaigns(ctx: AppContext, now: Date): Promise<CampaignRow[]> {
@@ -63,7 +69,7 @@ async function liveCampaigns(ctx: AppContext, now: Date): Promise<CampaignRow[]>
 async function sendingFacts(ctx: AppContext, chats: ChatRow[], agent: Actor | undefined, now: Date) {
   const live = await liveCampaigns(ctx, now);
   const contactIds = sql.param([...new Set(chats.map((c) => c.contactId))]);
-  const counters = chats.length === 0 ? { rows: [] } : await ctx.db.execute(sql`SELECT contact_id AS "contactId", campaign_id AS "campaignId", held
+  const counters = chats.length === 0 ? { rows: [] } : await query(ctx.db, sql`SELECT contact_id AS "contactId", campaign_id AS "campaignId", held
     FROM contact_campaign_counters WHERE contact_id = ANY(${contactIds}::text[])`);
   const held = new Map<string, Map<string, number>>();
   for (const r of counters.rows as Array<{ contactId: string; campaignId: string; held: number }>) {
@@ -71,7 +77,7 @@ async function sendingFacts(ctx: AppContext, chats: ChatRow[], agent: Actor | un
     held.get(r.contactId)!.set(r.campaignId, r.held);
   }
   const limits = agent?.role === 'agent' ? await agentLimitsToday(ctx.db, agent.id, agentDay(now, ctx.config.TZ_DEFAULT)) : new Map<string, { refusal: Refusal | null }>();
-  const coupons = chats.length === 0 ? { rows: [] } : await ctx.db.execute(sql`
+  const coupons = chats.length === 0 ? { rows: [] } : await query(ctx.db, sql`
     SELECT x."contactId", x.id, x."campaignId", x.name, x.status, x."expiresAt", x."issuedAt" FROM (
       SELECT c.contact_id AS "contactId", c.id, c.campaign_id AS "campaignId", cp.name, ${effectiveStatusSql(now, 'c')} AS status,
         c.expires_at AS "expiresAt", c.issued_at AS "issuedAt",
@@ -135,6 +141,7 @@ function chatJson(ctx: AppContext, chat: ChatRow, facts: Facts, messages: ChatMe
   return {
     conversationId: chat.id,
     channel: chat.channel,
+    channelTitle: channelTitle(ctx, chat.channel),
     externalId: chat.externalId,
     contact: {
       id: chat.contactId,
@@ -145,6 +152,12 @@ function chatJson(ctx: AppContext, chat: ChatRow, facts: Facts, messages: ChatMe
     },
     lastInboundAt: chat.lastInboundAt?.toISOString() ?? null,
     handoffAt: chat.handoffAt?.toISOString() ?? null,
+    /** Handed off by a flow: who took it from the queue, if anyone. */
+    handoff: chat.handoffAt ? {
+      at: chat.handoffAt.toISOString(),
+      takenBy: chat.takenById ? { id: chat.takenById, name: chat.takenByName ?? '' } : null,
+      takenAt: chat.handoffTakenAt?.toISOString() ?? null,
+    } : null,
     sendable: refusal === null,
     sendableCount: sendable,
     ...(refusal ? { reason: refusal.message, reasonCode: refusal.code } : {}),
@@ -161,24 +174,28 @@ function chatJson(ctx: AppContext, chat: ChatRow, facts: Facts, messages: ChatMe
  * coupons the customer already holds.
  */
 export async function workbenchChats(ctx: AppContext, input: unknown, agent?: Actor) {
-  const q = parseOrThrow(chatListQuery, input, 'query');
+  const q = parseOrThrow(chatListQuery(ctx), input, 'query');
   const now = ctx.clock();
   const hours = q.hours ?? Math.max(DEFAULT_CHAT_HOURS, ctx.config.ACTIVE_CHAT_HOURS);
   const where: SQL[] = [sql`cv.last_inbound_at >= ${new Date(now.getTime() - hours * 3600_000)}`];
   if (q.channel) where.push(sql`cv.channel = ${q.channel}`);
-  const r = await ctx.db.execute(sql`${chatSelect} WHERE ${sql.join(where, sql` AND `)}
+  const r = await query(ctx.db, sql`${chatSelect} WHERE ${sql.join(where, sql` AND `)}
     ORDER BY cv.last_inbound_at DESC, cv.id LIMIT ${MAX_CHATS}`);
   const chats = r.rows as unknown as ChatRow[];
   const facts = await sendingFacts(ctx, chats, agent, now);
   const messages = await recentMessages(ctx.db, chats.map((c) => ({ id: c.id, channel: c.channel, externalId: c.externalId, contactId: c.contactId })), LIST_MESSAGES);
-  return { hours, chats: chats.map((c) => chatJson(ctx, c, facts, messages.get(c.id) ?? [], now)) };
+  return {
+    hours,
+    channels: ctx.channelPlugins.map((p) => ({ name: p.name, title: channelTitle(ctx, p.name) })),
+    chats: chats.map((c) => chatJson(ctx, c, facts, messages.get(c.id) ?? [], now)),
+  };
 }
 
 /** One chat, by our id or the inbox's own: as in the list, with its recent messages (read-only). */
 export async function workbenchChat(ctx: AppContext, input: unknown, agent?: Actor) {
-  const q = parseOrThrow(chatQuery, input, 'query');
+  const q = parseOrThrow(chatQuery(ctx), input, 'query');
   const now = ctx.clock();
-  const r = await ctx.db.execute('conversationId' in q
+  const r = await query(ctx.db, 'conversationId' in q
     ? sql`${chatSelect} WHERE cv.id = ${q.conversationId}`
     : sql`${chatSelect} WHERE cv.channel = ${q.channel} AND cv.external_id = ${q.externalId}`);
   const chat = r.rows[0] as unknown as ChatRow | undefined;
@@ -194,7 +211,7 @@ export async function workbenchChat(ctx: AppContext, input: unknown, agent?: Act
  * platform took it. The workbench polls it after sending.
  */
 export async function workbenchDelivery(ctx: AppContext, couponId: string) {
-  const r = await ctx.db.execute(sql`SELECT ${couponColumns}, (SELECT language FROM contacts WHERE id = coupons.contact_id) AS "contactLanguage"
+  const r = await query(ctx.db, sql`SELECT ${couponColumns}, (SELECT language FROM contacts WHERE id = coupons.contact_id) AS "contactLanguage"
     FROM coupons WHERE id = ${couponId}`);
   const coupon = r.rows[0] as unknown as (CouponRow & { contactLanguage: string | null }) | undefined;
   if (!coupon) throw new AppError('not_found', 'no coupon has this id');

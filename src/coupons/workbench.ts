@@ -20,7 +20,7 @@ function limitedAgent(actor: Actor | undefined): actor is Actor {
 }
 
 /** One of the channels the service knows. */
-const channelOf = (ctx: AppContext) => z.enum(ctx.channelPlugins.map((p) => p.name) as [ChannelName, ...ChannelName[]]);
+export const channelOf = (ctx: AppContext) => z.enum(ctx.channelPlugins.map((p) => p.name) as [ChannelName, ...ChannelName[]]);
 
 /** Names a conversation by our id, or by the platform's id on a channel (the inbox names its own). */
 const conversationRef = (ctx: AppContext) => z.union([

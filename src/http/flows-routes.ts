@@ -1,11 +1,11 @@
 import { Router } from 'express';
-import { listHandoffs, releaseConversation } from '../contacts/contacts.ts';
+import { listHandoffs, releaseConversation, takeConversation } from '../contacts/contacts.ts';
 import { channelLabels } from '../channels.ts';
 import { inboundEventProgress } from '../contacts/inbound-events.ts';
 import { flowsListing } from '../flows/stats.ts';
 import { AppError } from '../lib/errors.ts';
 import type { RouteModule } from './app.ts';
-import { requireRole } from './auth.ts';
+import { requireRole, type RequestActor } from './auth.ts';
 
 /** Flows (listing with per-step counts, reload) and handed-off conversations (listing, release). */
 export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
@@ -52,6 +52,19 @@ export const flowsRoutes: RouteModule = ({ ctx, auth }) => {
     const released = await releaseConversation(ctx.db, req.params.id as string);
     if (!released) throw new AppError('not_found', `conversation ${req.params.id} does not exist`);
     res.json({ ...released, handoff: false });
+  });
+
+  /** An agent takes a handed-off chat from the queue (the others see who has it). */
+  router.post('/api/v1/conversations/:id/take', agents, async (req, res) => {
+    const actor = res.locals.actor as RequestActor;
+    const r = await ctx.db.transaction((tx) => takeConversation(tx, req.params.id as string, actor.id, ctx.clock()));
+    if (!r) throw new AppError('not_found', `conversation ${req.params.id} does not exist`);
+    if (!r.taken) {
+      throw new AppError('conflict', r.reason === 'not_handed_off'
+        ? 'this chat is not waiting for an agent: no flow handed it off'
+        : 'another agent has already taken this chat');
+    }
+    res.json({ id: r.id, taken: true, takenBy: { id: actor.id, name: actor.name } });
   });
 
   return router;

@@ -46,6 +46,8 @@ const workbenchQuery = (channels: readonly ChannelName[]) => z.object({
   conversationId: z.string().trim().min(1).max(64).optional(),
   channel: z.enum(channels as [ChannelName, ...ChannelName[]]).optional(),
   externalId: z.string().trim().min(1).max(200).optional(),
+  /** With `channel`, the platform's conversation id (the inbox's own); alone, ours. */
+  conversation: z.string().trim().min(1).max(200).optional(),
 });
 
 function wantsJson(req: Request): boolean {
@@ -255,9 +257,11 @@ export const pageRoutes: RouteModule = ({ ctx, auth }) => {
   router.get('/workbench', pageRole(auth, 'agent'), (req, res) => {
     const q = workbenchQuerySchema.safeParse(req.query);
     let target: WorkbenchTarget = null;
+    const external = q.success ? q.data.externalId ?? q.data.conversation : undefined;
     if (q.success && q.data.conversationId) target = { conversationId: q.data.conversationId };
-    else if (q.success && q.data.channel && q.data.externalId) target = { channel: q.data.channel, externalId: q.data.externalId };
-    sendPage(res, 200, (nonce) => workbenchPage(target, nonce), { frameAncestors: '*' });
+    else if (q.success && q.data.channel && external) target = { channel: q.data.channel, externalId: external };
+    else if (q.success && q.data.conversation && q.data.conversation.length <= 64) target = { conversationId: q.data.conversation };
+    sendPage(res, 200, (nonce) => workbenchPage(target, nonce), { frameAncestors: '*', imgOrigins: images });
   });
 
   router.get('/admin', pageRole(auth, 'marketer'), (_req, res) => sendPage(res, 200, (nonce) => adminPage(nonce, {

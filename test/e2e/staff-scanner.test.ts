@@ -6,6 +6,7 @@ import { redeemCoupon } from '../../src/coupons/redeem.ts';
 import type { BarcodeFormat } from '../../src/coupons/rules.ts';
 import { launchBrowser, loadSerials, makeCampaign, sentCoupon, signInWithToken } from '../support/browser.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let browser: Browser;
@@ -85,7 +86,7 @@ async function showToCamera(format: BarcodeFormat, code: string): Promise<void> 
   }, src);
 }
 
-const couponRow = async (id: string) => (await svc.ctx.db.execute(sql`SELECT status, amount::float8 AS amount, currency, verified_by AS "verifiedBy" FROM coupons WHERE id = ${id}`)).rows[0];
+const couponRow = async (id: string) => (await query(svc.ctx.db, sql`SELECT status, amount::float8 AS amount, currency, verified_by AS "verifiedBy" FROM coupons WHERE id = ${id}`)).rows[0];
 
 describe('the staff scanner at the till, on a 360 px phone', () => {
   it('a staff member signs in and lands on the scanner; it fits the screen with big buttons', async () => {

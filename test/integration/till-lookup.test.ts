@@ -5,6 +5,7 @@ import { issueToUser } from '../../src/coupons/issue.ts';
 import { redeemCoupon } from '../../src/coupons/redeem.ts';
 import { deliverAll, loadFixed, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
+import { query } from '../../src/db/client.ts';
 
 let svc: TestService;
 let now = new Date('2026-11-20T10:00:00Z');
@@ -24,7 +25,7 @@ const at = (iso: string) => {
   now = new Date(iso);
 };
 const tokenOf = async (couponId: string) =>
-  ((await svc.ctx.db.execute(sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
+  ((await query(svc.ctx.db, sql`SELECT token FROM coupons WHERE id = ${couponId}`)).rows[0] as { token: string }).token;
 
 async function couponWithCode(code: string, overrides: Record<string, unknown> = {}, redeem = true) {
   at('2026-11-20T10:00:00Z');
@@ -142,7 +143,7 @@ describe('STAFF_ORDER_AMOUNT=required', () => {
     }
     await deliverAll(strict.ctx);
     for (const id of ids) {
-      const token = ((await strict.ctx.db.execute(sql`SELECT token FROM coupons WHERE id = ${id}`)).rows[0] as { token: string }).token;
+      const token = ((await query(strict.ctx.db, sql`SELECT token FROM coupons WHERE id = ${id}`)).rows[0] as { token: string }).token;
       const r = await redeemCoupon(strict.ctx, token);
       if (!r.ok) throw new Error(r.message);
     }
@@ -152,7 +153,7 @@ describe('STAFF_ORDER_AMOUNT=required', () => {
     const without = await request(strict.url).post('/api/v1/verifications').set(amy.header).send({ couponId: ids[0] });
     expect(without.status).toBe(400);
     expect(without.body.error.message).toContain('order\'s total');
-    const state = await strict.ctx.db.execute(sql`SELECT status FROM coupons WHERE id = ${ids[0]}`);
+    const state = await query(strict.ctx.db, sql`SELECT status FROM coupons WHERE id = ${ids[0]}`);
     expect(state.rows).toEqual([{ status: 'redeemed' }]);
     const withAmount = await request(strict.url).post('/api/v1/verifications').set(amy.header).send({ couponId: ids[0], amount: 300, currency: 'TWD' });
     expect(withAmount.status).toBe(200);

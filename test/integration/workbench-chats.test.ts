@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { ensureContact, ensureConversation } from '../../src/contacts/contacts.ts';
 import { processInboundDue } from '../../src/contacts/inbound-worker.ts';
@@ -8,6 +9,7 @@ import { pruneFinished } from '../../src/maintenance/retention.ts';
 import { deliverAll, loadSerials, makeCampaign } from '../support/campaigns.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
 import { flowsDir } from './flow-support.ts';
+import { query } from '../../src/db/client.ts';
 
 const INBOX_SECRET = 'inbox-secret-for-chats';
 let svc: TestService;
@@ -116,6 +118,36 @@ describe('the agent\'s inbox view: GET /api/v1/workbench/chats, /chat, /deliveri
     // The owner is not held to agents' limits.
     const owner = await request(svc.url).get('/api/v1/workbench/chats').set(svc.admin);
     expect((owner.body.chats as ChatJson[]).find((c) => c.contact.name === 'Erin')).toMatchObject({ sendable: true });
+  });
+
+  it('the handoff queue: an agent takes a handed-off chat, another cannot, release clears both', async () => {
+    const mia = await personOf(svc, 'agent', 'Mia2');
+    const noa = await personOf(svc, 'agent', 'Noa2');
+    const carol = (await request(svc.url).get('/api/v1/workbench/chat').query({ channel: 'inbox', externalId: 'conv-carol' }).set(svc.admin)).body.chat as ChatJson;
+    const notHanded = await request(svc.url).post(`/api/v1/conversations/${carol.conversationId}/take`).set(mia.header);
+    expect(notHanded.status).toBe(409);
+    expect(notHanded.body.error.message).toContain('not waiting for an agent');
+    // What a flow's handoff step does.
+    await svc.ctx.db.transaction((tx) => query(tx, sql`UPDATE conversations SET handoff_at = ${clockNow} WHERE id = ${carol.conversationId}`));
+    const queue = await request(svc.url).get('/api/v1/handoffs').set(noa.header);
+    expect(queue.body.conversations).toEqual([expect.objectContaining({ id: carol.conversationId, displayName: 'Carol', takenBy: null })]);
+    const took = await request(svc.url).post(`/api/v1/conversations/${carol.conversationId}/take`).set(mia.header);
+    expect(took.status).toBe(200);
+    expect(took.body).toEqual({ id: carol.conversationId, taken: true, takenBy: { id: mia.id, name: 'Mia2' } });
+    // Taking it again is harmless; another agent is told who was first.
+    expect((await request(svc.url).post(`/api/v1/conversations/${carol.conversationId}/take`).set(mia.header)).status).toBe(200);
+    const second = await request(svc.url).post(`/api/v1/conversations/${carol.conversationId}/take`).set(noa.header);
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toContain('already taken');
+    expect((await request(svc.url).get('/api/v1/handoffs').set(noa.header)).body.conversations[0].takenBy).toEqual({ id: mia.id, name: 'Mia2' });
+    const chat = (await request(svc.url).get('/api/v1/workbench/chat').query({ conversationId: carol.conversationId }).set(noa.header)).body.chat;
+    expect(chat.handoff).toMatchObject({ takenBy: { id: mia.id, name: 'Mia2' } });
+
+    const released = await request(svc.url).post(`/api/v1/conversations/${carol.conversationId}/release`).set(noa.header);
+    expect(released.body).toMatchObject({ released: true, handoff: false });
+    const row = await query(svc.ctx.db, sql`SELECT handoff_at, handoff_taken_by, handoff_taken_at FROM conversations WHERE id = ${carol.conversationId}`);
+    expect(row.rows).toEqual([{ handoff_at: null, handoff_taken_by: null, handoff_taken_at: null }]);
+    expect((await request(svc.url).post('/api/v1/conversations/cnv_nope/take').set(mia.header)).status).toBe(404);
   });
 
   it('messages go with retention: pruned events are no longer shown', async () => {

@@ -2,6 +2,7 @@
  * The JSON the API answers, as the browser code reads it: the server's own types (imported, never
  * copied), with what JSON does to them applied. Type-only: nothing here reaches the browser.
  */
+import type { HandoffRow } from '../../contacts/contacts.ts';
 import type { campaignToJson } from '../../coupons/campaigns.ts';
 import type { FixedSerialResult } from '../../coupons/fixed-serials.ts';
 import type { couponHistory } from '../../coupons/history.ts';
@@ -10,6 +11,7 @@ import type { campaignStats, couponToJson, recordToJson } from '../../coupons/re
 import type { ImportView } from '../../coupons/serial-import.ts';
 import type { tillLookup } from '../../coupons/till-lookup.ts';
 import type { workbenchCoupons } from '../../coupons/workbench.ts';
+import type { workbenchChat, workbenchChats, workbenchDelivery } from '../../coupons/workbench-chats.ts';
 import type { flowsListing } from '../../flows/stats.ts';
 import type { serviceStatus } from '../../maintenance/status.ts';
 import type { campaignCards } from '../../pages/campaign-preview.ts';
@@ -47,6 +49,15 @@ export type FlowJson = FlowsJson['flows'][number];
 /** `GET /api/v1/workbench/coupons`. */
 export type WorkbenchJson = Json<Awaited<ReturnType<typeof workbenchCoupons>>>;
 export type WorkbenchCouponJson = WorkbenchJson['coupons'][number];
+/** `GET /api/v1/workbench/chats`, `GET /api/v1/workbench/chat`. */
+export type ChatsJson = Json<Awaited<ReturnType<typeof workbenchChats>>>;
+export type ChatJson = ChatsJson['chats'][number];
+export type OneChatJson = Json<Awaited<ReturnType<typeof workbenchChat>>>;
+/** `GET /api/v1/workbench/deliveries/:couponId`. */
+export type CardDeliveryJson = Json<Awaited<ReturnType<typeof workbenchDelivery>>>;
+/** `GET /api/v1/handoffs`. */
+export type HandoffJson = Json<HandoffRow>;
+
 /** A coupon as issuing answers it (`{"coupon":…}` from the workbench and the admin API). */
 export type CouponJson = Json<ReturnType<typeof couponToJson>>;
 

@@ -51,7 +51,7 @@ function historyLine(e: TillHistoryJson): string {
   switch (e.event) {
     case 'issued': {
       const by = e.byName ? `by ${e.byName}` : e.by === 'flow' ? 'by a chat flow' : e.by === 'broadcast' ? 'in a broadcast' : e.by === 'agent' ? 'by an agent' : 'through the API';
-      return `Given ${by}${e.from.channel ? ` on ${e.from.channel}` : ''}`;
+      return `Given ${by}${e.channelTitle ? ` on ${e.channelTitle}` : ''}`;
     }
     case 'delivered': return 'Delivered to the customer\'s chat';
     case 'delivery_failed': return `Could not be delivered${e.reason ? `: ${e.reason}` : ''}`;
