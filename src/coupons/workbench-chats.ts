@@ -58,9 +58,9 @@ const chatSelect = sql`SELECT cv.id, cv.channel, cv.external_id AS "externalId",
   ct.id AS "contactId", ct.display_name AS "displayName", ct.platform_user_id AS "platformUserId", ct.language, ct.unreachable_at AS "unreachableAt"
   FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id LEFT JOIN people p ON p.id = cv.handoff_taken_by`;
 
-/** Campaigns an agent could send now: in the sending period with stock left. */
+/** Campaigns an agent could send now: active, in the sending period, with stock left (as the workbench's coupon list). */
 async function liveCampaigns(ctx: AppContext, now: Date): Promise<CampaignRow[]> {
-  const rows = await ctx.db.select().from(campaigns).where(sql`send_start <= ${now} AND send_end >= ${now}`);
+  const rows = await ctx.db.select().from(campaigns).where(sql`state = 'active' AND send_start <= ${now} AND send_end >= ${now}`);
   const stock = await stockOf(ctx.db, rows.map((r) => r.id));
   return rows.filter((r) => !stock.get(r.id)!.soldOut);
 }
