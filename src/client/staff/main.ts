@@ -114,10 +114,15 @@ function render(r: TillLookupJson): void {
   byId('result').scrollIntoView({ block: 'start' });
 }
 
+/** Only the latest look-up is shown (a camera read and a typed code may cross). */
+let lookups = 0;
+
 async function lookup(params: { code: string } | { couponId: string }): Promise<void> {
   byId('error').textContent = '';
   const q = new URLSearchParams(params);
+  const mine = ++lookups;
   const r = await api<TillLookupJson>(`/api/v1/verifications/lookup?${q.toString()}`);
+  if (mine !== lookups) return;
   if (!r.ok) {
     clearResult();
     byId('error').textContent = sentence(r.error.message);
