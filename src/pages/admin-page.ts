@@ -213,6 +213,7 @@ ${platformBanner}
 <label>Status <select id="r-status"><option value="">All</option>${statusOptions}</select></label>
 <label>Issued from <input id="r-from" type="datetime-local"></label>
 <label>to <input id="r-to" type="datetime-local"></label>
+<span id="records-zone" class="muted"></span>
 <button class="btn btn-inline btn-secondary" type="submit">Apply</button>
 <button class="btn btn-inline btn-dark" id="download" type="button">Download CSV</button>
 </form>

@@ -92,6 +92,7 @@ function renderSettings(c: CampaignJson): void {
   settingRow(dl, 'Id', c.id, 'id');
   const at = (iso: string) => isoToZoned(iso, c.timeZone).replace('T', ' ');
   settingRow(dl, 'Time zone', zoneLabel(c.timeZone), 'timeZone');
+  byId('records-zone').textContent = `times in ${zoneLabel(c.timeZone)}`;
   settingRow(dl, 'Sending period', `${at(c.sendStart)} – ${at(c.sendEnd)}`, 'period');
   settingRow(dl, 'Expiry', expiryText(c.expiry), 'expiry');
   settingRow(dl, 'Redeem by', c.redeemBy ? at(c.redeemBy) : '—', 'redeemBy');

@@ -1,7 +1,8 @@
 import { api, call, problemFrom, seg } from '../shared/api.ts';
 import type { HistoryJson, RecordJson, RecordsPage } from '../shared/api-types.ts';
 import { byId, el, input, select, show } from '../shared/dom.ts';
-import { fmtDate, isoOf, money } from '../shared/format.ts';
+import { money } from '../shared/format.ts';
+import { isoToZoned, zonedToIso } from '../shared/zoned-time.ts';
 import { statusBadge } from '../shared/wording.ts';
 import { admin, campaignPath } from './state.ts';
 
@@ -28,11 +29,15 @@ export function resetRecords(): void {
   input('r-to').value = '';
 }
 
+/** Records are shown and filtered on the campaign's own clock (named above the table). */
+const zone = () => admin.current?.timeZone ?? 'UTC';
+const atZone = (iso: string | null | undefined) => (iso ? isoToZoned(iso, zone()).replace('T', ' ') : '');
+
 function recordParams(): URLSearchParams {
   const p = new URLSearchParams();
   if (select('r-status').value) p.set('status', select('r-status').value);
-  const from = isoOf(input('r-from').value);
-  const to = isoOf(input('r-to').value);
+  const from = zonedToIso(input('r-from').value, zone());
+  const to = zonedToIso(input('r-to').value, zone());
   if (from) p.set('from', from);
   if (to) p.set('to', to);
   return p;
@@ -82,7 +87,7 @@ function recordRow(x: RecordJson): HTMLTableRowElement {
   const delivery = el('td', x.deliveryStatus);
   if (x.deliveryError) delivery.append(el('div', x.deliveryError, 'reason'));
   tr.append(who, el('td', x.channel), status, delivery);
-  for (const at of [x.issuedAt, x.sentAt, x.openedAt, x.redeemedAt, x.verifiedAt, x.expiresAt]) tr.append(el('td', fmtDate(at)));
+  for (const at of [x.issuedAt, x.sentAt, x.openedAt, x.redeemedAt, x.verifiedAt, x.expiresAt]) tr.append(el('td', atZone(at)));
   const serial = el('td');
   serial.dataset.field = 'serial';
   if (x.serial) serial.append(el('code', x.serial));
@@ -126,7 +131,7 @@ export function historyWords(e: HistoryEvent, channelNames: Record<string, strin
   const details: string[] = [];
   if (f.storeId) details.push(`store ${f.storeId}`);
   if (f.ip) details.push(`from ${f.ip}`);
-  if (e.posAt) details.push(`the till’s own time ${fmtDate(e.posAt)}`);
+  if (e.posAt) details.push(`the till’s own time ${atZone(e.posAt)}`);
   if (e.amount !== undefined) details.push(`order ${e.currency ? money(e.amount, e.currency) : String(e.amount)}`);
   if (e.reason) details.push(e.event === 'voided' ? `reason: ${e.reason}` : e.reason);
   return { what: eventNames[e.event] ?? e.event, who: who.join(' '), details };
@@ -161,7 +166,7 @@ async function openHistory(x: RecordJson): Promise<void> {
     const words = historyWords(e, r.body.channelLabels);
     const li = el('li');
     li.dataset.event = e.event;
-    const when = el('time', fmtDate(e.at), 'muted');
+    const when = el('time', atZone(e.at), 'muted');
     when.dateTime = e.at;
     const body = el('div');
     body.append(el('span', words.what, 'what'), document.createTextNode(` ${words.who}`));
