@@ -199,41 +199,39 @@ function logUnsent(ctx: AppContext, row: OutcomeRow, result: DeliveryResult): vo
 }
 
 async function applyOutcome(ctx: AppContext, tx: Tx, row: OutcomeRow, result: DeliveryResult, at: Date): Promise<void> {
-  {
-    // The monthly quota is used up: a broadcast's message waits (parked) and the broadcast pauses,
-    // with nothing retried until it is resumed. Any other message fails as usual.
-    if (result.outcome === 'failed' && result.quotaExhausted && row.broadcastId
-      && await ctx.hooks.quotaExhausted(tx, { outboxId: row.id, broadcastId: row.broadcastId, error: result.error })) {
-      return;
-    }
-    switch (result.outcome) {
-      case 'sent':
-        await query(tx, sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL, leased_until = NULL,
-          platform_response = ${JSON.stringify(result.response ?? null)}::jsonb WHERE id = ${row.id}`);
-        if (row.couponId) await markCouponDelivered(tx, row.couponId, at);
-        break;
-      case 'retry': {
-        // Capped at 5 minutes whatever the platform asked, so a recovered platform gets its backlog soon.
-        const delay = Math.min(RETRY_CAP_MS, Math.max(result.retryAfterMs ?? 0, retryDelayMs(row.attempts)));
-        const nextTry = new Date(at.getTime() + delay);
-        const waiting = await query(tx, sql`UPDATE outbox SET last_error = ${result.error}, leased_until = NULL,
-          waiting_since = COALESCE(waiting_since, ${at}), next_attempt_at = ${nextTry} WHERE id = ${row.id}
-          RETURNING waiting_since AS "since"`);
-        const since = (waiting.rows[0] as { since: Date } | undefined)?.since ?? at;
-        if (row.couponId) {
-          const label = ctx.channels[row.channel]?.delivery.label ?? row.channel;
-          await markCouponWaiting(tx, row.couponId, waitingText(label, since, nextTry));
-        }
-        break;
+  // The monthly quota is used up: a broadcast's message waits (parked) and the broadcast pauses,
+  // with nothing retried until it is resumed. Any other message fails as usual.
+  if (result.outcome === 'failed' && result.quotaExhausted && row.broadcastId
+    && await ctx.hooks.quotaExhausted(tx, { outboxId: row.id, broadcastId: row.broadcastId, error: result.error })) {
+    return;
+  }
+  switch (result.outcome) {
+    case 'sent':
+      await query(tx, sql`UPDATE outbox SET status = 'sent', sent_at = ${at}, last_error = NULL, leased_until = NULL,
+        platform_response = ${JSON.stringify(result.response ?? null)}::jsonb WHERE id = ${row.id}`);
+      if (row.couponId) await markCouponDelivered(tx, row.couponId, at);
+      break;
+    case 'retry': {
+      // Capped at 5 minutes whatever the platform asked, so a recovered platform gets its backlog soon.
+      const delay = Math.min(RETRY_CAP_MS, Math.max(result.retryAfterMs ?? 0, retryDelayMs(row.attempts)));
+      const nextTry = new Date(at.getTime() + delay);
+      const waiting = await query(tx, sql`UPDATE outbox SET last_error = ${result.error}, leased_until = NULL,
+        waiting_since = COALESCE(waiting_since, ${at}), next_attempt_at = ${nextTry} WHERE id = ${row.id}
+        RETURNING waiting_since AS "since"`);
+      const since = (waiting.rows[0] as { since: Date } | undefined)?.since ?? at;
+      if (row.couponId) {
+        const label = ctx.channels[row.channel]?.delivery.label ?? row.channel;
+        await markCouponWaiting(tx, row.couponId, waitingText(label, since, nextTry));
       }
-      case 'failed':
-        await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = ${result.error}, leased_until = NULL WHERE id = ${row.id}`);
-        if (row.couponId) {
-          await releaseCoupon(tx, row.couponId, result.error, at);
-          await ctx.hooks.coupons.released(tx, row.couponId);
-        }
-        break;
+      break;
     }
+    case 'failed':
+      await query(tx, sql`UPDATE outbox SET status = 'failed', last_error = ${result.error}, leased_until = NULL WHERE id = ${row.id}`);
+      if (row.couponId) {
+        await releaseCoupon(tx, row.couponId, result.error, at);
+        await ctx.hooks.coupons.released(tx, row.couponId);
+      }
+      break;
   }
 }
 
