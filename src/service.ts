@@ -45,6 +45,8 @@ export interface ServiceOptions {
   onDatabaseLost?: () => void;
   /** The channel plug-ins (default: adapters/index.ts); the config must have been loaded with the same list. */
   channels?: readonly ChannelPlugin[];
+  /** How long a stop lets running jobs finish (default 20 s; tests that stop mid-job wait longer). */
+  jobStopGraceMs?: number;
 }
 
 export interface Service {
@@ -111,7 +113,7 @@ export async function startService(config: Config, opts: ServiceOptions): Promis
     stops.push(() => changes.stop());
     await changes.start();
 
-    const jobs = new JobRunner(url, jobCatalog, log);
+    const jobs = new JobRunner(url, jobCatalog, log, { stopGraceMs: opts.jobStopGraceMs });
     let delivery: DeliveryWorker | null = null;
     const ctx: AppContext = {
       config,

@@ -58,7 +58,14 @@ export class JobRunner implements JobSender, DeadLetterLister {
   private readonly log: Logger;
   private started = false;
 
-  constructor(connectionString: string, jobs: JobDefinition[], log: Logger) {
+  /**
+   * How long stop() lets running jobs (a serial pack being loaded) finish before it gives them up;
+   * a job given up is picked up again after its expiry, from the start (its work is one transaction).
+   */
+  private readonly stopGraceMs: number;
+
+  constructor(connectionString: string, jobs: JobDefinition[], log: Logger, opts: { stopGraceMs?: number } = {}) {
+    this.stopGraceMs = opts.stopGraceMs ?? 20_000;
     this.boss = new PgBoss({ connectionString, max: 4, application_name: 'chatcoupon-jobs', useListenNotify: true });
     this.boss.on('error', (err: unknown) => log.error({ err }, 'job queue error'));
     this.jobs = jobs;
@@ -186,7 +193,7 @@ export class JobRunner implements JobSender, DeadLetterLister {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    await this.boss.stop({ graceful: true, timeout: 20_000, close: true });
+    await this.boss.stop({ graceful: true, timeout: this.stopGraceMs, close: true });
   }
 }
 

@@ -50,7 +50,7 @@ describe('a large CSV pack with the workers running', () => {
 
     // The contract's way to learn the end of a 202: poll the Location (bounded).
     let body: { status: string; loaded: number; read: number; rejectedCount: number; rejected: unknown[] } = res.body;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + PATIENCE_MS;
     while (body.status === 'running' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
       body = (await request(svc.url).get(location).set(svc.admin)).body;
@@ -67,7 +67,8 @@ describe('graceful shutdown', () => {
     const database = await createTestDatabase();
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'serials-stop-test-'));
     const config = loadConfig({ PORT: '0', DATABASE_URL: database.url, DATA_DIR: dir, ADMIN_TOKEN, LOG_LEVEL: 'silent', FLOWS_DIR: dir });
-    const service = await startService(config, { log: pino({ level: 'silent' }), workers: true });
+    // The stop waits for the import however slow the machine is: the test is about waiting, not speed.
+    const service = await startService(config, { log: pino({ level: 'silent' }), workers: true, jobStopGraceMs: PATIENCE_MS });
     const db = createDb(database.url, 2);
     let stopped = false;
     try {
