@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { auditCsvColumns, auditCsvLine, auditEntryToJson, auditPage, parseAuditQuery } from '../people/audit.ts';
 import {
-  createPerson, createToken, getPerson, listPeople, listTokens, personToJson, removePerson, revokeToken, tokenToJson,
+  changeRole, createPerson, createToken, getPerson, listPeople, listTokens, personToJson, removePerson, revokeToken, tokenToJson,
 } from '../people/people.ts';
 import { principals } from '../people/roles.ts';
 import { listSessions, revokeSessions, sessionToJson } from '../people/sessions.ts';
@@ -32,6 +32,10 @@ export const peopleRoutes: RouteModule = ({ ctx, auth }) => {
 
   router.get('/api/v1/people/:id', owner, async (req, res) => {
     res.json(personToJson(await getPerson(ctx.db, req.params.id as string)));
+  });
+
+  router.patch('/api/v1/people/:id', owner, async (req, res) => {
+    res.json(personToJson(await changeRole(ctx, actorOf(res), req.params.id as string, req.body)));
   });
 
   router.delete('/api/v1/people/:id', owner, async (req, res) => {

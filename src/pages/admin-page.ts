@@ -1,6 +1,6 @@
 import { couponStatuses } from '../coupons/rules.ts';
 import { broadcastsView, contactsView, marketingCss, marketingTabs } from './admin-marketing.ts';
-import { extraTabs, flowsSection, historyPanel, insightsCss, platformBanner, webhooksSection } from './admin-sections.ts';
+import { auditSection, extraTabs, flowsSection, historyPanel, insightsCss, peopleSection, platformBanner, webhooksSection } from './admin-sections.ts';
 import { assetUrl } from './client-assets.ts';
 import { locales, localeNames, type Locale } from '../i18n/locales.ts';
 import { html, renderPage } from './html.ts';
@@ -286,6 +286,8 @@ ${flowsSection}
 ${contactsView(defaults.followerChannels ?? [])}
 ${broadcastsView}
 ${webhooksSection}
+${peopleSection}
+${auditSection}
 </main>`;
   return renderPage({ title: 'chatcoupon admin', nonce, body, css: css + marketingCss + insightsCss, scripts: [assetUrl('admin/main.ts')] });
 }

@@ -1,3 +1,5 @@
+import { auditActions } from '../people/audit.ts';
+import { roles } from '../people/roles.ts';
 import { webhookEventTypes } from '../webhooks/events.ts';
 import { html } from './html.ts';
 
@@ -104,7 +106,66 @@ ${webhookEventTypes.map((t) => html`<label><input type="checkbox" name="w-event"
 
 /** Tabs of these views; `data-role` tabs are shown only to that role (the page asks who is signed in). */
 export const extraTabs = html`<a class="tab" href="#webhooks" data-tab="webhooks">Webhooks</a>
+<a class="tab hidden" href="#people" data-tab="people" data-role="owner">People</a>
+<a class="tab hidden" href="#audit" data-tab="audit" data-role="owner">Audit log</a>
 <a class="tab hidden" href="/admin/status" data-role="owner">Status</a>`;
 
 /** Says which chat platform is down and what waits for it (from `GET /api/v1/status`). */
 export const platformBanner = html`<div id="platform-banner" class="banner hidden" role="alert"><strong>A chat platform is down</strong><ul></ul></div>`;
+
+const roleWords: Record<(typeof roles)[number], string> = {
+  owner: 'owner — everything, people and settings',
+  marketer: 'marketer — campaigns, flows, contacts, broadcasts, records',
+  agent: 'agent — the workbench: coupons into chats',
+  staff: 'staff — the scanner at the till',
+};
+const roleOptions = roles.map((r) => html`<option value="${r}">${roleWords[r]}</option>`);
+
+/** The owner's people: who may sign in with which role, their API tokens and sessions. */
+export const peopleSection = html`<section id="view-people" class="hidden"><div class="card"><div class="card-body">
+<div class="row-actions"><h2 class="grow">People</h2><button class="btn btn-inline btn-secondary" id="people-refresh" type="button">Refresh</button></div>
+<p id="people-error" class="reason" role="alert"></p>
+<p id="people-result" class="ok" role="status"></p>
+<div class="table-wrap"><table id="people">
+<thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Password</th><th>Added</th><th><span class="sr-only">Actions</span></th></tr></thead>
+<tbody></tbody></table></div>
+<form id="person-form" class="stack" novalidate>
+<h3>Add a person</h3>
+<div class="fields">
+<div><label for="p-name">Name</label><input id="p-name" autocomplete="off" maxlength="80"><p class="field-error" data-error-for="name"></p></div>
+<div><label for="p-email">Email <span class="hint">(optional; signs in with it)</span></label><input id="p-email" type="email" autocomplete="off"><p class="field-error" data-error-for="email"></p></div>
+<div><label for="p-role">Role</label><select id="p-role">${roleOptions}</select><p class="field-error" data-error-for="role"></p></div>
+</div>
+<div class="row-actions"><button class="btn btn-inline btn-dark" id="person-add" type="submit">Add person</button></div>
+<p class="muted">They get an API token (shown once, below). For a sign-in link to set their password, run <code>npm run user:invite -- --name "…" --role …</code> on the server.</p>
+</form>
+<div id="person-token" class="secret hidden" role="status"><strong id="person-token-title"></strong><code id="person-token-value"></code></div>
+</div></div>
+
+<div class="card hidden" id="person-card"><div class="card-body">
+<div class="row-actions"><h2 class="grow" id="person-title"></h2></div>
+<p id="person-error" class="reason" role="alert"></p>
+<p id="person-result" class="ok" role="status"></p>
+<h3>API tokens</h3>
+<div class="table-wrap"><table id="tokens"><thead><tr><th>Name</th><th>Created</th><th>Last used</th><th><span class="sr-only">Actions</span></th></tr></thead><tbody></tbody></table></div>
+<form id="token-form" class="row-actions"><label for="t-name">New token named</label><input id="t-name" autocomplete="off" maxlength="80" placeholder="nightly export"><button class="btn btn-inline btn-secondary" type="submit">Create token</button></form>
+<h3>Signed in on</h3>
+<div class="table-wrap"><table id="sessions"><thead><tr><th>Since</th><th>Last seen</th><th>From</th><th>Browser</th><th><span class="sr-only">Actions</span></th></tr></thead><tbody></tbody></table></div>
+<div class="row-actions"><button class="btn btn-inline btn-secondary" id="sessions-revoke" type="button">Sign out everywhere</button></div>
+</div></div>
+</section>`;
+
+/** The owner's audit log: who did what and when, filtered, paged, downloaded as CSV. */
+export const auditSection = html`<section id="view-audit" class="hidden"><div class="card"><div class="card-body">
+<h2>Audit log</h2>
+<form id="audit-filter" class="row-actions">
+<label>Who <input id="a-actor" autocomplete="off" placeholder="name or id"></label>
+<label>What <select id="a-action"><option value="">Everything</option>${auditActions.map((a) => html`<option value="${a}">${a}</option>`)}</select></label>
+<button class="btn btn-inline btn-secondary" type="submit">Apply</button>
+<button class="btn btn-inline btn-dark" id="audit-download" type="button">Download CSV</button>
+</form>
+<p id="audit-error" class="reason" role="alert"></p>
+<div class="table-wrap"><table id="audit"><thead><tr><th>When</th><th>Who</th><th>What</th><th>On</th><th>Details</th></tr></thead><tbody></tbody></table></div>
+<p id="no-audit" class="muted hidden">Nothing recorded.</p>
+<div class="row-actions"><button class="btn btn-inline btn-secondary hidden" id="audit-more" type="button">Load more</button></div>
+</div></div></section>`;

@@ -27,6 +27,7 @@ export const auditActions = [
   'broadcast.cancelled',
   'person.added',
   'person.removed',
+  'person.role_changed',
   'token.created',
   'token.revoked',
   'sessions.revoked',

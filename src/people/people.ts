@@ -103,6 +103,23 @@ export async function removePerson(ctx: PeopleContext, actor: Actor, id: string)
   });
 }
 
+const roleBody = z.object({ role: z.enum(roles, { error: `must be one of ${roles.join(', ')}` }) }).strict();
+
+/** Gives a person another role; it applies to their next request (sessions and tokens keep working). */
+export async function changeRole(ctx: PeopleContext, actor: Actor, id: string, input: unknown): Promise<Person> {
+  const { role } = parseOrThrow(roleBody, input);
+  if (actor.id === id) throw new AppError('conflict', 'you cannot change your own role; ask another owner');
+  return await ctx.db.transaction(async (tx) => {
+    const before = await query(tx, sql`SELECT role FROM people WHERE id = ${id} AND removed_at IS NULL FOR UPDATE`);
+    const was = (before.rows[0] as { role: Role } | undefined)?.role;
+    if (!was) throw new AppError('not_found', `person ${id} does not exist`);
+    const r = await query(tx, sql`UPDATE people SET role = ${role} WHERE id = ${id} RETURNING ${personColumns}`);
+    const person = r.rows[0] as unknown as Person;
+    if (was !== role) await recordAudit(tx, ctx.clock, actor, 'person.role_changed', { type: 'person', id, name: person.name }, { from: was, to: role });
+    return person;
+  });
+}
+
 async function insertToken(tx: Tx, personId: string, name: string, token: string, now: Date): Promise<string> {
   const id = newId('tok');
   await query(tx, sql`INSERT INTO api_tokens (id, person_id, name, token_hash, created_at) VALUES (${id}, ${personId}, ${name}, ${sha256(token)}, ${now})`);

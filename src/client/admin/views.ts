@@ -2,6 +2,8 @@ import { api } from '../shared/api.ts';
 import type { StatusJson } from '../shared/api-types.ts';
 import { byId, el, show } from '../shared/dom.ts';
 import { fmtDate, num } from '../shared/format.ts';
+import { loadAudit, setupAudit } from './audit.ts';
+import { loadPeople, setupPeople } from './people.ts';
 import { loadWebhooks, setupWebhooks } from './webhooks.ts';
 
 /**
@@ -10,10 +12,14 @@ import { loadWebhooks, setupWebhooks } from './webhooks.ts';
  */
 export const extraViews: Record<string, { section: string; load: () => Promise<void> }> = {
   webhooks: { section: 'view-webhooks', load: loadWebhooks },
+  people: { section: 'view-people', load: loadPeople },
+  audit: { section: 'view-audit', load: () => loadAudit() },
 };
 
 export function setupExtraViews(): void {
   setupWebhooks();
+  setupPeople();
+  setupAudit();
   void showRoleTabs();
   // The banner follows the platforms while the console stays open (each view change reads it too).
   setInterval(() => void refreshBanner(), 60_000);

@@ -14,6 +14,9 @@ import type { workbenchCoupons } from '../../coupons/workbench.ts';
 import type { workbenchChat, workbenchChats, workbenchDelivery } from '../../coupons/workbench-chats.ts';
 import type { flowsListing } from '../../flows/stats.ts';
 import type { serviceStatus } from '../../maintenance/status.ts';
+import type { auditEntryToJson } from '../../people/audit.ts';
+import type { personToJson, tokenToJson } from '../../people/people.ts';
+import type { sessionToJson } from '../../people/sessions.ts';
 import type { campaignCards } from '../../pages/campaign-preview.ts';
 import type { createEndpoint, listDeliveries, listEndpoints } from '../../webhooks/endpoints.ts';
 
@@ -74,6 +77,11 @@ export type StatusJson = Json<Awaited<ReturnType<typeof serviceStatus>>>;
 /** `GET /api/v1/verifications/lookup`: a coupon as the staff scanner shows it. */
 export type TillLookupJson = Omit<Extract<Json<Awaited<ReturnType<typeof tillLookup>>>, { ok: true }>, 'ok'>;
 export type TillHistoryJson = TillLookupJson['history'][number];
+/** People (`/api/v1/people…`), their tokens and sessions, and the audit log: the owner's. */
+export type PersonJson = ReturnType<typeof personToJson>;
+export type TokenJson = ReturnType<typeof tokenToJson>;
+export type SessionJson = ReturnType<typeof sessionToJson>;
+export type AuditEntryJson = ReturnType<typeof auditEntryToJson>;
 
 /** The contract's error shape; validation errors name their fields. */
 export interface ApiErrorBody {
