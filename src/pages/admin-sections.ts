@@ -132,9 +132,9 @@ export const peopleSection = html`<section id="view-people" class="hidden"><div 
 <form id="person-form" class="stack" novalidate>
 <h3>Add a person</h3>
 <div class="fields">
-<div><label for="p-name">Name</label><input id="p-name" autocomplete="off" maxlength="80"><p class="field-error" data-error-for="name"></p></div>
-<div><label for="p-email">Email <span class="hint">(optional; signs in with it)</span></label><input id="p-email" type="email" autocomplete="off"><p class="field-error" data-error-for="email"></p></div>
-<div><label for="p-role">Role</label><select id="p-role">${roleOptions}</select><p class="field-error" data-error-for="role"></p></div>
+<div><label for="p-name">Name</label><input id="p-name" autocomplete="off" maxlength="80"><p class="field-error" data-person-error="name"></p></div>
+<div><label for="p-email">Email <span class="hint">(optional; signs in with it)</span></label><input id="p-email" type="email" autocomplete="off"><p class="field-error" data-person-error="email"></p></div>
+<div><label for="p-role">Role</label><select id="p-role">${roleOptions}</select><p class="field-error" data-person-error="role"></p></div>
 </div>
 <div class="row-actions"><button class="btn btn-inline btn-dark" id="person-add" type="submit">Add person</button></div>
 <p class="muted">They get an API token (shown once, below). For a sign-in link to set their password, run <code>npm run user:invite -- --name "…" --role …</code> on the server.</p>

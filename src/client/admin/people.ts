@@ -80,14 +80,14 @@ function showSecret(title: string, token: string): void {
 }
 
 async function addPerson(): Promise<void> {
-  for (const p of document.querySelectorAll<HTMLElement>('#person-form [data-error-for]')) p.textContent = '';
+  for (const p of document.querySelectorAll<HTMLElement>('#person-form [data-person-error]')) p.textContent = '';
   byId('people-result').textContent = '';
   show(byId('person-token'), false);
   const name = input('p-name').value.trim();
   const email = input('p-email').value.trim();
   if (!name) {
     byId('people-error').textContent = '';
-    document.querySelector<HTMLElement>('#person-form [data-error-for=name]')!.textContent = 'Enter the person’s name.';
+    document.querySelector<HTMLElement>('#person-form [data-person-error=name]')!.textContent = 'Enter the person’s name.';
     return;
   }
   const button = byId<HTMLButtonElement>('person-add');
@@ -96,7 +96,7 @@ async function addPerson(): Promise<void> {
   button.disabled = false;
   if (!r.ok) {
     for (const f of r.error.fields) {
-      const p = document.querySelector<HTMLElement>(`#person-form [data-error-for="${f.field}"]`);
+      const p = document.querySelector<HTMLElement>(`#person-form [data-person-error="${f.field}"]`);
       if (p) p.textContent = `The ${f.field} ${f.message}.`;
     }
     if (!r.error.fields.length) byId('people-error').textContent = `The person was not added: ${r.error.message}`;
