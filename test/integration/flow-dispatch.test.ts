@@ -173,7 +173,7 @@ describe('GET /api/v1/handoffs', () => {
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual({ conversations: [{
       id: chat.conversation.id, channel: 'messenger', externalId: 'P-agent', contactId: chat.contact.id, displayName: 'Pat',
-      tags: [], handoffAt: now.toISOString(), lastInboundAt: now.toISOString(),
+      tags: [], handoffAt: now.toISOString(), lastInboundAt: now.toISOString(), takenAt: null, takenBy: null,
     }] });
     expect((await say(svc.ctx, 'messenger', 'P-agent', 'my coupons')).outcome).toBe('handoff');
     await request(svc.url).post(`/api/v1/conversations/${chat.conversation.id}/release`).set(svc.admin).expect(200);
