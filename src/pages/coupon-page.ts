@@ -146,26 +146,35 @@ ${campaign.instructions.trim() ? html`<section class="card"><div class="card-bod
   });
 }
 
-export function verifyConfirmPage(v: Omit<CouponPageView, 'notice' | 'hideRedeem'>, nonce: string): string {
+type ConfirmView = Omit<CouponPageView, 'notice' | 'hideRedeem'>;
+
+/**
+ * A "are you sure?" step before a coupon changes for good: the question, what it is about, a
+ * line of detail, and a form posting `confirm=yes` to `action`, with Cancel back to the coupon.
+ */
+function confirmPage(v: ConfirmView, nonce: string, step: {
+  title: string; heading: SafeHtml; detail: SafeHtml | ''; hint: string; action: string; busy: string; button: string; before?: SafeHtml | '';
+}): string {
   const m = messages(v.locale);
   const base = `/c/${encodeURIComponent(v.token)}`;
   const body = html`<main>
+${step.before ?? ''}
 <article class="card"><div class="card-body">
-<h1>${m.verifyTitle}</h1>
+${step.heading}
 <p>${m.pageTitle({ name: v.campaign.name, reward: describeRewardIn(v.locale, v.campaign) })}</p>
-${v.coupon.serialCode ? html`<p>${htmlMessage(m.codeLine, { code: html`<span class="code" data-field="code">${v.coupon.serialCode}</span>` })}</p>` : ''}
-<p class="muted">${m.verifyStaffOnly}</p>
-<form method="post" action="${base}/verify" data-once>
+${step.detail}
+<p class="muted">${step.hint}</p>
+<form method="post" action="${base}/${step.action}" data-once>
 <input type="hidden" name="confirm" value="yes">
 <div class="actions">
 <a class="btn btn-secondary" id="cancel" href="${base}">${m.cancel}</a>
-<button class="btn" type="submit" id="confirm" data-busy="${m.verifyBusy}">${m.confirm}</button>
+<button class="btn" type="submit" id="confirm" data-busy="${step.busy}">${step.button}</button>
 </div>
 </form>
 </div></article>
 </main>`;
   return renderPage({
-    title: m.verifyTitle,
+    title: step.title,
     lang: v.locale,
     languageSwitch: m.languageLabel,
     nonce,
@@ -175,33 +184,25 @@ ${v.coupon.serialCode ? html`<p>${htmlMessage(m.codeLine, { code: html`<span cla
   });
 }
 
-/** Before a one-time code is taken: "Show this at the till. Redeem now?" (the code is given once). */
-export function redeemConfirmPage(v: Omit<CouponPageView, 'notice' | 'hideRedeem'>, nonce: string): string {
+export function verifyConfirmPage(v: ConfirmView, nonce: string): string {
   const m = messages(v.locale);
-  const base = `/c/${encodeURIComponent(v.token)}`;
-  const body = html`<main>
-${v.coupon.test ? html`<section class="notice notice-test" role="note" data-notice="test"><h2>${m.testTitle}</h2><p>${m.testText}</p></section>` : ''}
-<article class="card"><div class="card-body">
-<h1 id="confirm-question">${m.redeemConfirm}</h1>
-<p>${m.pageTitle({ name: v.campaign.name, reward: describeRewardIn(v.locale, v.campaign) })}</p>
-<p class="muted">${m.redeemConfirmHint}</p>
-<form method="post" action="${base}/redeem" data-once>
-<input type="hidden" name="confirm" value="yes">
-<div class="actions">
-<a class="btn btn-secondary" id="cancel" href="${base}">${m.cancel}</a>
-<button class="btn" type="submit" id="confirm" data-busy="${m.redeemBusy}">${m.redeemNow}</button>
-</div>
-</form>
-</div></article>
-</main>`;
-  return renderPage({
+  return confirmPage(v, nonce, {
+    title: m.verifyTitle,
+    heading: html`<h1>${m.verifyTitle}</h1>`,
+    detail: v.coupon.serialCode ? html`<p>${htmlMessage(m.codeLine, { code: html`<span class="code" data-field="code">${v.coupon.serialCode}</span>` })}</p>` : '',
+    hint: m.verifyStaffOnly, action: 'verify', busy: m.verifyBusy, button: m.confirm,
+  });
+}
+
+/** Before a one-time code is taken: "Show this at the till. Redeem now?" (the code is given once). */
+export function redeemConfirmPage(v: ConfirmView, nonce: string): string {
+  const m = messages(v.locale);
+  return confirmPage(v, nonce, {
     title: m.redeemConfirm,
-    lang: v.locale,
-    languageSwitch: m.languageLabel,
-    nonce,
-    body,
-    theme: { background: v.campaign.colorBackground, button: v.campaign.colorButton, buttonText: v.campaign.colorButtonText },
-    scripts: [assetUrl('pages/coupon.ts')],
+    before: v.coupon.test ? html`<section class="notice notice-test" role="note" data-notice="test"><h2>${m.testTitle}</h2><p>${m.testText}</p></section>` : '',
+    heading: html`<h1 id="confirm-question">${m.redeemConfirm}</h1>`,
+    detail: '',
+    hint: m.redeemConfirmHint, action: 'redeem', busy: m.redeemBusy, button: m.redeemNow,
   });
 }
 
