@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
-import { launchBrowser, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, personOf, startTestService, type TestService } from '../support/service.ts';
 
 /** The owner's pages: people (add, role, tokens shown once, sessions, remove) and the audit log. */
@@ -16,10 +16,7 @@ beforeAll(async () => {
   [svc, browser] = await Promise.all([startTestService(), launchBrowser()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  collectProblems(page, problems);
   page.on('dialog', (d) => void d.accept());
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { serialImportJob } from '../../src/jobs/catalog.ts';
 import { InvalidJobPayloadError } from '../../src/jobs/runner.ts';
-import { launchBrowser, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, personOf, startTestService, type TestService } from '../support/service.ts';
 
 /** The console's banner when a chat platform is down, and the operator's status page. */
@@ -20,10 +20,7 @@ beforeAll(async () => {
   ]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  collectProblems(page, problems);
 });
 afterAll(async () => {
   await context?.close();

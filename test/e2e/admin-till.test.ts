@@ -9,7 +9,7 @@ import { query } from '../../src/db/client.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { deliverWebhooksDue } from '../../src/webhooks/webhook-worker.ts';
 import { flowsDir, say } from '../integration/flow-support.ts';
-import { launchBrowser, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, personOf, startTestService, type TestService } from '../support/service.ts';
 
 /**
@@ -47,10 +47,7 @@ beforeAll(async () => {
   [svc, browser] = await Promise.all([startTestService({ env: { FLOWS_DIR: flows } }), launchBrowser()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  collectProblems(page, problems);
   page.on('dialog', (d) => void d.accept());
 });
 afterAll(async () => {

@@ -144,3 +144,15 @@ export async function signInWithToken(page: Page, token: string): Promise<void> 
   await page.fill('#token', token);
   await Promise.all([page.waitForNavigation(), page.click('#token-form button')]);
 }
+
+/**
+ * Collects what a page reports as going wrong: uncaught errors, and console errors other than
+ * Chromium's "Failed to load resource" line, which it logs for every 4xx answer a page shows
+ * on purpose (tests check those answers themselves).
+ */
+export function collectProblems(page: Page, problems: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+}
