@@ -49,6 +49,58 @@ export async function ensureContact(
   return result.rows[0] as unknown as ContactRow;
 }
 
+/** What one inbound event tells about its contact (the batch form of `ensureContact`'s options). */
+export interface ContactSighting {
+  channel: ChannelName;
+  platformUserId: string;
+  at: Date;
+  displayName?: string;
+  language?: string;
+  profileFetchedAt?: Date;
+  /** A follow: records the date and clears the unfollow mark. */
+  followedAt?: Date;
+  /** An unfollow: marks the contact unreachable from this date. */
+  unfollowedAt?: Date;
+  messageAt?: Date;
+}
+
+const contactKey = (channel: string, platformUserId: string) => `${channel}\u0000${platformUserId}`;
+
+/**
+ * `ensureContact` for many contacts in one statement: creates the missing ones and refreshes the
+ * others as `ensureContact` does. Each contact appears at most once (an upsert cannot touch a
+ * row twice). Answers the rows in the order of `sightings`.
+ */
+export async function ensureContacts(tx: Tx, sightings: ContactSighting[]): Promise<ContactRow[]> {
+  if (sightings.length === 0) return [];
+  // A fixed order: two transactions upserting overlapping contacts lock them in the same order.
+  const sorted = [...sightings].sort((a, b) => (contactKey(a.channel, a.platformUserId) < contactKey(b.channel, b.platformUserId) ? -1 : 1));
+  const col = <T>(pick: (s: ContactSighting) => T) => sql.param(sorted.map(pick));
+  const result = await query(tx, sql`
+    INSERT INTO contacts (id, channel, platform_user_id, display_name, me_token, first_seen_at, last_seen_at, profile_fetched_at, unreachable_at,
+      language, followed_at, last_message_at)
+    SELECT * FROM unnest(${col(() => newId('ctc'))}::text[], ${col((s) => s.channel)}::text[], ${col((s) => s.platformUserId)}::text[],
+      ${col((s) => s.displayName ?? null)}::text[], ${col(() => newToken())}::text[], ${col((s) => s.at)}::timestamptz[], ${col((s) => s.at)}::timestamptz[],
+      ${col((s) => s.profileFetchedAt ?? null)}::timestamptz[], ${col((s) => s.unfollowedAt ?? null)}::timestamptz[], ${col((s) => s.language ?? null)}::text[],
+      ${col((s) => s.followedAt ?? null)}::timestamptz[], ${col((s) => s.messageAt ?? null)}::timestamptz[])
+    ON CONFLICT (channel, platform_user_id) DO UPDATE SET
+      last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
+      display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
+      language = COALESCE(EXCLUDED.language, contacts.language),
+      profile_fetched_at = COALESCE(EXCLUDED.profile_fetched_at, contacts.profile_fetched_at),
+      followed_at = GREATEST(contacts.followed_at, EXCLUDED.followed_at),
+      last_message_at = GREATEST(contacts.last_message_at, EXCLUDED.last_message_at),
+      unreachable_at = CASE WHEN EXCLUDED.unreachable_at IS NOT NULL THEN EXCLUDED.unreachable_at
+        WHEN EXCLUDED.followed_at IS NOT NULL THEN NULL ELSE contacts.unreachable_at END
+    RETURNING ${contactColumns}`);
+  const byKey = new Map((result.rows as unknown as ContactRow[]).map((c) => [contactKey(c.channel, c.platformUserId), c]));
+  return sightings.map((s) => {
+    const row = byKey.get(contactKey(s.channel, s.platformUserId));
+    if (!row) throw new Error('a contact upsert returned no row');
+    return row;
+  });
+}
+
 /** The contact's stored language (BCP 47 as given), or null. */
 export async function contactLanguage(tx: Tx, id: string): Promise<string | null> {
   const result = await query(tx, sql`SELECT language FROM contacts WHERE id = ${id}`);
@@ -74,6 +126,40 @@ export async function ensureConversation(
       last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at)
     RETURNING ${conversationColumns}`);
   return result.rows[0] as unknown as ConversationRow;
+}
+
+/**
+ * `ensureConversation` for many conversations in one statement. Conversations named more than
+ * once (a group chat with several speakers) are written once, with the latest inbound time.
+ * Answers the rows in the order of `wanted`.
+ */
+export async function ensureConversations(
+  tx: Tx, wanted: Array<{ contact: { id: string; channel: ChannelName }; externalId: string; inboundAt?: Date }>,
+): Promise<ConversationRow[]> {
+  if (wanted.length === 0) return [];
+  const unique = new Map<string, { contactId: string; channel: ChannelName; externalId: string; inboundAt: Date | null }>();
+  for (const w of wanted) {
+    const key = contactKey(w.contact.channel, w.externalId);
+    const seen = unique.get(key);
+    const inboundAt = w.inboundAt ?? null;
+    if (!seen) unique.set(key, { contactId: w.contact.id, channel: w.contact.channel, externalId: w.externalId, inboundAt });
+    else if (inboundAt && (!seen.inboundAt || inboundAt > seen.inboundAt)) seen.inboundAt = inboundAt;
+  }
+  const rows = [...unique.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, r]) => r);
+  const result = await query(tx, sql`
+    INSERT INTO conversations (id, contact_id, channel, external_id, last_inbound_at)
+    SELECT * FROM unnest(${sql.param(rows.map(() => newId('cnv')))}::text[], ${sql.param(rows.map((r) => r.contactId))}::text[],
+      ${sql.param(rows.map((r) => r.channel))}::text[], ${sql.param(rows.map((r) => r.externalId))}::text[],
+      ${sql.param(rows.map((r) => r.inboundAt))}::timestamptz[])
+    ON CONFLICT (channel, external_id) DO UPDATE SET
+      last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at)
+    RETURNING ${conversationColumns}`);
+  const byKey = new Map((result.rows as unknown as ConversationRow[]).map((c) => [contactKey(c.channel, c.externalId), c]));
+  return wanted.map((w) => {
+    const row = byKey.get(contactKey(w.contact.channel, w.externalId));
+    if (!row) throw new Error('a conversation upsert returned no row');
+    return row;
+  });
 }
 
 /**

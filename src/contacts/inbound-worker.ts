@@ -5,13 +5,17 @@ import { retryDelayMs } from '../lib/backoff.ts';
 import { safeErrorMessage } from '../lib/logger.ts';
 import { ConcurrencyLimit } from '../lib/concurrency-limit.ts';
 import { PollingLoop } from '../lib/polling-loop.ts';
-import { ensureContact, ensureConversation } from './contacts.ts';
+import { ensureContact, ensureContacts, ensureConversation, ensureConversations, type ContactSighting } from './contacts.ts';
+import type { InboundItem } from './inbound-hooks.ts';
 import { query } from '../db/client.ts';
 
 /** After this many failed tries an event is set aside (processed_at set, last_error kept). */
 export const INBOUND_MAX_ATTEMPTS = 10;
 const BATCH = 256;
-const CONCURRENCY = 12;
+/** Events per transaction at most (a contact's events are never split across two). */
+const CHUNK = 64;
+/** Transactions at once. */
+const CONCURRENCY = 4;
 
 /** Events that show the contact is in the chat right now (what makes a conversation active). */
 const inboundTypes: ReadonlySet<ChannelEventType> = new Set(['message', 'postback', 'follow', 'referral']);
@@ -35,9 +39,12 @@ export interface InboundRound {
 }
 
 /**
- * Processes due events: each in its own transaction that locks the event row, applies the
- * event's effects and marks it processed, so the effects commit exactly once. One contact's
- * events run in order (an earlier open event holds the later ones back); contacts run in parallel.
+ * Processes due events in batches: each batch is one transaction that locks its events, applies
+ * their effects and marks them processed, so the effects commit exactly once with the marks.
+ * One contact's events run in order (an earlier open event holds the later ones back, and a
+ * contact's events never straddle two batches); batches run in parallel. A batch that fails is
+ * rolled back whole and its events are then processed one transaction each, so one bad event
+ * delays only itself and the events of its contact behind it.
  */
 export async function processInboundDue(ctx: AppContext, limit = BATCH, profiles?: ProfileFetcher): Promise<InboundRound> {
   // Contacts whose profile is being fetched wait outside the batch, so they cannot crowd it.
@@ -66,45 +73,166 @@ export async function processInboundDue(ctx: AppContext, limit = BATCH, profiles
   }
   const needProfile = await contactsWithoutProfile(ctx, [...byContact.values()].map((list) => list[0]!));
 
-  const groups = [...byContact.values()];
+  // A new contact's profile is fetched before its first event is processed.
+  const ready: ContactEvents[] = [];
+  for (const list of byContact.values()) {
+    const first = list[0]!;
+    let profile: Profile | undefined;
+    if (needProfile.has(`${first.channel}\u0000${first.event.userId}`)) {
+      if (profiles) {
+        // The profile call runs outside the batches: this contact's events wait for it (in
+        // order), everyone else's go on. The worker is woken when it is back.
+        profile = profiles.take(first);
+        if (profile === undefined) {
+          profiles.start(first);
+          continue;
+        }
+      } else {
+        profile = await fetchProfile(ctx, first);
+      }
+    }
+    ready.push({ events: list, profile });
+  }
+
+  const chunks: ContactEvents[][] = [];
+  let chunk: ContactEvents[] = [];
+  let size = 0;
+  for (const group of ready) {
+    if (size > 0 && size + group.events.length > CHUNK) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(group);
+    size += group.events.length;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+
   let next = 0;
   const lane = async () => {
-    while (next < groups.length) {
-      const list = groups[next++]!;
-      const first = list[0]!;
-      let profile: Profile | undefined;
-      if (needProfile.has(`${first.channel}\u0000${first.event.userId}`)) {
-        if (profiles) {
-          // The profile call runs outside the lanes: this contact's events wait for it (in
-          // order), everyone else's go on. The worker is woken when it is back.
-          profile = profiles.take(first);
-          if (profile === undefined) {
-            profiles.start(first);
-            continue;
-          }
-        } else {
-          profile = await fetchProfile(ctx, first);
-        }
+    while (next < chunks.length) {
+      const batch = chunks[next++]!;
+      const done = await processBatch(ctx, batch);
+      if (done !== null) {
+        round.done += done;
+        continue;
       }
-      for (const row of list) {
-        const outcome = await processOne(ctx, row, profile);
-        profile = undefined;
-        if (outcome === 'done') round.done++;
-        else if (outcome === 'set-aside') round.failed++;
-        else {
-          if (outcome === 'failed') round.failed++;
-          // The rest of this contact's events wait for this one, keeping their order.
-          break;
+      // The batch failed and was rolled back: each event on its own, in order per contact.
+      for (const group of batch) {
+        let profile = group.profile;
+        for (const row of group.events) {
+          const outcome = await processOne(ctx, row, profile);
+          profile = undefined;
+          if (outcome === 'done') round.done++;
+          else if (outcome === 'set-aside') round.failed++;
+          else {
+            if (outcome === 'failed') round.failed++;
+            // The rest of this contact's events wait for this one, keeping their order.
+            break;
+          }
         }
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, groups.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, chunks.length) }, lane));
   return round;
 }
 
+/** One contact's due events in order, and its platform profile when it was just fetched. */
+interface ContactEvents {
+  events: StoredEvent[];
+  profile: Profile | undefined;
+}
+
+/** What the contact record learns from one event (the profile only with the contact's first). */
+function sighting(row: StoredEvent, profile: Profile | undefined, now: Date): ContactSighting {
+  const event = row.event;
+  const at = eventTime(event, now);
+  const displayName = event.displayName ?? profile?.displayName;
+  return {
+    channel: row.channel, platformUserId: event.userId, at,
+    ...(displayName ? { displayName } : {}),
+    ...(profile?.language ? { language: profile.language } : {}),
+    ...(profile !== undefined ? { profileFetchedAt: now } : {}),
+    // An unfollow marks the contact unreachable; following again clears the mark.
+    ...(event.type === 'follow' ? { followedAt: at } : {}),
+    ...(event.type === 'unfollow' ? { unfollowedAt: now } : {}),
+    ...(event.type === 'message' || event.type === 'postback' ? { messageAt: at } : {}),
+  };
+}
+
+/**
+ * Processes a batch of contacts' events in one transaction. Events another worker holds, and
+ * those queued behind an event outside the batch that is still open, are left for a later round
+ * (with every later event of their contact). The contacts' n-th events are applied together: one
+ * upsert of their contacts, one of their conversations, one call of the handler. Answers how many
+ * events were processed, or null when the transaction failed (nothing of it stays).
+ */
+async function processBatch(ctx: AppContext, batch: ContactEvents[]): Promise<number | null> {
+  const ids = batch.flatMap((g) => g.events.map((e) => e.id));
+  try {
+    const processed = await ctx.db.transaction(async (tx) => {
+      const now = ctx.clock();
+      const lockedResult = await query(tx, sql`
+        SELECT e.id FROM inbound_events e
+        WHERE e.id = ANY(${sql.param(ids)}::bigint[]) AND e.processed_at IS NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM inbound_events p
+            WHERE p.processed_at IS NULL AND p.channel = e.channel AND (p.event->>'userId') = (e.event->>'userId')
+              AND p.id < e.id AND p.id <> ALL(${sql.param(ids)}::bigint[]))
+        FOR UPDATE OF e SKIP LOCKED`);
+      const locked = new Set((lockedResult.rows as Array<{ id: number | string }>).map((r) => Number(r.id)));
+      // Each contact's events up to the first one this batch does not hold.
+      const taken = batch.map((g) => {
+        const events: StoredEvent[] = [];
+        for (const e of g.events) {
+          if (!locked.has(Number(e.id))) break;
+          events.push(e);
+        }
+        return { events, profile: events.length > 0 && events[0] === g.events[0] ? g.profile : undefined };
+      }).filter((g) => g.events.length > 0);
+
+      const outcomes = new Map<number, string | null>();
+      const waves = Math.max(0, ...taken.map((g) => g.events.length));
+      for (let n = 0; n < waves; n++) {
+        const wave = taken.filter((g) => g.events.length > n).map((g) => ({ row: g.events[n]!, profile: n === 0 ? g.profile : undefined }));
+        const contactRows = await ensureContacts(tx, wave.map((w) => sighting(w.row, w.profile, now)));
+        const conversationRows = await ensureConversations(tx, wave.map((w, i) => ({
+          contact: contactRows[i]!, externalId: w.row.event.conversationId,
+          ...(inboundTypes.has(w.row.event.type) ? { inboundAt: eventTime(w.row.event, now) } : {}),
+        })));
+        const items: InboundItem[] = [];
+        const itemIds: number[] = [];
+        wave.forEach((w, i) => {
+          outcomes.set(Number(w.row.id), null);
+          // Standby: another app answers this chat; we only keep the record.
+          if (w.row.event.standby) return;
+          items.push({ event: w.row.event, contact: contactRows[i]!, conversation: conversationRows[i]! });
+          itemIds.push(Number(w.row.id));
+        });
+        if (items.length > 0) {
+          const handled = await ctx.hooks.inbound(tx, items);
+          itemIds.forEach((id, i) => outcomes.set(id, handled[i] || null));
+        }
+      }
+      if (outcomes.size === 0) return 0;
+      const marked = [...outcomes.entries()];
+      await query(tx, sql`
+        UPDATE inbound_events e SET processed_at = ${now}, attempts = e.attempts + 1, last_error = NULL, outcome = u.outcome
+        FROM unnest(${sql.param(marked.map(([id]) => id))}::bigint[], ${sql.param(marked.map(([, o]) => o))}::text[]) AS u(id, outcome)
+        WHERE e.id = u.id`);
+      return marked.length;
+    });
+    if (processed > 0) ctx.notifyOutbox();
+    return processed;
+  } catch (err) {
+    ctx.log.warn({ err, inboundEvents: ids.length }, 'an inbound batch failed; processing its events one by one');
+    return null;
+  }
+}
+
 /** Profile calls per platform at once: a platform that hangs holds only its own share. */
-const PROFILE_CONCURRENCY = 4;
+const PROFILE_CONCURRENCY = 16;
 
 /**
  * Fetches new contacts' profiles away from the event lanes, with a concurrency limit per
@@ -224,7 +352,7 @@ async function processOne(ctx: AppContext, row: StoredEvent, profile: Profile | 
         inboundTypes.has(event.type) ? { inboundAt: at } : {});
       // Standby: another app answers this chat; we only keep the record.
       if (!event.standby) {
-        const handled = await ctx.hooks.inbound(tx, event, contact, conversation);
+        const [handled] = await ctx.hooks.inbound(tx, [{ event, contact, conversation }]);
         if (handled) await query(tx, sql`UPDATE inbound_events SET outcome = ${handled} WHERE id = ${row.id}`);
       }
       return 'done' as const;

@@ -1,14 +1,15 @@
 import type { ChannelEvent } from '../../adapters/types.ts';
 import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
+import type { InboundItem } from '../contacts/inbound-hooks.ts';
 import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
 import { localeOfText, matchLocale } from '../i18n/locales.ts';
 import { messages } from '../i18n/messages.ts';
 import { normaliseText } from './normalise.ts';
-import { continueRun, endStale, interruptRun, isStale, lockContactRun, recordDropped, RunSession, startRun } from './runner.ts';
+import { continueRun, endStale, interruptRun, isStale, lockContactRun, lockContactRuns, recordDropped, RunSession, startRun, type RunRow } from './runner.ts';
 import { eventText, keywordClaimed, matchFlows } from './triggers.ts';
-import { interrupts } from './types.ts';
+import { interrupts, type Flow } from './types.ts';
 
 export type DispatchOutcome =
   | 'ignored' | 'handoff' | 'answered' | 'started' | 'interrupted' | 'dropped' | 'my-coupons' | 'no-match';
@@ -24,6 +25,33 @@ function isMyCoupons(ctx: AppContext, text: string | null): boolean {
   return ctx.config.MY_COUPONS_KEYWORDS.some((k) => normaliseText(k) === n);
 }
 
+/** An event that may answer or start a run: what dispatching it needs once the contact's run is read. */
+interface Pending {
+  event: ChannelEvent;
+  contact: ContactRow;
+  conversation: ConversationRow;
+  text: string | null;
+  myCoupons: boolean;
+  candidates: Flow[];
+}
+
+/**
+ * What can be decided without the database: handoff silence, events flows ignore, and the
+ * common "nothing to do" event (no query unless a run might be waiting).
+ */
+function prepare(ctx: AppContext, event: ChannelEvent, contact: ContactRow, conversation: ConversationRow): Pending | DispatchOutcome {
+  const registry = ctx.flows;
+  if (event.standby || event.type === 'unfollow' || event.type === 'other') return 'ignored';
+  if (conversation.handoffAt) return 'handoff';
+  if (!registry) return 'ignored';
+  const text = eventText(event);
+  const myCoupons = isMyCoupons(ctx, text) && !keywordClaimed(registry.flows, text!, event.channel);
+  // Only a keyword claims the built-in words: a loose `pattern` (or a catch-all) does not swallow them.
+  const candidates = matchFlows(registry.flows, event).filter((f) => !(myCoupons && f.trigger.type === 'pattern'));
+  if (candidates.length === 0 && !myCoupons && event.type !== 'message' && event.type !== 'postback') return 'no-match';
+  return { event, contact, conversation, text, myCoupons, candidates };
+}
+
 /**
  * Called by the inbound worker for every stored event, inside the transaction that marks the
  * event processed: whatever it writes (outbox rows, run state, step records) commits with that
@@ -33,18 +61,37 @@ function isMyCoupons(ctx: AppContext, text: string | null): boolean {
 export async function dispatchEvent(
   ctx: AppContext, tx: Tx, event: ChannelEvent, contact: ContactRow, conversation: ConversationRow,
 ): Promise<DispatchOutcome> {
-  const registry = ctx.flows;
-  if (event.standby || event.type === 'unfollow' || event.type === 'other') return 'ignored';
-  if (conversation.handoffAt) return 'handoff';
-  if (!registry) return 'ignored';
+  const pending = prepare(ctx, event, contact, conversation);
+  if (typeof pending === 'string') return pending;
+  return await dispatchPending(ctx, tx, pending, await lockContactRun(tx, contact.id));
+}
 
-  const text = eventText(event);
-  const myCoupons = isMyCoupons(ctx, text) && !keywordClaimed(registry.flows, text!, event.channel);
-  // Only a keyword claims the built-in words: a loose `pattern` (or a catch-all) does not swallow them.
-  const candidates = matchFlows(registry.flows, event).filter((f) => !(myCoupons && f.trigger.type === 'pattern'));
-  // Cheap exit for the common "nothing to do" event: no query unless a run might be waiting.
-  if (candidates.length === 0 && !myCoupons && event.type !== 'message' && event.type !== 'postback') return 'no-match';
+/**
+ * `dispatchEvent` for a batch of events of different contacts, in order: the runs of every
+ * contact that needs one are locked and read in one statement. A contact named twice is read
+ * again for its later events (what the earlier one did to its run is then seen).
+ */
+export async function dispatchEvents(ctx: AppContext, tx: Tx, items: InboundItem[]): Promise<DispatchOutcome[]> {
+  const prepared = items.map((item) => prepare(ctx, item.event, item.contact, item.conversation));
+  const needRun = prepared.filter((p): p is Pending => typeof p !== 'string');
+  const runs = needRun.length > 1 ? await lockContactRuns(tx, needRun.map((p) => p.contact.id)) : new Map<string, RunRow | null>();
+  const outcomes: DispatchOutcome[] = [];
+  for (const p of prepared) {
+    if (typeof p === 'string') {
+      outcomes.push(p);
+      continue;
+    }
+    const preloaded = runs.get(p.contact.id);
+    // Used once: a later event of the same contact reads the run as the earlier one left it.
+    runs.delete(p.contact.id);
+    outcomes.push(await dispatchPending(ctx, tx, p, preloaded !== undefined ? preloaded : await lockContactRun(tx, p.contact.id)));
+  }
+  return outcomes;
+}
 
+async function dispatchPending(ctx: AppContext, tx: Tx, p: Pending, locked: RunRow | null): Promise<DispatchOutcome> {
+  const registry = ctx.flows!;
+  const { event, contact, conversation, text, myCoupons, candidates } = p;
   const eventAt = new Date(event.timestamp);
   // A reply token counts only on a channel that declares how long its tokens live.
   const replyTokenLifetimeMs = channelCapabilities(ctx, event.channel).replyTokenLifetimeMs;
@@ -53,7 +100,7 @@ export async function dispatchEvent(
     ...(event.replyToken && replyTokenLifetimeMs
       ? { replyToken: event.replyToken, replyTokenExpiresAt: new Date(eventAt.getTime() + replyTokenLifetimeMs) } : {}),
   });
-  let running = await lockContactRun(tx, contact.id);
+  let running = locked;
   if (running && isStale(registry, running)) {
     await endStale(session, running);
     running = null;

@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.ts';
 import { hasCouponFlow, onCouponRedeemed, onCouponsExpired } from './coupon-events.ts';
-import { dispatchEvent } from './dispatch.ts';
+import { dispatchEvents } from './dispatch.ts';
 import { onCouponReleased } from './jobs.ts';
 
 /**
@@ -9,7 +9,7 @@ import { onCouponReleased } from './jobs.ts';
  * moments start `coupon:` flows or queue a flow coupon's resend.
  */
 export function plugFlowEngine(ctx: AppContext): void {
-  ctx.hooks.inbound = async (tx, event, contact, conversation) => await dispatchEvent(ctx, tx, event, contact, conversation);
+  ctx.hooks.inbound = async (tx, items) => await dispatchEvents(ctx, tx, items);
   ctx.hooks.coupons = {
     listensToRedeemed: (slug) => hasCouponFlow(ctx, 'redeemed', slug),
     redeemed: (tx, coupon, campaign) => onCouponRedeemed(ctx, tx, coupon, campaign),

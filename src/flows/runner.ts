@@ -54,6 +54,24 @@ export async function lockContactRun(tx: Tx, contactId: string): Promise<RunRow 
   return row?.id ? row : null;
 }
 
+/**
+ * `lockContactRun` for many contacts in one statement (locked in id order): each contact's
+ * running or waiting run, or null. Keyed by contact id.
+ */
+export async function lockContactRuns(tx: Tx, contactIds: string[]): Promise<Map<string, RunRow | null>> {
+  const ids = [...new Set(contactIds)].sort();
+  const r = await query(tx, sql`
+    SELECT c.id AS "lockedContactId", r.* FROM contacts c
+    LEFT JOIN LATERAL (SELECT ${runColumns} FROM flow_runs WHERE contact_id = c.id AND status IN ('running', 'waiting')) r ON true
+    WHERE c.id = ANY(${sql.param(ids)}::text[]) ORDER BY c.id FOR UPDATE OF c`);
+  const out = new Map<string, RunRow | null>();
+  for (const row of r.rows as unknown as Array<RunRow & { lockedContactId: string }>) {
+    const { lockedContactId, ...run } = row;
+    out.set(lockedContactId, run.id ? run : null);
+  }
+  return out;
+}
+
 export async function getRun(tx: Tx, id: string, opts: { forUpdate?: boolean } = {}): Promise<RunRow | null> {
   const r = await query(tx, sql`SELECT ${runColumns} FROM flow_runs WHERE id = ${id} ${opts.forUpdate ? sql`FOR UPDATE` : sql``}`);
   return (r.rows[0] as unknown as RunRow | undefined) ?? null;

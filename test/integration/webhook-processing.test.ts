@@ -11,6 +11,7 @@ import { startLineStandin, type LineStandin } from '../../scripts/support/line-s
 import {
   followEvent, newLineUserId, postLineWebhook, textEvent, unfollowEvent, type LineWebhookEvent,
 } from '../../scripts/support/line-webhook.ts';
+import { ensureContacts, ensureConversations } from '../../src/contacts/contacts.ts';
 import { INBOUND_MAX_ATTEMPTS, processInboundDue, type InboundRound } from '../../src/contacts/inbound-worker.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { loadSerials, makeCampaign } from '../support/campaigns.ts';
@@ -42,6 +43,15 @@ beforeAll(async () => {
   flowsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatcoupon-flows-'));
   // A flow that would answer: proves a standby event is left unanswered because it is standby.
   fs.writeFileSync(path.join(flowsDir, 'probe.yaml'), 'id: probe\ntrigger: { keyword: [standby-probe] }\nsteps:\n  - say: "answered"\n');
+  // A contact's later event must see what its earlier one did (a tag), even in one batch.
+  fs.writeFileSync(path.join(flowsDir, 'join.yaml'), 'id: join\ntrigger: { keyword: [join-probe] }\nsteps:\n  - tag: member\n  - say: "joined"\n');
+  fs.writeFileSync(path.join(flowsDir, 'status.yaml'), `id: status\ntrigger: { keyword: [status-probe] }\nsteps:
+  - if: "'member' in tags"
+    then:
+      - say: "member"
+    else:
+      - say: "guest"
+`);
   svc = await startTestService({
     env: {
       LINE_CHANNEL_SECRET: LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN: 'line-token', LINE_API_BASE_URL: standin.url,
@@ -254,6 +264,59 @@ describe('the inbound worker', () => {
     expect(state.profile_fetched_at).toBeNull();
     const cv = await query(svc.ctx.db, sql`SELECT external_id FROM conversations WHERE contact_id = ${state.id}`);
     expect(cv.rows).toEqual([{ external_id: 'inbox-conv-9' }]);
+  });
+
+  it('processes many contacts\' events in one round, each contact in order and seeing what its earlier events did', async () => {
+    const users = Array.from({ length: 40 }, () => newLineUserId());
+    const events = users.flatMap((u, i) => [followEvent(u), textEvent(u, i % 2 === 0 ? 'join-probe' : 'hello there'), textEvent(u, 'status-probe')]);
+    // Every webhook stored before the worker runs: one round sees them all.
+    await Promise.all(users.map((_u, i) => send(events.slice(i * 3, i * 3 + 3))));
+    const round = await processAll();
+    expect(round).toMatchObject({ done: events.length, failed: 0 });
+
+    const keys = events.map((e) => e.webhookEventId);
+    const stored = await query(svc.ctx.db, sql`SELECT event_key, attempts, outcome, processed_at FROM inbound_events
+      WHERE event_key IN (SELECT unnest(${sql.param(keys)}::text[]))`);
+    const byKey = new Map((stored.rows as Array<{ event_key: string; attempts: number; outcome: string | null; processed_at: Date | null }>).map((r) => [r.event_key, r]));
+    for (const [i, u] of users.entries()) {
+      const [follow, first, status] = [events[i * 3]!, events[i * 3 + 1]!, events[i * 3 + 2]!].map((e) => byKey.get(e.webhookEventId)!);
+      expect([follow.attempts, first.attempts, status.attempts]).toEqual([1, 1, 1]);
+      expect(first.outcome).toBe(i % 2 === 0 ? 'started' : 'no-match');
+      expect(status.outcome).toBe('started');
+      // In order per contact.
+      expect(first.processed_at!.getTime()).toBeGreaterThanOrEqual(follow.processed_at!.getTime());
+      expect(status.processed_at!.getTime()).toBeGreaterThanOrEqual(first.processed_at!.getTime());
+      const c = await query(svc.ctx.db, sql`SELECT ct.tags, ct.display_name,
+          array(SELECT o.message->>'text' FROM outbox o WHERE o.contact_id = ct.id AND o.message->>'type' = 'text' ORDER BY o.seq) AS texts
+        FROM contacts ct WHERE ct.channel = 'line' AND ct.platform_user_id = ${u}`);
+      const row = c.rows[0] as { tags: string[]; display_name: string | null; texts: string[] };
+      expect(row.display_name).toBe(`Ada ${u.slice(1, 5)}`);
+      if (i % 2 === 0) {
+        expect(row.tags).toContain('member');
+        expect(row.texts.filter((t) => t === 'joined' || t === 'member' || t === 'guest')).toEqual(['joined', 'member']);
+      } else {
+        expect(row.tags).not.toContain('member');
+        expect(row.texts.filter((t) => t === 'joined' || t === 'member' || t === 'guest')).toEqual(['guest']);
+      }
+    }
+  });
+
+  it('writes a conversation two contacts of one batch share (a group chat) once, with the latest inbound time', async () => {
+    const [a, b] = await svc.ctx.db.transaction(async (tx) => await ensureContacts(tx, [
+      { channel: 'inbox', platformUserId: `u-${crypto.randomUUID()}`, at: new Date() },
+      { channel: 'inbox', platformUserId: `u-${crypto.randomUUID()}`, at: new Date() },
+    ]));
+    const groupId = `group-${crypto.randomUUID()}`;
+    const early = new Date('2026-01-01T00:00:00Z');
+    const late = new Date('2026-01-02T00:00:00Z');
+    const rows = await svc.ctx.db.transaction(async (tx) => await ensureConversations(tx, [
+      { contact: a!, externalId: groupId, inboundAt: late },
+      { contact: b!, externalId: groupId, inboundAt: early },
+    ]));
+    expect(rows[0]!.id).toBe(rows[1]!.id);
+    expect(rows[0]!.lastInboundAt).toEqual(late);
+    const n = await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM conversations WHERE channel = 'inbox' AND external_id = ${groupId}`);
+    expect(n.rows[0]).toEqual({ n: 1 });
   });
 
   it('retries a failing event with backoff, holds that contact\'s later events back, and lets other contacts through', async () => {
