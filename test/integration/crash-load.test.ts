@@ -23,12 +23,15 @@ const h = crashHarness('crash-load');
 
 const USERS = 480;
 const POSTERS = 30;
-/** The last users' webhooks wait until the kill is due, so the flood cannot end before it. */
-const RESERVE = USERS / 4;
+/**
+ * The last users' webhooks wait until LINE starts holding pushes, so the kill falls in the middle
+ * of the flood however fast the machine processes: they are the flood the process dies in.
+ */
+const RESERVE = USERS / 2;
 /** When LINE starts holding pushes: this many events processed and cards delivered. */
 const HOLD_AFTER = { processed: 100, cardsSent: 5 };
-/** When the process is killed: pushes held by LINE, a stored backlog, webhooks in flight. */
-const KILL_AT = { held: 3, backlog: 100, postsInFlight: 5 };
+/** When the process is killed: pushes held by LINE, then a stored backlog while webhooks are in flight. */
+const KILL_AT = { held: 3, backlog: 50, postsInFlight: 5 };
 
 const welcomeFlow = `id: welcome
 name: Welcome
@@ -104,7 +107,9 @@ it('processes every acknowledged event once and delivers every card once when ki
   const acknowledged = new Set<string>();
   let openGate!: () => void;
   const gate = new Promise<void>((resolve) => (openGate = resolve));
-  let busyEnough: (() => void) | null = null;
+  // Set once the database shows the backlog the kill waits for; the poster that then starts a
+  // webhook with enough others in flight calls it.
+  let killDue: (() => void) | null = null;
   const flood = async (url: string, queue: Work[], reserveFrom: number) => {
     const poster = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
@@ -116,7 +121,7 @@ it('processes every acknowledged event once and delivers every card once when ki
         for (let k = item.from; k < script.length; k++) {
           const events = hooks[item.user]![k]!.map((e) => (item.redelivery && k === item.from ? { ...e, deliveryContext: { isRedelivery: true } } : e));
           postsInFlight++;
-          if (busyEnough && postsInFlight >= KILL_AT.postsInFlight) busyEnough();
+          if (killDue && postsInFlight >= KILL_AT.postsInFlight) killDue();
           let status = 0;
           try {
             status = (await postLineWebhook(url, h.lineSecret, events)).status;
@@ -150,19 +155,34 @@ it('processes every acknowledged event once and delivers every card once when ki
     const p = await progress();
     return p.processed >= HOLD_AFTER.processed && p.cardsSent >= HOLD_AFTER.cardsSent;
   });
+  // LINE starts holding pushes and the last users' webhooks go. The process dies as one of them
+  // is being sent, others in flight, once LINE holds pushes and the database shows a backlog of
+  // stored events (both seen while the flood goes on).
   const release = h.standin.hold();
   const held = () => h.standin.requests.filter((r) => r.status === 0);
-  await h.waitFor('pushes held by LINE and a backlog of stored events', async () =>
-    held().length >= KILL_AT.held && (await progress()).backlog >= KILL_AT.backlog);
-  // Killed as a webhook is being sent, with others in flight (the gate lets the last users in).
-  const busy = new Promise<void>((resolve) => (busyEnough = resolve));
+  let floodEnded = false;
+  void firstRun.then(() => (floodEnded = true));
+  let killNow!: () => void;
+  const due = new Promise<void>((resolve) => (killNow = resolve));
   openGate();
-  await busy;
+  let backlogSeen = 0;
+  while (!killDue) {
+    if (floodEnded) {
+      throw new Error(`the flood ended before ${KILL_AT.held} pushes were held (${held().length}) with a backlog of ${KILL_AT.backlog} stored events (at most ${backlogSeen})`);
+    }
+    const { backlog } = await progress();
+    backlogSeen = Math.max(backlogSeen, backlog);
+    if (held().length >= KILL_AT.held && backlog >= KILL_AT.backlog) killDue = killNow;
+  }
+  const endedFirst = firstRun.then(() => {
+    if (!killed) throw new Error('the flood ended before the kill');
+  });
+  await Promise.race([due, endedFirst]);
+  killed = true;
   const inFlightAtKill = postsInFlight;
   const heldAtKill = held().map((r) => r.retryKey);
-  killed = true;
   await h.kill(child);
-  await firstRun;
+  await endedFirst;
   release();
 
   // What the dead process left: events processed and a backlog, pushes sent but not recorded.
