@@ -146,11 +146,21 @@ it('processes every acknowledged event once and delivers every card once when ki
 
   // --- The kill, when the database shows the workers busy: events processed, cards delivered,
   // then LINE holding accepted pushes, a backlog stored, and webhooks in flight.
-  const progress = async () => (await query(h.db, sql`
-    SELECT count(*) FILTER (WHERE processed_at IS NOT NULL)::int AS processed,
-      count(*) FILTER (WHERE processed_at IS NULL)::int AS backlog,
-      (SELECT count(*) FROM outbox WHERE coupon_id IS NOT NULL AND status = 'sent')::int AS "cardsSent"
-    FROM inbound_events`)).rows[0] as { processed: number; backlog: number; cardsSent: number };
+  // Each look also checks that an event's effects and its processed mark become visible together:
+  // never a coupon whose follow is still unprocessed.
+  let effectsBeforeMark = 0;
+  const progress = async () => {
+    const p = (await query(h.db, sql`
+      SELECT count(*) FILTER (WHERE processed_at IS NOT NULL)::int AS processed,
+        count(*) FILTER (WHERE processed_at IS NULL)::int AS backlog,
+        (SELECT count(*) FROM outbox WHERE coupon_id IS NOT NULL AND status = 'sent')::int AS "cardsSent",
+        (SELECT count(*) FROM coupons cp JOIN contacts c ON c.id = cp.contact_id
+          WHERE EXISTS (SELECT 1 FROM inbound_events f WHERE f.processed_at IS NULL AND f.channel = c.channel
+            AND (f.event->>'userId') = c.platform_user_id AND (f.event->>'type') = 'follow'))::int AS "effectsBeforeMark"
+      FROM inbound_events`)).rows[0] as { processed: number; backlog: number; cardsSent: number; effectsBeforeMark: number };
+    effectsBeforeMark = Math.max(effectsBeforeMark, p.effectsBeforeMark);
+    return p;
+  };
   await h.waitFor('the first events processed and cards delivered', async () => {
     const p = await progress();
     return p.processed >= HOLD_AFTER.processed && p.cardsSent >= HOLD_AFTER.cardsSent;
@@ -208,8 +218,8 @@ it('processes every acknowledged event once and delivers every card once when ki
   // Every event acknowledged in the end, by the first process or the second.
   expect(acknowledged.size).toBe(eventCount);
 
-  await h.waitFor('every event processed', async () =>
-    (await h.count(sql`SELECT count(*) AS n FROM inbound_events WHERE processed_at IS NOT NULL`)) === eventCount);
+  await h.waitFor('every event processed', async () => (await progress()).processed === eventCount);
+  expect(effectsBeforeMark).toBe(0);
   await h.waitFor('every message sent', async () =>
     (await h.count(sql`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`)) === 0);
 
