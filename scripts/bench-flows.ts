@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { benchCampaign, benchDir, countStatements, knob, lineWebhookPoster, runWorker, startBenchService, startFloor } from './support/bench.ts';
+import { benchCampaign, benchDir, countStatements, cpuMeter, knob, lineWebhookPoster, runWorker, startBenchService, startFloor } from './support/bench.ts';
 import { followEvent, lineWebhookBody } from './support/line-webhook.ts';
 import { query } from '../src/db/client.ts';
 
@@ -81,6 +81,7 @@ if (!isMainThread) {
     if (!registry.get('welcome')) throw new Error('the welcome flow did not load');
 
     console.log(`flows benchmark: ${contacts} follows from ${clients} connections, ${os.cpus().length} CPU(s), Node ${process.version}`);
+    const cpu = cpuMeter(service.database ? path.join(dir.dir, 'pg') : null);
     statements.reset();
     const load = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: `${service.url}/webhooks/line`, secret, clients, contacts });
     console.log(`  webhooks: ${load.ok} acknowledged (${load.failed} failed) in ${load.seconds.toFixed(2)} s = ${(load.ok / load.seconds).toFixed(0)} webhooks/s`);
@@ -105,6 +106,8 @@ if (!isMainThread) {
     const words = Object.entries(st.byWord).sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w} ${(n / load.ok).toFixed(1)}`).join(', ');
     console.log(`  statements (round trips) per follow: ${(st.total / load.ok).toFixed(1)} (${words}); pg-boss ${(st.jobs / load.ok).toFixed(1)}`);
     if (process.env.BENCH_STATEMENTS) for (const [text, n] of statements.top(40)) console.log(`    ${(n / load.ok).toFixed(2).padStart(6)}  ${text}`);
+    const used = cpu.read();
+    console.log(`  CPU per follow: PostgreSQL ${(used.databaseMs / load.ok).toFixed(2)} ms, this process ${(used.processMs / load.ok).toFixed(2)} ms (service, stand-in LINE and load generator)`);
     console.log(`  coupons: ${coupons.n} issued to ${coupons.contacts} contacts, ${coupons.sent} marked sent`);
 
     // The floor, on the same database with the same pool size, with the same follow webhooks.

@@ -222,3 +222,51 @@ export async function startFloor(databaseUrl: string, secret: string, poolSize: 
     },
   };
 }
+
+/** User + system clock ticks of a process (with its reaped children when `children`), from /proc. */
+function procTicks(pid: number | 'self', children = false): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time used since `reset()`: by this process (all its threads: the service, and the load and
+ * stand-in when they run here) and by the embedded PostgreSQL server in `pgDir` (postmaster,
+ * backends, and backends that have exited). Linux only; elsewhere the database reads 0.
+ */
+export function cpuMeter(pgDir: string | null): { reset(): void; read(): { processMs: number; databaseMs: number } } {
+  const tickMs = 10; // USER_HZ is 100 on Linux
+  const database = (): number => {
+    if (!pgDir) return 0;
+    let postmaster: number;
+    try {
+      postmaster = Number(fs.readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      return 0;
+    }
+    let ticks = procTicks(postmaster, true);
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) ticks += procTicks(Number(entry));
+      } catch { /* gone meanwhile */ }
+    }
+    return ticks * tickMs;
+  };
+  let start = { process: 0, database: 0 };
+  const now = () => ({ process: procTicks('self') * tickMs, database: database() });
+  start = now();
+  return {
+    reset: () => { start = now(); },
+    read: () => {
+      const end = now();
+      return { processMs: end.process - start.process, databaseMs: end.database - start.database };
+    },
+  };
+}

@@ -11,9 +11,9 @@ import { query } from '../db/client.ts';
 
 /** After this many failed tries an event is set aside (processed_at set, last_error kept). */
 export const INBOUND_MAX_ATTEMPTS = 10;
-const BATCH = 256;
+const BATCH = 1024;
 /** Events per transaction at most (a contact's events are never split across two). */
-const CHUNK = 64;
+const CHUNK = 128;
 /** Transactions at once. */
 const CONCURRENCY = 4;
 

@@ -279,6 +279,12 @@ export const outbox = pgTable('outbox', {
   leasedUntil: ts('leased_until'),
 }, (t) => [
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  // The delivery claim reads the due messages in order, live ones and broadcast ones apart: an
+  // ordered index scan that stops at the batch size, however long the queue is.
+  index('outbox_live_due_idx').on(t.nextAttemptAt, t.seq).where(sql`status = 'pending' AND broadcast_id IS NULL`),
+  index('outbox_bulk_due_idx').on(t.nextAttemptAt, t.seq).where(sql`status = 'pending' AND broadcast_id IS NOT NULL`),
+  // "Is an earlier message of this contact still in flight?", asked for every message claimed.
+  index('outbox_contact_pending_idx').on(t.contactId, t.seq).where(sql`status = 'pending'`),
   index('outbox_contact_idx').on(t.contactId, t.createdAt),
   // Pruning finds finished messages past their retention without scanning the table.
   index('outbox_finished_idx').on(t.status, t.createdAt).where(sql`status <> 'pending'`),

@@ -1,0 +1,3 @@
+CREATE INDEX "outbox_live_due_idx" ON "outbox" USING btree ("next_attempt_at","seq") WHERE status = 'pending' AND broadcast_id IS NULL;--> statement-breakpoint
+CREATE INDEX "outbox_bulk_due_idx" ON "outbox" USING btree ("next_attempt_at","seq") WHERE status = 'pending' AND broadcast_id IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "outbox_contact_pending_idx" ON "outbox" USING btree ("contact_id","seq") WHERE status = 'pending';
