@@ -235,26 +235,36 @@ async function applyOutcome(ctx: AppContext, tx: Tx, row: OutcomeRow, result: De
   }
 }
 
+/** Batches of one channel in flight at once: one is claimed and recorded while others are sent. */
+const LANES = 3;
+
 /**
  * One pass of a channel's delivery loop: claims and sends batches while full batches come back
- * and the platform answers. While the platform's circuit is open its messages wait; once the
- * cool-down passed one message goes as a probe. When the probe goes through the platform is back:
- * the messages waiting out their backoff are due at once (`resumeWaiting`), so the claims that
- * follow take customers' chat messages first and everything else in order, instead of leaving a
- * chat reply tried during the outage to wait minutes behind a broadcast's cards that never were.
+ * and the platform answers, several batches at once (a contact's messages still go out in order:
+ * a claim skips a message while an earlier one to the same contact is in flight). While the
+ * platform's circuit is open its messages wait; once the cool-down passed one message goes as a
+ * probe. When the probe goes through the platform is back: the messages waiting out their backoff
+ * are due at once (`resumeWaiting`), so the claims that follow take customers' chat messages first
+ * and everything else in order, instead of leaving a chat reply tried during the outage to wait
+ * minutes behind a broadcast's cards that never were.
  */
 export async function deliverChannel(ctx: AppContext, channel: ChannelName, send?: SendFn, isStopped: () => boolean = () => false): Promise<void> {
   const breaker = ctx.platforms.of(channel);
   // An answer, even a refusal, shows the platform is up; no answer or a 5xx/429 counts against it.
   const observe = (result: DeliveryResult) => (result.outcome === 'retry' ? breaker.failed() : breaker.succeeded());
-  while (!isStopped() && breaker.allow()) {
-    const probing = breaker.open;
-    const limit = probing ? 1 : BATCH;
-    const handled = await deliverDue(ctx, send, limit, channel, observe);
-    if (handled === 0) breaker.unusedProbe();
-    if (probing && handled > 0 && !breaker.open) await resumeWaiting(ctx.db, channel, ctx.clock());
-    if (handled < limit || breaker.open) return;
-  }
+  const lane = async (): Promise<void> => {
+    while (!isStopped() && breaker.allow()) {
+      const probing = breaker.open;
+      const limit = probing ? 1 : BATCH;
+      const handled = await deliverDue(ctx, send, limit, channel, observe);
+      if (handled === 0) breaker.unusedProbe();
+      if (probing && handled > 0 && !breaker.open) await resumeWaiting(ctx.db, channel, ctx.clock());
+      if (probing || handled < limit || breaker.open) return;
+    }
+  };
+  // A probe goes alone; the other lanes join once the platform answers again.
+  if (breaker.open) await lane();
+  if (!breaker.open) await Promise.all(Array.from({ length: LANES }, lane));
 }
 
 /**
