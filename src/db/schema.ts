@@ -279,16 +279,17 @@ export const outbox = pgTable('outbox', {
   leasedUntil: ts('leased_until'),
 }, (t) => [
   index('outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
-  // The delivery claim reads the due messages in order, live ones and broadcast ones apart: an
-  // ordered index scan that stops at the batch size, however long the queue is.
-  index('outbox_live_due_idx').on(t.nextAttemptAt, t.seq).where(sql`status = 'pending' AND broadcast_id IS NULL`),
-  index('outbox_bulk_due_idx').on(t.nextAttemptAt, t.seq).where(sql`status = 'pending' AND broadcast_id IS NOT NULL`),
+  // Each channel's delivery claim reads its due messages in order, live ones and broadcast ones
+  // apart: an ordered index scan that stops at the batch size, however long the queue is.
+  index('outbox_live_due_idx').on(t.channel, t.nextAttemptAt, t.seq).where(sql`status = 'pending' AND broadcast_id IS NULL`),
+  index('outbox_bulk_due_idx').on(t.channel, t.nextAttemptAt, t.seq).where(sql`status = 'pending' AND broadcast_id IS NOT NULL`),
   // "Is an earlier message of this contact still in flight?", asked for every message claimed.
   index('outbox_contact_pending_idx').on(t.contactId, t.seq).where(sql`status = 'pending'`),
   index('outbox_contact_idx').on(t.contactId, t.createdAt),
   // Pruning finds finished messages past their retention without scanning the table.
   index('outbox_finished_idx').on(t.status, t.createdAt).where(sql`status <> 'pending'`),
-  index('outbox_broadcast_pending_idx').on(t.broadcastId).where(sql`status = 'pending' AND broadcast_id IS NOT NULL`),
+  // A broadcast's messages not (yet) sent: its backlog, and its counts (sent = issued - these).
+  index('outbox_broadcast_unsent_idx').on(t.broadcastId, t.status).where(sql`broadcast_id IS NOT NULL AND status <> 'sent'`),
 ]);
 
 /** A coupon card (or variants of it) sent to an audience. Counts are read from its recipients. */
