@@ -7,8 +7,10 @@
  * In the same run, the floor: the same stand-in receiving 100,000 pre-built pushes from a plain
  * loop with the delivery worker's concurrency and one UPDATE per push; then the ratio.
  *
- * The service runs in this process on a fresh embedded PostgreSQL (or DATABASE_URL); the stand-in
- * runs in a child process so its bookkeeping is not counted in the service's memory or event loop.
+ * The service runs as `npm start` runs it (`node src/main.ts`, one process) on a fresh embedded
+ * PostgreSQL (or DATABASE_URL); its peak RSS is the kernel's (VmHWM). The stand-in LINE runs in
+ * another child process, the chatting customer, the progress polling and the floor in this one:
+ * none of them counts in the service's memory or event loop.
  * Knobs: BENCH_CONTACTS (default 100000), BENCH_RATE (cards/s asked of the broadcast, default
  * 10000: the most the API allows, to measure capacity), BENCH_CONCURRENCY (floor, default 50).
  */
@@ -72,7 +74,8 @@ function ask<T>(child: ChildProcess, msg: string, match: (m: unknown) => boolean
 
 async function main(): Promise<void> {
   const { sql } = await import('drizzle-orm');
-  const { benchCampaign, benchDir, knob, latencyPercentiles, lineWebhookPoster, startBenchService } = await import('./support/bench.ts');
+  const { knob, latencyPercentiles, lineWebhookPoster, processMemory, startServiceProcesses } = await import('./support/bench.ts');
+  const { createDb } = await import('../src/db/client.ts');
   const { lineWebhookBody, textEvent } = await import('./support/line-webhook.ts');
   const { renderLine } = await import('../adapters/line/index.ts');
   const contacts = knob('BENCH_CONTACTS', 100_000);
@@ -82,28 +85,31 @@ async function main(): Promise<void> {
 
   const standinProcess = fork(new URL(import.meta.url), ['--standin'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url: standinUrl } = await new Promise<{ url: string }>((resolve) => standinProcess.once('message', (m) => resolve(m as { url: string })));
-  const dir = benchDir('broadcast');
-  const service = await startBenchService(dir, {
-    env: {
-      DATABASE_URL: process.env.DATABASE_URL, LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: 'bench-line-token', LINE_API_BASE_URL: standinUrl,
-      PUBLIC_BASE_URL: 'https://coupons.example',
-    },
-    workers: true,
+  // The service as `npm start` runs it, in its own process: its memory and CPU are its own.
+  const service = await startServiceProcesses(1, {
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: 'bench-line-token', LINE_API_BASE_URL: standinUrl,
+    PUBLIC_BASE_URL: 'https://coupons.example',
   });
+  const db = createDb(service.databaseUrl, 20);
   try {
-    const db = service.ctx.db;
     console.log(`preparing ${contacts.toLocaleString('en')} LINE contacts on ${os.cpus().length} CPU(s) (load average ${os.loadavg()[0]!.toFixed(1)})…`);
     await query(db, sql`INSERT INTO contacts (id, channel, platform_user_id, me_token, tags)
       SELECT 'ctc_b' || g, 'line', 'U' || md5('bench' || g), md5('me' || g), ARRAY['bench'] FROM generate_series(1, ${contacts}) g`);
     await query(db, sql`VACUUM ANALYZE contacts`);
-    const campaign = await benchCampaign(service.ctx, { name: 'Broadcast bench', slug: `broadcast-bench-${Date.now()}` });
+    const campaignRes = await fetch(`${service.url}/api/v1/campaigns`, {
+      method: 'POST', headers: { ...service.admin, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Broadcast bench', slug: `broadcast-bench-${Date.now()}`, reward: { type: 'percent', value: 10 }, expiry: { mode: 'fromSend', days: 30 },
+        sendStart: new Date(Date.now() - 3600_000).toISOString(), sendEnd: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+    });
+    if (campaignRes.status !== 201) throw new Error(`campaign not created: ${campaignRes.status} ${await campaignRes.text()}`);
+    const campaign = (await campaignRes.json()) as { id: string };
     await query(db, sql`INSERT INTO fixed_serials (campaign_id, code, quantity) VALUES (${campaign.id}, 'BENCH10', ${contacts * 2})`);
 
     // --- The broadcast, with a customer chatting meanwhile.
-    let peakRss = process.memoryUsage().rss;
-    const rssTimer = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 50);
+    const startRss = processMemory(service.pid).rss;
     const poster = lineWebhookPoster(`${service.url}/webhooks/line`, secret, 4);
     const chatSent = new Map<string, number>();
     let chatting = true;
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
     await chat;
     // Replies still on their way get a moment.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    clearInterval(rssTimer);
+    const memory = processMemory(service.pid);
     poster.close();
     const stats = await ask<StandinStats>(standinProcess, 'stats', (m) => typeof m === 'object' && m !== null && 'pushes' in m);
     const replyAt = new Map(stats.replies);
@@ -195,14 +201,14 @@ async function main(): Promise<void> {
     console.log(`time to done: ${seconds.toFixed(1)} s; cards per second: ${cardsPerSecond.toFixed(0)}`);
     console.log(`duplicates: ${stats.duplicates} at LINE (most pushes to one user: ${stats.perUserMax}), ${Number((dupCoupons.rows[0] as { n: number | string }).n)} extra coupons`);
     console.log(`LINE received ${stats.pushes} pushes for ${stats.users} users`);
-    console.log(`peak RSS of the service process: ${(peakRss / 1e6).toFixed(0)} MB`);
+    console.log(`peak RSS of the service process: ${(memory.peak / 1e6).toFixed(0)} MB (${(startRss / 1e6).toFixed(0)} MB before the broadcast, ${(memory.rss / 1e6).toFixed(0)} MB after it)`);
     console.log(`chatting customer's reply during the broadcast: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${waits.length} replies (${unanswered} unanswered)`);
     console.log(`floor: ${floorRate.toFixed(0)} pushes/s; ratio ${(cardsPerSecond / floorRate).toFixed(2)}× (aim ≥ 0.5×)`);
     console.log('The machine is shared with other work: figures are noisy.');
     if (stats.duplicates > 0 || view.status !== 'done') process.exitCode = 1;
   } finally {
+    await db.$client.end();
     await service.stop();
     standinProcess.send('stop');
-    dir.remove();
   }
 }

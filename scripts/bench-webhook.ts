@@ -16,16 +16,11 @@
  * Knobs: BENCH_SECONDS (default 20), BENCH_CLIENTS (default 100), BENCH_USERS (default 1000),
  * BENCH_PROCESSES (N, default the number of CPUs).
  */
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
-import { benchDir, knob, latencyPercentiles, lineWebhookPoster, runWorker, startBenchService, startFloor } from './support/bench.ts';
+import { benchDir, knob, latencyPercentiles, lineWebhookPoster, runWorker, startBenchService, startFloor, startServiceProcesses } from './support/bench.ts';
 import { followEvent, lineWebhookBody, textEvent } from './support/line-webhook.ts';
 import { createDb, query, type Db } from '../src/db/client.ts';
 
@@ -82,47 +77,6 @@ async function drain(db: Db): Promise<Drained> {
     extract(epoch FROM max(processed_at) - min(received_at))::float AS span FROM inbound_events`)).rows[0] as Drained['counts'];
   const contacts = (await query(db, sql`SELECT count(*)::int AS n FROM contacts`)).rows[0] as { n: number };
   return { drainSeconds, counts, contacts: contacts.n };
-}
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/**
- * `node src/main.ts` with WORKERS=`processes` on a fresh DATA_DIR (its own embedded PostgreSQL),
- * as `npm start` runs it; resolves once it listens, with its URL and the database's.
- */
-async function startServiceProcesses(processes: number, env: Record<string, string>): Promise<{ url: string; databaseUrl: string; stop(): Promise<void> }> {
-  const dir = benchDir(`webhook-p${processes}`);
-  const child = spawn(process.execPath, ['--max-semi-space-size=16', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), PORT: '0', DATA_DIR: dir.dir, FLOWS_DIR: dir.flowsDir,
-      ADMIN_TOKEN: crypto.randomBytes(24).toString('base64url'), LOG_LEVEL: 'warn', WORKERS: String(processes), ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onLine = (line: string) => {
-      lines.push(line);
-      const m = /chatcoupon is running at (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    };
-    readline.createInterface({ input: child.stdout }).on('line', onLine);
-    readline.createInterface({ input: child.stderr }).on('line', onLine);
-    void exited.then((code) => reject(new Error(`the service exited with ${code} before it listened:\n${lines.join('\n')}`)));
-  });
-  const databaseUrl = fs.readFileSync(path.join(dir.dir, 'database-url'), 'utf8').trim();
-  return {
-    url,
-    databaseUrl,
-    async stop() {
-      child.kill('SIGTERM');
-      const code = await exited;
-      if (code !== 0) console.log(`  the service exited with ${code}:\n${lines.slice(-20).join('\n')}`);
-      dir.remove();
-    },
-  };
 }
 
 if (!isMainThread) {

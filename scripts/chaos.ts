@@ -253,7 +253,7 @@ async function start(): Promise<string> {
     MY_COUPONS_KEYWORDS: mineKeyword, LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
   };
   // Its own working directory (no .env read from here) and process group (Ctrl-C reaches us, and we stop it).
-  child = spawn(process.execPath, ['--max-semi-space-size=16', path.join(root, 'src', 'main.ts')], {
+  child = spawn(process.execPath, ['--max-semi-space-size=16', '--max-old-space-size=256', path.join(root, 'src', 'main.ts')], {
     cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(logStream, { end: false });

@@ -6,11 +6,14 @@
  * A bench script is also its own worker's entry point, so this module loads nothing heavy at the
  * top: the service's modules are imported inside the functions that need them, on the main thread.
  */
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../src/config.ts';
 import type { CampaignRow } from '../../src/coupons/campaigns.ts';
@@ -269,4 +272,68 @@ export function cpuMeter(pgDir: string | null): { reset(): void; read(): { proce
       return { processMs: end.process - start.process, databaseMs: end.database - start.database };
     },
   };
+}
+
+/** The Node flags `npm start` runs the service with (package.json). */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16', '--max-old-space-size=256'];
+
+export interface ServiceProcess {
+  url: string;
+  databaseUrl: string;
+  /** The process `npm start` would be (the primary, with WORKERS > 1). */
+  pid: number;
+  admin: { Authorization: string };
+  stop(): Promise<void>;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * `node src/main.ts` with WORKERS=`processes` on a fresh DATA_DIR (its own embedded PostgreSQL),
+ * as `npm start` runs it; resolves once it listens, with its URL and the database's.
+ */
+export async function startServiceProcesses(processes: number, env: Record<string, string>): Promise<ServiceProcess> {
+  const dir = benchDir(`service-p${processes}`);
+  const adminToken = crypto.randomBytes(24).toString('base64url');
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), PORT: '0', DATA_DIR: dir.dir, FLOWS_DIR: dir.flowsDir,
+      ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', WORKERS: String(processes), ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onLine = (line: string) => {
+      lines.push(line);
+      const m = /chatcoupon is running at (http:\/\/\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+    };
+    readline.createInterface({ input: child.stdout }).on('line', onLine);
+    readline.createInterface({ input: child.stderr }).on('line', onLine);
+    void exited.then((code) => reject(new Error(`the service exited with ${code} before it listened:\n${lines.join('\n')}`)));
+  });
+  const databaseUrl = env.DATABASE_URL ?? fs.readFileSync(path.join(dir.dir, 'database-url'), 'utf8').trim();
+  return {
+    url,
+    databaseUrl,
+    pid: child.pid!,
+    admin: { Authorization: `Bearer ${adminToken}` },
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) console.log(`  the service exited with ${code}:\n${lines.slice(-20).join('\n')}`);
+      dir.remove();
+    },
+  };
+}
+
+
+/** A process's resident memory now and at its peak (VmRSS, VmHWM), in bytes, from /proc. */
+export function processMemory(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
