@@ -72,6 +72,11 @@ export interface Delivery {
   message: OutboundMessage;
   /** Fresh, unused reply token (LINE), if any. */
   replyToken?: string;
+  /**
+   * Messages to send after `message` in the same reply, in order: only with a reply token, and
+   * only on a channel whose delivery declares `replyCapacity` (within it).
+   */
+  more?: OutboundMessage[];
   /** Fixed per outbox row: a retried push carries the same key. */
   retryKey: string;
   /** 0 on the first try. */
@@ -106,6 +111,13 @@ export interface DeliveryCapabilities {
    * retry key 24 hours, Messenger answers only inside its 24-hour window, the inbox takes 24 hours.
    */
   retryForMs: number;
+  /**
+   * A reply may carry several messages: at most `max` of the platform's message objects, `size`
+   * of them for one of our messages (LINE: five). Messages to the same contact queued right behind
+   * a reply then ride in it instead of going as messages of their own (a LINE push counts against
+   * the month's quota; a reply does not). Absent: one message per request.
+   */
+  replyCapacity?: { max: number; size(message: OutboundMessage): number };
 }
 
 /**

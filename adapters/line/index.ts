@@ -3,7 +3,7 @@ import { escapePlainText } from '../text.ts';
 import type { ChannelAdapter, ChannelCapabilities, ChannelPlugin } from '../types.ts';
 import { z } from 'zod';
 import { parseLine, verifyLine } from './inbound.ts';
-import { fetchLineProfile, fetchLineQuota, listLineFollowers, renderLine, sendLine } from './outbound.ts';
+import { fetchLineProfile, fetchLineQuota, LINE_MESSAGES_PER_REQUEST, listLineFollowers, renderLine, sendLine } from './outbound.ts';
 
 export { signLineBody } from './inbound.ts';
 export { lineRequest, renderLine } from './outbound.ts';
@@ -29,7 +29,7 @@ export const lineCapabilities: ChannelCapabilities = {
 export function createLineAdapter(opts: LineOptions): ChannelAdapter {
   return {
     name: 'line',
-    delivery: { label: 'LINE', retryForMs: 24 * 3_600_000 },
+    delivery: { label: 'LINE', retryForMs: 24 * 3_600_000, replyCapacity: { max: LINE_MESSAGES_PER_REQUEST, size: (message) => renderLine(message).length } },
     capabilities: lineCapabilities,
     verify: (req) => verifyLine(opts.channelSecret, req),
     parse: (body) => parseLine(body),

@@ -84,6 +84,9 @@ function couponBubble(card: CouponCard): Record<string, unknown> {
   };
 }
 
+/** LINE takes at most this many message objects in one reply or push. */
+export const LINE_MESSAGES_PER_REQUEST = 5;
+
 /** LINE message objects for one outbound message: never more than LINE's five per request. */
 export function renderLine(message: OutboundMessage, _to?: Recipient): LineMessage[] {
   switch (message.type) {
@@ -108,6 +111,8 @@ export function renderLine(message: OutboundMessage, _to?: Recipient): LineMessa
 export function lineRequest(delivery: Delivery): { path: string; body: Record<string, unknown>; headers: Record<string, string> } {
   const messages = renderLine(delivery.message, delivery.to);
   if (delivery.replyToken) {
+    // The messages riding in the reply follow, in order (the worker keeps them within five).
+    for (const more of delivery.more ?? []) messages.push(...renderLine(more, delivery.to));
     return { path: '/v2/bot/message/reply', body: { replyToken: delivery.replyToken, messages }, headers: {} };
   }
   // The retry key makes LINE accept a push once however often it is retried.

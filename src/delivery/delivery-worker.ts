@@ -91,10 +91,12 @@ export async function deliverDue(
   }
   const outcomes: Outcome[] = [];
   await Promise.all([...byContact.values()].map(async (list) => {
-    for (const row of list) {
-      const outcome = await deliverOne(ctx, send, row);
-      outcomes.push(outcome);
-      observe?.(outcome.result);
+    for (let i = 0; i < list.length;) {
+      const riders = replyRiders(ctx, list, i);
+      const delivered = await deliverOne(ctx, send, list[i]!, riders);
+      i += 1 + riders.length;
+      outcomes.push(...delivered);
+      observe?.(delivered[0]!.result);
     }
   }));
   await recordOutcomes(ctx, outcomes);
@@ -141,7 +143,36 @@ async function recordOutcomes(ctx: AppContext, outcomes: Outcome[]): Promise<voi
   }
 }
 
-async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promise<Outcome> {
+/** Whether this claim sends the row as a reply with its own, unused reply token. */
+const freshReply = (row: OutboxRow) => row.replyUsed && row.attempts === 1;
+
+/**
+ * The messages queued right behind `list[i]` that ride in its reply: first tries to the same
+ * contact with no reply token of their own, as many as the channel's reply holds. A welcome text
+ * and the coupon card after it then reach LINE in one reply, and the card costs no push.
+ */
+function replyRiders(ctx: AppContext, list: OutboxRow[], i: number): OutboxRow[] {
+  const row = list[i]!;
+  const capacity = ctx.channels[row.channel]?.delivery.replyCapacity;
+  if (!capacity || row.unreachable || !freshReply(row) || row.lastError !== null) return [];
+  let used = capacity.size(row.message);
+  const riders: OutboxRow[] = [];
+  for (const next of list.slice(i + 1)) {
+    if (next.attempts !== 1 || next.replyToken !== null || next.unreachable) break;
+    const size = capacity.size(next.message);
+    if (used + size > capacity.max) break;
+    used += size;
+    riders.push(next);
+  }
+  return riders;
+}
+
+/**
+ * Sends one row (with the rows riding in its reply, if any) and answers each row's outcome. The
+ * riders share the reply's fate when it went (or may have gone) out; when it was refused they are
+ * due again at once and go on their own.
+ */
+async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow, riders: OutboxRow[] = []): Promise<Outcome[]> {
   let result: DeliveryResult;
   if (row.unreachable) {
     result = { outcome: 'failed', error: 'the contact unfollowed or blocked the account' };
@@ -152,7 +183,7 @@ async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promis
     ctx.log.warn({ outbox: row.id }, 'reply outcome unknown after a restart; not sent again');
     result = { outcome: 'sent', response: { unconfirmed: 'the process stopped while the reply was being sent' } };
   } else {
-    const fresh = row.replyUsed && row.attempts === 1;
+    const fresh = freshReply(row);
     const delivery: Delivery = {
       id: row.id,
       to: { userId: row.userId, conversationId: row.externalId ?? row.userId },
@@ -160,6 +191,7 @@ async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promis
       retryKey: row.retryKey,
       attempt: row.attempts - 1,
       ...(fresh ? { replyToken: row.replyToken! } : {}),
+      ...(fresh && riders.length > 0 ? { more: riders.map((r) => r.message) } : {}),
     };
     try {
       result = await send(delivery, row);
@@ -174,10 +206,20 @@ async function deliverOne(ctx: AppContext, send: SendFn, row: OutboxRow): Promis
     }
   }
   const at = ctx.clock();
-  // Retried for as long as the platform's own guarantee lets a retry be safe and useful.
+  const outcomes = [settle(ctx, row, result, at)];
+  for (const rider of riders) {
+    const own: DeliveryResult = result.outcome === 'sent' ? result
+      : { outcome: 'retry', error: `the reply it was to ride in was not sent (${result.error}); it goes on its own`, retryAfterMs: 0 };
+    outcomes.push(settle(ctx, rider, own, at));
+  }
+  return outcomes;
+}
+
+/** A retry past the platform's own guarantee (how long a retry stays safe and useful) fails. */
+function settle(ctx: AppContext, row: OutboxRow, result: DeliveryResult, at: Date): Outcome {
   const retryForMs = ctx.channels[row.channel]?.delivery.retryForMs ?? DEFAULT_RETRY_FOR_MS;
   if (result.outcome === 'retry' && at.getTime() - new Date(row.createdAt).getTime() >= retryForMs) {
-    result = { outcome: 'failed', error: `gave up after ${row.attempts} attempts over ${Math.round(retryForMs / 3_600_000)} hours: ${result.error}` };
+    return { row, at, result: { outcome: 'failed', error: `gave up after ${row.attempts} attempts over ${Math.round(retryForMs / 3_600_000)} hours: ${result.error}` } };
   }
   return { row, result, at };
 }

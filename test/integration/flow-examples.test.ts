@@ -138,14 +138,18 @@ const sentTo = (psid: string) => graph.sent.filter((b) => b.recipient.id === psi
 const allProcessed = async () => ((await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM inbound_events WHERE processed_at IS NULL`)).rows[0] as { n: number }).n === 0;
 
 describe('welcome.yaml (LINE follow)', () => {
-  it('replies with the welcome text and pushes the coupon card', async () => {
+  it('replies with the welcome text and the coupon card together: one reply, no push', async () => {
     const user = newLineUserId();
     await lineEvents([followEvent(user, { replyToken: 'rt-welcome' })]);
-    await line.waitFor(() => lineReceived(user, ['rt-welcome']).length === 2, 10_000, 'the welcome messages');
+    await line.waitFor(() => lineReceived(user, ['rt-welcome']).length === 1, 10_000, 'the welcome reply');
+    await eventually(async () => ((await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
+      WHERE ct.platform_user_id = ${user} AND c.status = 'sent'`)).rows[0] as { n: number }).n === 1, 5000, 'the coupon to be sent');
     const got = lineReceived(user, ['rt-welcome']);
-    expect(got.find((r) => r.kind === 'reply')!.body).toEqual({ replyToken: 'rt-welcome', messages: [{ type: 'text', text: 'Welcome! Here is a gift.' }] });
     const card = await couponMessage('line', user);
-    expect(got.find((r) => r.kind === 'push')!.body).toEqual({ to: user, messages: renderLine(card) });
+    // The card rides in the reply (free) instead of a push (counted in the month's quota).
+    expect(got).toHaveLength(1);
+    expect(got[0]!.kind).toBe('reply');
+    expect(got[0]!.body).toEqual({ replyToken: 'rt-welcome', messages: [{ type: 'text', text: 'Welcome! Here is a gift.' }, ...renderLine(card)] });
     expect(card.type === 'coupon' && card.card.campaignName).toBe('Gift welcome-10');
     expect((await contactOf(svc.ctx, 'line', user)).tags).toEqual(['welcomed']);
   });
@@ -155,14 +159,14 @@ describe('expiry-reminder.yaml (coupon: expiring)', () => {
   it('reminds with the flow text and its quick reply; the quick reply answers "my coupons"', async () => {
     const user = newLineUserId();
     await lineEvents([followEvent(user, { replyToken: 'rt-r1' })]);
-    await line.waitFor(() => lineReceived(user, ['rt-r1']).length === 2, 10_000, 'the welcome messages');
+    await line.waitFor(() => lineReceived(user, ['rt-r1']).length === 1, 10_000, 'the welcome reply');
     await eventually(async () => ((await query(svc.ctx.db, sql`SELECT count(*)::int AS n FROM coupons c JOIN contacts ct ON ct.id = c.contact_id
       WHERE ct.platform_user_id = ${user} AND c.status = 'sent'`)).rows[0] as { n: number }).n === 1, 5000, 'the coupon to be sent');
     await remindExpiring(svc.ctx);
-    await line.waitFor(() => line.delivered.filter(toUser(user)).length === 2, 10_000, 'the reminder');
+    await line.waitFor(() => line.delivered.filter(toUser(user)).length === 1, 10_000, 'the reminder');
     const coupon = (await query(svc.ctx.db, sql`SELECT c.token, c.expires_at AS "expiresAt" FROM coupons c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.platform_user_id = ${user}`)).rows[0] as { token: string; expiresAt: Date };
     const deadline = `${coupon.expiresAt.toISOString().slice(0, 10)} ${coupon.expiresAt.toISOString().slice(11, 16)} UTC`;
-    expect(line.delivered.filter(toUser(user))[1]!.body).toEqual({
+    expect(line.delivered.filter(toUser(user))[0]!.body).toEqual({
       to: user,
       messages: [{
         type: 'text',
@@ -189,12 +193,15 @@ describe('birthday.yaml (keyword, ask with retries, branch)', () => {
     await lineEvents([textEvent(user, '13', { replyToken: 'rt-b2' })]);
     await line.waitFor(() => line.delivered.some(withToken('rt-b2')), 10_000, 'the retry');
     await lineEvents([textEvent(user, String(month), { replyToken: 'rt-b3' })]);
-    await line.waitFor(() => lineReceived(user, ['rt-b3']).length === 2, 10_000, 'the birthday coupon');
+    await line.waitFor(() => lineReceived(user, ['rt-b3']).length === 1, 10_000, 'the birthday coupon');
     const text = (t: string) => ({ type: 'text', text: t });
     expect(line.delivered.find(withToken('rt-b1'))!.body).toEqual({ replyToken: 'rt-b1', messages: [text('Which month is your birthday? Send a number from 1 to 12.')] });
     expect(line.delivered.find(withToken('rt-b2'))!.body).toEqual({ replyToken: 'rt-b2', messages: [text('Please send the month as a number from 1 to 12.')] });
-    expect(line.delivered.find(withToken('rt-b3'))!.body).toEqual({ replyToken: 'rt-b3', messages: [text('Happy birthday month, Ada! 🎂')] });
-    expect(line.delivered.find(toUser(user))!.body).toEqual({ to: user, messages: renderLine(await couponMessage('line', user)) });
+    // The coupon card rides in the reply with the text.
+    expect(line.delivered.find(withToken('rt-b3'))!.body).toEqual({
+      replyToken: 'rt-b3', messages: [text('Happy birthday month, Ada! 🎂'), ...renderLine(await couponMessage('line', user))],
+    });
+    expect(line.delivered.some(toUser(user))).toBe(false);
     const contact = await contactOf(svc.ctx, 'line', user);
     expect(contact.attributes).toEqual({ birthMonth: month });
     expect(contact.tags).toEqual(['birthday-coupon']);
@@ -240,13 +247,12 @@ describe('referral.yaml (LINE link that pre-fills "ref=friend-2026")', () => {
   it('gives the same referral coupon to a LINE user who sends the pre-filled message', async () => {
     const user = newLineUserId();
     await lineEvents([textEvent(user, 'ref=friend-2026', { replyToken: 'rt-ref' })]);
-    await line.waitFor(() => lineReceived(user, ['rt-ref']).length === 2, 10_000, 'the referral messages');
-    expect(line.delivered.find(withToken('rt-ref'))!.body).toEqual({
-      replyToken: 'rt-ref', messages: [{ type: 'text', text: "Thanks for coming through your friend's link! Here is your referral gift." }],
-    });
+    await line.waitFor(() => lineReceived(user, ['rt-ref']).length === 1, 10_000, 'the referral reply');
     const card = await couponMessage('line', user);
     expect(card.type === 'coupon' && card.card.campaignName).toBe('Gift referral-50');
-    expect(line.delivered.find(toUser(user))!.body).toEqual({ to: user, messages: renderLine(card) });
+    expect(line.delivered.find(withToken('rt-ref'))!.body).toEqual({
+      replyToken: 'rt-ref', messages: [{ type: 'text', text: "Thanks for coming through your friend's link! Here is your referral gift." }, ...renderLine(card)],
+    });
     expect((await contactOf(svc.ctx, 'line', user)).tags).toEqual(['referred']);
   });
 });
