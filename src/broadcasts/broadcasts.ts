@@ -451,14 +451,14 @@ export async function broadcastStats(ctx: AppContext, id: string) {
     const since = b.startedAt ?? b.sendAt;
     const h = await query(ctx.db, sql`SELECT count(*)::int AS recipients,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
-          AND cp.redeemed_at >= ${since}))::int AS redeemed,
+          AND cp.redeemed_at >= ${since} AND NOT cp.test))::int AS redeemed,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM coupons cp WHERE cp.contact_id = r.contact_id AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
-          AND cp.verified_at >= ${since}))::int AS verified
+          AND cp.verified_at >= ${since} AND NOT cp.test))::int AS verified
       FROM broadcast_recipients r WHERE r.broadcast_id = ${id} AND r.variant = 'holdout'`);
     const money = await query(ctx.db, sql`SELECT cp.currency, sum(cp.amount)::float8 AS revenue
       FROM broadcast_recipients r JOIN coupons cp ON cp.contact_id = r.contact_id
       WHERE r.broadcast_id = ${id} AND r.variant = 'holdout' AND cp.campaign_id = ANY(${sql.param(campaignIds)}::text[])
-        AND cp.verified_at >= ${since} AND cp.currency IS NOT NULL AND cp.amount IS NOT NULL
+        AND cp.verified_at >= ${since} AND NOT cp.test AND cp.currency IS NOT NULL AND cp.amount IS NOT NULL
       GROUP BY cp.currency`);
     const row = h.rows[0] as { recipients: number; redeemed: number; verified: number };
     const revenue: Revenue = {};

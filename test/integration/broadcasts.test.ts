@@ -341,12 +341,16 @@ describe('broadcasts', () => {
     await verify(ofB[0]!, 99.99, 'TWD');
     // A holdout contact who redeemed a coupon of the campaign some other way after the start.
     const holdout = await query(svc.ctx.db, sql`SELECT c.channel, c.platform_user_id AS "userId" FROM broadcast_recipients r JOIN contacts c ON c.id = r.contact_id
-      WHERE r.broadcast_id = ${id} AND r.variant = 'holdout' LIMIT 1`);
-    const h = holdout.rows[0] as { channel: 'line'; userId: string };
-    const other = await issueToUser(svc.ctx, a.id, h.channel, h.userId);
+      WHERE r.broadcast_id = ${id} AND r.variant = 'holdout' LIMIT 2`);
+    const [h, tester] = holdout.rows as Array<{ channel: 'line'; userId: string }>;
+    const other = await issueToUser(svc.ctx, a.id, h!.channel, h!.userId);
     if (!other.ok) throw new Error(other.message);
+    // A marketer's test coupon to another holdout contact is not a customer's redemption.
+    const test = await issueToUser(svc.ctx, a.id, tester!.channel, tester!.userId, { test: true });
+    if (!test.ok) throw new Error(test.message);
     while ((await deliverDue(svc.ctx, send)) > 0) { /* drain */ }
     await verify(other.coupon, 500, 'TWD');
+    await verify(test.coupon, 700, 'TWD');
 
     const stats = (await get(`/api/v1/broadcasts/${id}/stats`)).body as { variants: Array<Record<string, unknown>> };
     const [va, vb, vh] = stats.variants;
