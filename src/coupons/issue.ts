@@ -6,7 +6,7 @@ import {
 } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
-import { enqueueMessage, enqueueMessages } from '../delivery/outbox.ts';
+import { enqueueMessages, outboxInsert } from '../delivery/outbox.ts';
 import { refuse, type Refusal, type Result } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
 import { describeRewardIn, formatDateTime } from '../i18n/format.ts';
@@ -107,35 +107,35 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   if (refused) return refused;
 
   if (!req.test) {
-    const stock = await query(tx, sql`SELECT
-        EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
-        OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
-    if (!(stock.rows[0] as { left: boolean }).left) return refuse('sold_out', `"${campaign.name}" is sold out`);
-
+    // Stock left, and the per-contact limit claimed only then: one round trip.
     const claim = await query(tx, sql`
-      INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held) VALUES (${campaign.id}, ${req.contact.id}, 1)
-      ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
-      RETURNING held`);
-    if (claim.rows.length === 0) {
+      WITH stock AS (SELECT
+          EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
+          OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS in_stock),
+        claimed AS (
+          INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held)
+          SELECT ${campaign.id}, ${req.contact.id}, 1 FROM stock WHERE stock.in_stock
+          ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
+          RETURNING held)
+      SELECT (SELECT in_stock FROM stock) AS "inStock", EXISTS (SELECT 1 FROM claimed) AS claimed`);
+    const { inStock, claimed } = claim.rows[0] as { inStock: boolean; claimed: boolean };
+    if (!inStock) return refuse('sold_out', `"${campaign.name}" is sold out`);
+    if (!claimed) {
       return refuse('limit_reached', `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
     }
   }
 
   const id = newId('cpn');
   const token = newToken();
-  const inserted = await query(tx, sql`
-    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by, test)
-    VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
-            ${deadlineAtSend(campaign, now)}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null}, ${req.test ?? false})
-    RETURNING ${couponColumns}`);
-  const coupon = inserted.rows[0] as unknown as CouponRow;
-  const outboxId = await enqueueMessage(tx, {
+  const expiresAt = deadlineAtSend(campaign, now);
+  // The coupon and its card in one statement: the card is drawn from what the coupon will be.
+  const card = outboxInsert({
     channel: req.contact.channel,
     contactId: req.contact.id,
     conversationId: req.conversation.id,
-    couponId: coupon.id,
+    couponId: id,
     message: {
-      type: 'coupon', card: couponCard(ctx, campaign, coupon, req.contact),
+      type: 'coupon', card: couponCard(ctx, campaign, { id, token, expiresAt }, req.contact),
       ...(req.intro ? { intro: req.intro } : {}),
       ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}),
     },
@@ -143,6 +143,14 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
     replyToken: req.replyToken ?? null,
     replyTokenExpiresAt: req.replyTokenExpiresAt ?? null,
   });
+  const inserted = await query(tx, sql`
+    WITH card AS (${card.statement})
+    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by, test)
+    VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
+            ${expiresAt}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null}, ${req.test ?? false})
+    RETURNING ${couponColumns}`);
+  const coupon = inserted.rows[0] as unknown as CouponRow;
+  const outboxId = card.id;
   return { ok: true, coupon, campaign, outboxId };
 }
 
