@@ -21,8 +21,8 @@ export type IssueRefusalCode =
   | 'chat_inactive' | 'contact_unreachable' | 'campaign_paused';
 
 export interface IssueRequest {
-  /** The campaign by id or by slug. */
-  campaign: { id: string } | { slug: string };
+  /** The campaign by id or by slug, or as the caller read it in this transaction. */
+  campaign: { id: string } | { slug: string } | { row: CampaignRow };
   contact: ContactRow;
   /** Where the card goes; for LINE and Messenger the conversation whose external id is the user id. */
   conversation: ConversationRow;
@@ -101,8 +101,9 @@ export function campaignRefusal(campaign: CampaignRow, source: IssueRequest['sou
  */
 export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): Promise<IssueResult> {
   const now = ctx.clock();
-  const campaign = 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
-  if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : req.campaign.slug} does not exist`);
+  const campaign = 'row' in req.campaign ? req.campaign.row
+    : 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
+  if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : 'slug' in req.campaign ? req.campaign.slug : ''} does not exist`);
   const refused = (req.test ? testRefusal(campaign) : campaignRefusal(campaign, req.source, now)) ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
   if (refused) return refused;
 

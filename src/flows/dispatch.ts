@@ -1,5 +1,6 @@
 import type { ChannelEvent } from '../../adapters/types.ts';
 import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
+import type { CampaignRow } from '../coupons/campaigns.ts';
 import type { InboundItem } from '../contacts/inbound-hooks.ts';
 import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
@@ -63,7 +64,7 @@ export async function dispatchEvent(
 ): Promise<DispatchOutcome> {
   const pending = prepare(ctx, event, contact, conversation);
   if (typeof pending === 'string') return pending;
-  return await dispatchPending(ctx, tx, pending, await lockContactRun(tx, contact.id));
+  return await dispatchPending(ctx, tx, pending, await lockContactRun(tx, contact.id), new Map());
 }
 
 /**
@@ -75,6 +76,8 @@ export async function dispatchEvents(ctx: AppContext, tx: Tx, items: InboundItem
   const prepared = items.map((item) => prepare(ctx, item.event, item.contact, item.conversation));
   const needRun = prepared.filter((p): p is Pending => typeof p !== 'string');
   const runs = needRun.length > 1 ? await lockContactRuns(tx, needRun.map((p) => p.contact.id)) : new Map<string, RunRow | null>();
+  // Campaigns the batch's flows issue, read once for all of them.
+  const campaigns = new Map<string, CampaignRow | null>();
   const outcomes: DispatchOutcome[] = [];
   for (const p of prepared) {
     if (typeof p === 'string') {
@@ -84,19 +87,21 @@ export async function dispatchEvents(ctx: AppContext, tx: Tx, items: InboundItem
     const preloaded = runs.get(p.contact.id);
     // Used once: a later event of the same contact reads the run as the earlier one left it.
     runs.delete(p.contact.id);
-    outcomes.push(await dispatchPending(ctx, tx, p, preloaded !== undefined ? preloaded : await lockContactRun(tx, p.contact.id)));
+    outcomes.push(await dispatchPending(ctx, tx, p, preloaded !== undefined ? preloaded : await lockContactRun(tx, p.contact.id), campaigns));
   }
   return outcomes;
 }
 
-async function dispatchPending(ctx: AppContext, tx: Tx, p: Pending, locked: RunRow | null): Promise<DispatchOutcome> {
+async function dispatchPending(
+  ctx: AppContext, tx: Tx, p: Pending, locked: RunRow | null, campaigns: Map<string, CampaignRow | null>,
+): Promise<DispatchOutcome> {
   const registry = ctx.flows!;
   const { event, contact, conversation, text, myCoupons, candidates } = p;
   const eventAt = new Date(event.timestamp);
   // A reply token counts only on a channel that declares how long its tokens live.
   const replyTokenLifetimeMs = channelCapabilities(ctx, event.channel).replyTokenLifetimeMs;
   const session = new RunSession({
-    ctx, tx, registry, contact, conversation,
+    ctx, tx, registry, contact, conversation, campaigns,
     ...(event.replyToken && replyTokenLifetimeMs
       ? { replyToken: event.replyToken, replyTokenExpiresAt: new Date(eventAt.getTime() + replyTokenLifetimeMs) } : {}),
   });

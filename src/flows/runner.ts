@@ -5,7 +5,7 @@ import {
 } from '../contacts/contacts.ts';
 import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
-import { campaignTimeZone, findCampaignBySlug } from '../coupons/campaigns.ts';
+import { campaignTimeZone, findCampaignBySlug, type CampaignRow } from '../coupons/campaigns.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import { query, type Tx } from '../db/client.ts';
@@ -105,11 +105,14 @@ export class RunSession {
   private readonly runs: Array<{ run: RunRow; isNew: boolean }> = [];
   /** Outbox rows written: the caller wakes the delivery worker after commit. */
   wroteOutbox = false;
+  /** Campaigns by slug as read in this transaction, shared by the sessions of one batch of events. */
+  private readonly campaigns: Map<string, CampaignRow | null>;
 
   constructor(opts: {
     ctx: AppContext; tx: Tx; registry: FlowRegistry; contact: ContactRow; conversation: ConversationRow;
-    replyToken?: string | null; replyTokenExpiresAt?: Date | null;
+    replyToken?: string | null; replyTokenExpiresAt?: Date | null; campaigns?: Map<string, CampaignRow | null>;
   }) {
+    this.campaigns = opts.campaigns ?? new Map();
     this.ctx = opts.ctx;
     this.tx = opts.tx;
     this.registry = opts.registry;
@@ -149,12 +152,20 @@ export class RunSession {
     this.wroteOutbox = true;
   }
 
+  /** The campaign named by a flow, read once per transaction (a batch of events issues it many times). */
+  private async campaign(slug: string): Promise<CampaignRow | null> {
+    let row = this.campaigns.get(slug);
+    if (row === undefined) this.campaigns.set(slug, row = await findCampaignBySlug(this.tx, slug));
+    return row;
+  }
+
   async issue(slug: string, flowId: string): Promise<CouponOutcome> {
+    const row = await this.campaign(slug);
     const result = await issueCoupon(this.ctx, this.tx, {
-      campaign: { slug }, contact: this.contact, conversation: this.conversation, source: 'flow', flowId, ...this.peekReply(),
+      campaign: row ? { row } : { slug }, contact: this.contact, conversation: this.conversation, source: 'flow', flowId, ...this.peekReply(),
     });
     if (!result.ok) {
-      const campaign = result.code === 'not_found' ? null : await findCampaignBySlug(this.tx, slug);
+      const campaign = result.code === 'not_found' ? null : row;
       const locale = chooseLocale({ contact: this.contact.language, campaign: campaign?.locale, fallback: this.ctx.config.DEFAULT_LOCALE });
       return { ok: false, code: result.code, message: result.message, refusalText: campaign?.refusalText ?? null, locale };
     }
