@@ -2,6 +2,7 @@
  * The coupon rules as plain functions of their inputs and the time: deadlines, effective
  * status, sendability, the reward's wording. No I/O here; services call these.
  */
+import { dateTimeFormat } from '../lib/intl.ts';
 import {
   codeShownStatuses, expirableStatuses, redeemRefusalByStatus, verifiableStatus, verifyRefusalByStatus, type CouponStatus,
 } from './statuses.ts';
@@ -101,7 +102,7 @@ export function describeReward(r: RewardFields): string {
 
 /** A deadline as customers read it, in the shop's time zone: "2026-12-31 23:59 (Asia/Taipei)". */
 export function formatDeadline(d: Date, timeZone: string): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+  const parts = Object.fromEntries(dateTimeFormat('en-CA', {
     timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   }).formatToParts(d).map((p) => [p.type, p.value]));
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${timeZone === 'UTC' ? ' UTC' : ` (${timeZone})`}`;

@@ -3,6 +3,7 @@ import type { Locale } from '../i18n/locales.ts';
 import { matchLocale } from '../i18n/locales.ts';
 import type { Value } from './expression.ts';
 import type { TextRules } from './template.ts';
+import { dateTimeFormat } from '../lib/intl.ts';
 
 /** What a step can see of the world; steps are pure functions of this, their state and input. */
 export interface StepEnv {
@@ -36,7 +37,7 @@ function toValue(v: unknown): Value {
 }
 
 function clockParts(now: Date, timeZone: string): Record<string, number> {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+  const parts = Object.fromEntries(dateTimeFormat('en-US', {
     timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23', weekday: 'short',
   }).formatToParts(now).map((p) => [p.type, p.value]));
   const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -1,6 +1,7 @@
 import type { RewardFields } from '../coupons/rules.ts';
 import { homeTimeZone, type Locale } from './locales.ts';
 import { messages } from './messages.ts';
+import { dateTimeFormat, numberFormat } from '../lib/intl.ts';
 
 /**
  * Money as shops of each country write it: whole amounts without decimals (JPY has none
@@ -10,13 +11,13 @@ import { messages } from './messages.ts';
  */
 export function formatMoney(locale: Locale, value: number, currency: string): string {
   const digits = Number.isInteger(value) ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : { minimumFractionDigits: 2, maximumFractionDigits: 2 };
-  const number = () => new Intl.NumberFormat(locale, digits).format(value);
+  const number = () => numberFormat(locale, digits).format(value);
   const home = messages(locale).homeMoney;
   if (home && home.currency === currency) return home.format({ amount: number() });
   try {
-    const withSymbol = new Intl.NumberFormat(locale, { style: 'currency', currency, ...digits }).format(value);
+    const withSymbol = numberFormat(locale, { style: 'currency', currency, ...digits }).format(value);
     if (!withSymbol.includes(currency)) return withSymbol;
-    return new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'narrowSymbol', ...digits }).format(value);
+    return numberFormat(locale, { style: 'currency', currency, currencyDisplay: 'narrowSymbol', ...digits }).format(value);
   } catch {
     // Not a currency Intl knows: the number and the code as given.
     return `${number()} ${currency}`;
@@ -24,7 +25,7 @@ export function formatMoney(locale: Locale, value: number, currency: string): st
 }
 
 export function formatNumber(locale: Locale, value: number): string {
-  return new Intl.NumberFormat(locale).format(value);
+  return numberFormat(locale).format(value);
 }
 
 export interface DateOptions {
@@ -41,7 +42,7 @@ export interface DateOptions {
 export function formatDateTime(locale: Locale, date: Date, timeZone: string, opts: DateOptions = {}): string {
   const mode = opts.zoneName ?? 'auto';
   const showZone = mode === 'always' || (mode === 'auto' && homeTimeZone[locale] !== timeZone);
-  return new Intl.DateTimeFormat(locale, {
+  return dateTimeFormat(locale, {
     timeZone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
     ...(showZone ? { timeZoneName: 'short' } : {}),
   }).format(date).replace(/\[(.+)\]$/, '$1');
@@ -52,8 +53,8 @@ export function formatDateAndTime(locale: Locale, date: Date, timeZone: string, 
   const mode = opts.zoneName ?? 'auto';
   const showZone = mode === 'always' || (mode === 'auto' && homeTimeZone[locale] !== timeZone);
   return {
-    date: new Intl.DateTimeFormat(locale, { timeZone, year: 'numeric', month: 'short', day: 'numeric' }).format(date),
-    time: new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(showZone ? { timeZoneName: 'short' } : {}) })
+    date: dateTimeFormat(locale, { timeZone, year: 'numeric', month: 'short', day: 'numeric' }).format(date),
+    time: dateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(showZone ? { timeZoneName: 'short' } : {}) })
       .format(date).replace(/\[(.+)\]$/, '$1'),
   };
 }

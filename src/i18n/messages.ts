@@ -10,12 +10,13 @@
  */
 import type { CouponStatus } from '../coupons/rules.ts';
 import type { Locale } from './locales.ts';
+import { numberFormat, plurals } from '../lib/intl.ts';
 
 /** Intl's plural category picks the wording: "1 day" / "2 days". */
 function plural(locale: Locale, n: number, forms: { one: string; other: string }): string {
-  return new Intl.PluralRules(locale).select(n) === 'one' ? forms.one : forms.other;
+  return plurals(locale).select(n) === 'one' ? forms.one : forms.other;
 }
-const num = (locale: Locale, n: number) => new Intl.NumberFormat(locale).format(n);
+const num = (locale: Locale, n: number) => numberFormat(locale).format(n);
 
 type Status = Record<CouponStatus, string>;
 type Refusal = { title: string; text: string };

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { query, type Tx } from '../db/client.ts';
 import { parseOrThrow, refuse, type Refusal } from '../lib/errors.ts';
+import { dateTimeFormat } from '../lib/intl.ts';
 
 export const agentLimitBody = z.object({
   perAgentPerDay: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000).nullable(),
@@ -9,7 +10,7 @@ export const agentLimitBody = z.object({
 
 /** The calendar day of `now` in the shop's time zone, as YYYY-MM-DD: an agent's day. */
 export function agentDay(now: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return dateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
 export async function agentLimitOf(tx: Tx, campaignId: string): Promise<number | null> {
