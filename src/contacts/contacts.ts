@@ -17,6 +17,14 @@ export type ConversationRow = Pick<RowOf<typeof conversations>, (typeof conversa
 export const contactColumns = selectList(contacts, contactRowKeys);
 const conversationColumns = selectList(conversations, conversationRowKeys);
 
+/** What a sighting of a known contact refreshes (an upsert's `DO UPDATE SET`, the unfollow mark apart). */
+const refreshContact = sql.raw(`last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
+      display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
+      language = COALESCE(EXCLUDED.language, contacts.language),
+      profile_fetched_at = COALESCE(EXCLUDED.profile_fetched_at, contacts.profile_fetched_at),
+      followed_at = GREATEST(contacts.followed_at, EXCLUDED.followed_at),
+      last_message_at = GREATEST(contacts.last_message_at, EXCLUDED.last_message_at)`);
+
 /**
  * Finds or creates the contact for a platform user in one statement; refreshes last seen.
  * `profileFetchedAt` records a profile lookup; `unreachableAt` sets (a date) or clears (null)
@@ -38,12 +46,7 @@ export async function ensureContact(
     VALUES (${newId('ctc')}, ${channel}, ${platformUserId}, ${opts.displayName ?? null}, ${newToken()}, ${at}, ${at},
       ${opts.profileFetchedAt ?? null}, ${opts.unreachableAt ?? null}, ${opts.language ?? null}, ${opts.followedAt ?? null}, ${opts.messageAt ?? null})
     ON CONFLICT (channel, platform_user_id) DO UPDATE SET
-      last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
-      display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
-      language = COALESCE(EXCLUDED.language, contacts.language),
-      profile_fetched_at = COALESCE(EXCLUDED.profile_fetched_at, contacts.profile_fetched_at),
-      followed_at = GREATEST(contacts.followed_at, EXCLUDED.followed_at),
-      last_message_at = GREATEST(contacts.last_message_at, EXCLUDED.last_message_at),
+      ${refreshContact},
       unreachable_at = ${opts.unreachableAt === undefined ? sql`contacts.unreachable_at` : sql`EXCLUDED.unreachable_at`}
     RETURNING ${contactColumns}`);
   return result.rows[0] as unknown as ContactRow;
@@ -84,12 +87,7 @@ export async function ensureContacts(tx: Tx, sightings: ContactSighting[]): Prom
       ${col((s) => s.profileFetchedAt ?? null)}::timestamptz[], ${col((s) => s.unfollowedAt ?? null)}::timestamptz[], ${col((s) => s.language ?? null)}::text[],
       ${col((s) => s.followedAt ?? null)}::timestamptz[], ${col((s) => s.messageAt ?? null)}::timestamptz[])
     ON CONFLICT (channel, platform_user_id) DO UPDATE SET
-      last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
-      display_name = COALESCE(EXCLUDED.display_name, contacts.display_name),
-      language = COALESCE(EXCLUDED.language, contacts.language),
-      profile_fetched_at = COALESCE(EXCLUDED.profile_fetched_at, contacts.profile_fetched_at),
-      followed_at = GREATEST(contacts.followed_at, EXCLUDED.followed_at),
-      last_message_at = GREATEST(contacts.last_message_at, EXCLUDED.last_message_at),
+      ${refreshContact},
       unreachable_at = CASE WHEN EXCLUDED.unreachable_at IS NOT NULL THEN EXCLUDED.unreachable_at
         WHEN EXCLUDED.followed_at IS NOT NULL THEN NULL ELSE contacts.unreachable_at END
     RETURNING ${contactColumns}`);
