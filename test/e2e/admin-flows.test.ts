@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { dispatch, flowsDir, say } from '../integration/flow-support.ts';
-import { collectProblems, launchBrowser, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
+import { launchBrowser, openPage, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
 
 /** The flows view as a marketer reads it: steps and triggers in words, a funnel, refusals as what to do. */
@@ -47,9 +47,7 @@ beforeAll(async () => {
     'broken.yaml': 'id: broken\ntrigger: { follow: true\nsteps: [\n',
   });
   [svc, browser] = await Promise.all([startTestService({ env: { FLOWS_DIR: flows } }), launchBrowser()]);
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  collectProblems(page, problems);
+  ({ context, page } = await openPage(browser, { viewport: { width: 1280, height: 800 } }, problems));
 });
 afterAll(async () => {
   await context?.close();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
-import { collectProblems, launchBrowser, signInWithToken } from '../support/browser.ts';
+import { launchBrowser, openPage, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, personOf, startTestService, type TestService } from '../support/service.ts';
 
 /** The owner's pages: people (add, role, tokens shown once, sessions, remove) and the audit log. */
@@ -14,10 +14,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   [svc, browser] = await Promise.all([startTestService(), launchBrowser()]);
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  page = await context.newPage();
-  collectProblems(page, problems);
-  page.on('dialog', (d) => void d.accept());
+  ({ context, page } = await openPage(browser, { viewport: { width: 1280, height: 800 }, acceptDownloads: true }, problems, { acceptDialogs: true }));
 });
 afterAll(async () => {
   await context?.close();

@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { serialImportJob } from '../../src/jobs/catalog.ts';
 import { InvalidJobPayloadError } from '../../src/jobs/runner.ts';
-import { collectProblems, launchBrowser, signInWithToken } from '../support/browser.ts';
+import { launchBrowser, openPage, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, personOf, startTestService, type TestService } from '../support/service.ts';
 
 /** The console's banner when a chat platform is down, and the operator's status page. */
@@ -18,9 +18,7 @@ beforeAll(async () => {
     startTestService({ env: { LINE_CHANNEL_SECRET: 'status-secret', LINE_CHANNEL_ACCESS_TOKEN: 'status-token', LINE_API_BASE_URL: 'http://127.0.0.1:9' } }),
     launchBrowser(),
   ]);
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  collectProblems(page, problems);
+  ({ context, page } = await openPage(browser, { viewport: { width: 1280, height: 800 } }, problems));
 });
 afterAll(async () => {
   await context?.close();

@@ -9,7 +9,7 @@ import { query } from '../../src/db/client.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { deliverWebhooksDue } from '../../src/webhooks/webhook-worker.ts';
 import { flowsDir, say } from '../integration/flow-support.ts';
-import { collectProblems, launchBrowser, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
+import { launchBrowser, openPage, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, personOf, startTestService, type TestService } from '../support/service.ts';
 
 /**
@@ -45,10 +45,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/coupons`;
   [svc, browser] = await Promise.all([startTestService({ env: { FLOWS_DIR: flows } }), launchBrowser()]);
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  collectProblems(page, problems);
-  page.on('dialog', (d) => void d.accept());
+  ({ context, page } = await openPage(browser, { viewport: { width: 1280, height: 800 } }, problems, { acceptDialogs: true }));
 });
 afterAll(async () => {
   await context?.close();

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { SYNC_IMPORT_MAX_BYTES } from '../../src/coupons/serial-import.ts';
 import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { dispatch, flowsDir } from '../integration/flow-support.ts';
-import { launchBrowser, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
 import { query } from '../../src/db/client.ts';
 import { PATIENCE_MS } from '../support/patience.ts';
@@ -36,11 +36,8 @@ beforeAll(async () => {
   [svc, browser] = await Promise.all([startTestService({ env: { FLOWS_DIR: flows, DATA_DIR: dataDir } }), launchBrowser()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await context.newPage();
-  page.on('console', (m) => {
-    // A 4xx answer the page shows is logged by Chromium as a failed resource; that is expected here.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  // A refusal the page shows is logged by Chromium as a failed resource; collectProblems leaves those out.
+  collectProblems(page, problems);
 });
 afterAll(async () => {
   await context?.close();

@@ -7,7 +7,7 @@ import { newLineUserId } from '../../scripts/support/line-webhook.ts';
 import { redeemCoupon } from '../../src/coupons/redeem.ts';
 import { query } from '../../src/db/client.ts';
 import { isoToZoned } from '../../src/client/shared/zoned-time.ts';
-import { launchBrowser, loadFixedSerial, makeCampaign, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, loadFixedSerial, makeCampaign, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
 
 /**
@@ -39,16 +39,13 @@ beforeAll(async () => {
   // The browser is in Bangkok; the campaigns are in Tokyo: send times must follow the campaign.
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Bangkok' });
   page = await context.newPage();
-  page.on('console', (m) => {
-    // An API refusal the page shows is logged by Chromium as a failed resource: those are
-    // checked one by one in `refused` instead.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
+  // An API refusal the page shows is logged by Chromium as a failed resource, which
+  // collectProblems leaves out: those are checked one by one in `refused` instead.
+  collectProblems(page, problems);
   page.on('response', (r) => {
     const url = new URL(r.url());
     if (r.status() >= 400 && url.pathname !== '/favicon.ico') refused.push(`${r.status()} ${r.request().method()} ${url.pathname}`);
   });
-  page.on('pageerror', (e) => problems.push(e.message));
 });
 afterAll(async () => {
   await context?.close();

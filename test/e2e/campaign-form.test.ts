@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import request from 'supertest';
-import { launchBrowser, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, signInWithToken } from '../support/browser.ts';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
@@ -23,11 +23,8 @@ beforeAll(async () => {
   // The browser is in another zone than the campaigns: nothing may silently use it.
   context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, timezoneId: 'America/New_York' });
   page = await context.newPage();
-  page.on('console', (m) => {
-    // Refusals the page shows (the preview of a half-written campaign) are logged by Chromium as failed loads.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  // A refusal the page shows is logged by Chromium as a failed resource; collectProblems leaves those out.
+  collectProblems(page, problems);
   await page.goto(`${svc.url}/admin`);
   await signInWithToken(page, ADMIN_TOKEN);
   await page.waitForSelector('#no-campaigns:visible');

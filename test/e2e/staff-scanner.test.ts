@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { barcodeSvg } from '../../src/coupons/barcode.ts';
 import { redeemCoupon } from '../../src/coupons/redeem.ts';
 import type { BarcodeFormat } from '../../src/coupons/rules.ts';
-import { launchBrowser, loadSerials, makeCampaign, sentCoupon, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, loadSerials, makeCampaign, sentCoupon, signInWithToken } from '../support/browser.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
 import { query } from '../../src/db/client.ts';
 
@@ -54,11 +54,8 @@ beforeAll(async () => {
   context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   await context.addInitScript(fakeCamera);
   page = await context.newPage();
-  page.on('console', (m) => {
-    // A refusal the page shows (404, 409, 422) is logged by Chromium as a failed resource; that is expected.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  // A refusal the page shows is logged by Chromium as a failed resource; collectProblems leaves those out.
+  collectProblems(page, problems);
 });
 afterAll(async () => {
   await context?.close();

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { processInboundDue } from '../../src/contacts/inbound-worker.ts';
 import { deliverAll } from '../support/campaigns.ts';
-import { launchBrowser, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
+import { collectProblems, launchBrowser, loadSerials, makeCampaign, signInWithToken } from '../support/browser.ts';
 import { personOf, startTestService, type TestService } from '../support/service.ts';
 import { flowsDir } from '../integration/flow-support.ts';
 import { query } from '../../src/db/client.ts';
@@ -43,11 +43,8 @@ beforeAll(async () => {
   agent = await personOf(svc, 'agent', 'Mia');
   context = await browser.newContext({ viewport: { width: 400, height: 820 } });
   page = await context.newPage();
-  page.on('console', (m) => {
-    // Refusals the page shows are logged by Chromium as failed loads; that is expected.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
+  // A refusal the page shows is logged by Chromium as a failed resource; collectProblems leaves those out.
+  collectProblems(page, problems);
 });
 afterAll(async () => {
   await context?.close();

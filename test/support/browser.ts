@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { ChannelName } from '../../adapters/types.ts';
 import { createCampaign, type CampaignRow } from '../../src/coupons/campaigns.ts';
 import { issueToUser } from '../../src/coupons/issue.ts';
@@ -155,4 +155,18 @@ export function collectProblems(page: Page, problems: string[]): void {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));
+}
+
+/**
+ * A fresh browser context and page with its problems collected (`collectProblems`), and its
+ * confirm dialogs accepted when `acceptDialogs` (otherwise Playwright dismisses them).
+ */
+export async function openPage(
+  browser: Browser, options: BrowserContextOptions, problems: string[], opts: { acceptDialogs?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  collectProblems(page, problems);
+  if (opts.acceptDialogs) page.on('dialog', (d) => void d.accept());
+  return { context, page };
 }
