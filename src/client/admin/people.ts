@@ -161,38 +161,39 @@ async function loadPerson(): Promise<void> {
   byId('person-error').textContent = problems.join(' ');
 }
 
+/** A table cell holding one small button (`data-action`) that runs `act` when pressed. */
+function rowAction(label: string, action: string, act: () => Promise<void>): HTMLTableCellElement {
+  const button = el('button', label, 'btn btn-inline btn-secondary');
+  button.type = 'button';
+  button.dataset.action = action;
+  button.addEventListener('click', () => void act());
+  const cell = el('td');
+  cell.append(button);
+  return cell;
+}
+
 function tokenRow(p: PersonJson, t: TokenJson): HTMLTableRowElement {
   const tr = el('tr');
   tr.dataset.token = t.id;
-  const revoke = el('button', 'Revoke', 'btn btn-inline btn-secondary');
-  revoke.type = 'button';
-  revoke.dataset.action = 'revoke';
-  revoke.addEventListener('click', () => void (async () => {
+  const revoke = rowAction('Revoke', 'revoke', async () => {
     if (!confirm(`Revoke the token “${t.name}”? Whatever uses it stops working at once.`)) return;
     const r = await api<unknown>(`/api/v1/people/${seg(p.id)}/tokens/${seg(t.id)}`, { method: 'DELETE' });
     if (!r.ok) byId('person-error').textContent = `The token was not revoked: ${r.error.message}`;
     else await loadPerson();
-  })());
-  const cell = el('td');
-  cell.append(revoke);
-  tr.append(el('td', t.name), el('td', fmtDate(t.createdAt)), el('td', t.lastUsedAt ? fmtDate(t.lastUsedAt) : 'never'), cell);
+  });
+  tr.append(el('td', t.name), el('td', fmtDate(t.createdAt)), el('td', t.lastUsedAt ? fmtDate(t.lastUsedAt) : 'never'), revoke);
   return tr;
 }
 
 function sessionRow(p: PersonJson, s: SessionJson): HTMLTableRowElement {
   const tr = el('tr');
   tr.dataset.session = s.id;
-  const end = el('button', 'Sign out', 'btn btn-inline btn-secondary');
-  end.type = 'button';
-  end.dataset.action = 'end';
-  end.addEventListener('click', () => void (async () => {
+  const end = rowAction('Sign out', 'end', async () => {
     const r = await api<{ revoked: number }>(`/api/v1/people/${seg(p.id)}/sessions/${seg(s.id)}`, { method: 'DELETE' });
     if (!r.ok) byId('person-error').textContent = `That session was not ended: ${r.error.message}`;
     else await loadPerson();
-  })());
-  const cell = el('td');
-  cell.append(end);
-  tr.append(el('td', fmtDate(s.createdAt)), el('td', fmtDate(s.lastSeenAt)), el('td', s.address ?? '—'), el('td', s.userAgent ?? '—'), cell);
+  });
+  tr.append(el('td', fmtDate(s.createdAt)), el('td', fmtDate(s.lastSeenAt)), el('td', s.address ?? '—'), el('td', s.userAgent ?? '—'), end);
   return tr;
 }
 
