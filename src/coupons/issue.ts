@@ -103,7 +103,7 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   const now = ctx.clock();
   const campaign = 'row' in req.campaign ? req.campaign.row
     : 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
-  if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : 'slug' in req.campaign ? req.campaign.slug : ''} does not exist`);
+  if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : 'slug' in req.campaign ? req.campaign.slug : req.campaign.row.id} does not exist`);
   const refused = (req.test ? testRefusal(campaign) : campaignRefusal(campaign, req.source, now)) ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
   if (refused) return refused;
 

@@ -154,7 +154,7 @@ const freshReply = (row: OutboxRow) => row.replyUsed && row.attempts === 1;
 function replyRiders(ctx: AppContext, list: OutboxRow[], i: number): OutboxRow[] {
   const row = list[i]!;
   const capacity = ctx.channels[row.channel]?.delivery.replyCapacity;
-  if (!capacity || row.unreachable || !freshReply(row) || row.lastError !== null) return [];
+  if (!capacity || row.unreachable || !freshReply(row)) return [];
   let used = capacity.size(row.message);
   const riders: OutboxRow[] = [];
   for (const next of list.slice(i + 1)) {
