@@ -6,7 +6,7 @@ import {
 } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
-import { enqueueMessages, outboxInsert } from '../delivery/outbox.ts';
+import { enqueueMessages, outboxInsertMany, type IdentifiedOutboxMessage } from '../delivery/outbox.ts';
 import { refuse, type Refusal, type Result } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
 import { describeRewardIn, formatDateTime } from '../i18n/format.ts';
@@ -44,6 +44,11 @@ export interface IssueRequest {
    * campaign is active or paused; no per-contact claim; the coupon is marked `test`.
    */
   test?: boolean;
+  /**
+   * The caller writes the card itself, in its transaction, after what it wrote before (a flow
+   * writes a batch's messages together, in their order): it is handed over instead of written.
+   */
+  holdCard?: (card: IdentifiedOutboxMessage) => void;
 }
 
 export type IssueResult = Result<{ coupon: CouponRow; campaign: CampaignRow; outboxId: string }, IssueRefusalCode>;
@@ -107,30 +112,11 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
   const refused = (req.test ? testRefusal(campaign) : campaignRefusal(campaign, req.source, now)) ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
   if (refused) return refused;
 
-  if (!req.test) {
-    // Stock left, and the per-contact limit claimed only then: one round trip.
-    const claim = await query(tx, sql`
-      WITH stock AS (SELECT
-          EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
-          OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS in_stock),
-        claimed AS (
-          INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held)
-          SELECT ${campaign.id}, ${req.contact.id}, 1 FROM stock WHERE stock.in_stock
-          ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
-          RETURNING held)
-      SELECT (SELECT in_stock FROM stock) AS "inStock", EXISTS (SELECT 1 FROM claimed) AS claimed`);
-    const { inStock, claimed } = claim.rows[0] as { inStock: boolean; claimed: boolean };
-    if (!inStock) return refuse('sold_out', `"${campaign.name}" is sold out`);
-    if (!claimed) {
-      return refuse('limit_reached', `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
-    }
-  }
-
   const id = newId('cpn');
   const token = newToken();
   const expiresAt = deadlineAtSend(campaign, now);
-  // The coupon and its card in one statement: the card is drawn from what the coupon will be.
-  const card = outboxInsert({
+  const card: IdentifiedOutboxMessage = {
+    id: newId('msg'),
     channel: req.contact.channel,
     contactId: req.contact.id,
     conversationId: req.conversation.id,
@@ -143,16 +129,38 @@ export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): P
     broadcastId: req.broadcastId ?? null,
     replyToken: req.replyToken ?? null,
     replyTokenExpiresAt: req.replyTokenExpiresAt ?? null,
-  });
-  const inserted = await query(tx, sql`
-    WITH card AS (${card.statement})
+  };
+  const insertCoupon = sql`
     INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by, test)
-    VALUES (${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
-            ${expiresAt}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null}, ${req.test ?? false})
-    RETURNING ${couponColumns}`);
-  const coupon = inserted.rows[0] as unknown as CouponRow;
-  const outboxId = card.id;
-  return { ok: true, coupon, campaign, outboxId };
+    SELECT ${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
+      ${expiresAt}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null}, ${req.test ?? false}
+    FROM claimed
+    RETURNING ${couponColumns}`;
+  const writeCard = req.holdCard ? sql`` : sql`, card AS (${outboxInsertMany([card], { when: sql`EXISTS (SELECT 1 FROM coupon)` })})`;
+  // Stock left, the per-contact limit claimed only then, the coupon and its card: one round trip.
+  // A test send takes no stock and no claim.
+  const claim = req.test
+    ? sql`stock AS (SELECT true AS in_stock), claimed AS (SELECT 1 AS held)`
+    : sql`stock AS (SELECT
+          EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
+          OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS in_stock),
+        claimed AS (
+          INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held)
+          SELECT ${campaign.id}, ${req.contact.id}, 1 FROM stock WHERE stock.in_stock
+          ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
+          RETURNING held)`;
+  const result = await query(tx, sql`
+    WITH ${claim}, coupon AS (${insertCoupon})${writeCard}
+    SELECT (SELECT in_stock FROM stock) AS "inStock", coupon.* FROM (SELECT 1) AS one LEFT JOIN coupon ON true`);
+  const row = result.rows[0] as unknown as CouponRow & { inStock: boolean };
+  if (!row.inStock) return refuse('sold_out', `"${campaign.name}" is sold out`);
+  if (!row.id) {
+    return refuse('limit_reached', `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
+  }
+  const coupon: CouponRow & { inStock?: boolean } = row;
+  delete coupon.inStock;
+  req.holdCard?.(card);
+  return { ok: true, coupon, campaign, outboxId: card.id };
 }
 
 export type BatchIssueResult =

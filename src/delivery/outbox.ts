@@ -18,18 +18,38 @@ export interface NewOutboxMessage {
   broadcastId?: string | null;
 }
 
-/** Writes many messages to the outbox in one statement (ids chosen by the caller); as `enqueueMessage`. */
-export async function enqueueMessages(tx: Tx, messages: Array<Omit<NewOutboxMessage, 'replyToken' | 'replyTokenExpiresAt' | 'notBefore'> & { id: string }>): Promise<void> {
+/** A message with the id its writer chose (cards are named before they are written). */
+export type IdentifiedOutboxMessage = NewOutboxMessage & { id: string };
+
+/**
+ * Writes many messages to the outbox in one statement, in the order given (their `seq`, the order
+ * a contact's messages are delivered in), as `enqueueMessage` does one.
+ */
+export async function enqueueMessages(tx: Tx, messages: IdentifiedOutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await query(tx, sql`
-    INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id)
-    SELECT id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id
-    FROM unnest(${sql.param(messages.map((m) => m.id))}::text[], ${sql.param(messages.map((m) => m.channel))}::text[],
-      ${sql.param(messages.map((m) => m.contactId))}::text[], ${sql.param(messages.map((m) => m.conversationId ?? null))}::text[],
-      ${sql.param(messages.map((m) => m.couponId ?? null))}::text[], ${sql.param(messages.map((m) => JSON.stringify(m.message)))}::jsonb[],
-      ${sql.param(messages.map(() => crypto.randomUUID()))}::text[], ${sql.param(messages.map((m) => m.broadcastId ?? null))}::text[])
-      WITH ORDINALITY AS u(id, channel, contact_id, conversation_id, coupon_id, message, retry_key, broadcast_id, n)
-    ORDER BY n`);
+  await query(tx, outboxInsertMany(messages));
+}
+
+/**
+ * `enqueueMessages` as a statement, for a caller that writes it with other changes in one round
+ * trip (as a data-modifying `WITH`); `when` makes the whole write conditional.
+ */
+export function outboxInsertMany(messages: IdentifiedOutboxMessage[], opts: { when?: SQL } = {}): SQL {
+  const column = <T>(pick: (m: IdentifiedOutboxMessage) => T) => sql.param(messages.map(pick));
+  return sql`
+    INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, reply_token, reply_token_expires_at, retry_key,
+      next_attempt_at, broadcast_id)
+    SELECT id, channel, contact_id, conversation_id, coupon_id, message, reply_token, reply_token_expires_at, retry_key,
+      COALESCE(not_before, now()), broadcast_id
+    FROM unnest(${column((m) => m.id)}::text[], ${column((m) => m.channel)}::text[], ${column((m) => m.contactId)}::text[],
+      ${column((m) => m.conversationId ?? null)}::text[], ${column((m) => m.couponId ?? null)}::text[],
+      ${column((m) => JSON.stringify(m.message))}::jsonb[], ${column((m) => m.replyToken ?? null)}::text[],
+      ${column((m) => m.replyTokenExpiresAt?.toISOString() ?? null)}::timestamptz[], ${column(() => crypto.randomUUID())}::text[],
+      ${column((m) => m.notBefore?.toISOString() ?? null)}::timestamptz[], ${column((m) => m.broadcastId ?? null)}::text[])
+      WITH ORDINALITY AS u(id, channel, contact_id, conversation_id, coupon_id, message, reply_token, reply_token_expires_at, retry_key,
+        not_before, broadcast_id, n)
+    ${opts.when ? sql`WHERE ${opts.when}` : sql``}
+    ORDER BY n`;
 }
 
 /**

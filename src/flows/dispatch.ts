@@ -10,6 +10,7 @@ import { messages } from '../i18n/messages.ts';
 import { normaliseText } from './normalise.ts';
 import { continueRun, endStale, interruptRun, isStale, lockContactRun, lockContactRuns, recordDropped, RunSession, startRun, type RunRow } from './runner.ts';
 import { eventText, keywordClaimed, matchFlows } from './triggers.ts';
+import { FlowWrites } from './writes.ts';
 import { interrupts, type Flow } from './types.ts';
 
 export type DispatchOutcome =
@@ -76,8 +77,9 @@ export async function dispatchEvents(ctx: AppContext, tx: Tx, items: InboundItem
   const prepared = items.map((item) => prepare(ctx, item.event, item.contact, item.conversation));
   const needRun = prepared.filter((p): p is Pending => typeof p !== 'string');
   const runs = needRun.length > 1 ? await lockContactRuns(tx, needRun.map((p) => p.contact.id)) : new Map<string, RunRow | null>();
-  // Campaigns the batch's flows issue, read once for all of them.
+  // Campaigns the batch's flows issue, read once for all of them; what its runs write, written once.
   const campaigns = new Map<string, CampaignRow | null>();
+  const writes = new FlowWrites();
   const outcomes: DispatchOutcome[] = [];
   for (const p of prepared) {
     if (typeof p === 'string') {
@@ -87,13 +89,20 @@ export async function dispatchEvents(ctx: AppContext, tx: Tx, items: InboundItem
     const preloaded = runs.get(p.contact.id);
     // Used once: a later event of the same contact reads the run as the earlier one left it.
     runs.delete(p.contact.id);
-    outcomes.push(await dispatchPending(ctx, tx, p, preloaded !== undefined ? preloaded : await lockContactRun(tx, p.contact.id), campaigns));
+    let locked: RunRow | null;
+    if (preloaded !== undefined) locked = preloaded;
+    else {
+      await writes.write(ctx, tx);
+      locked = await lockContactRun(tx, p.contact.id);
+    }
+    outcomes.push(await dispatchPending(ctx, tx, p, locked, campaigns, writes));
   }
+  await writes.write(ctx, tx);
   return outcomes;
 }
 
 async function dispatchPending(
-  ctx: AppContext, tx: Tx, p: Pending, locked: RunRow | null, campaigns: Map<string, CampaignRow | null>,
+  ctx: AppContext, tx: Tx, p: Pending, locked: RunRow | null, campaigns: Map<string, CampaignRow | null>, writes?: FlowWrites,
 ): Promise<DispatchOutcome> {
   const registry = ctx.flows!;
   const { event, contact, conversation, text, myCoupons, candidates } = p;
@@ -101,7 +110,7 @@ async function dispatchPending(
   // A reply token counts only on a channel that declares how long its tokens live.
   const replyTokenLifetimeMs = channelCapabilities(ctx, event.channel).replyTokenLifetimeMs;
   const session = new RunSession({
-    ctx, tx, registry, contact, conversation, campaigns,
+    ctx, tx, registry, contact, conversation, campaigns, ...(writes ? { writes } : {}),
     ...(event.replyToken && replyTokenLifetimeMs
       ? { replyToken: event.replyToken, replyTokenExpiresAt: new Date(eventAt.getTime() + replyTokenLifetimeMs) } : {}),
   });
@@ -116,7 +125,7 @@ async function dispatchPending(
   if (running && running.waitingFor === 'answer' && (event.type === 'message' || event.type === 'postback') && !(best && interrupts(best))) {
     if (myCoupons) {
       // The question stays open: "my coupons" is answered and the contact can still reply.
-      await answerMyCoupons(ctx, session, text!);
+      answerMyCoupons(ctx, session, text!);
       outcome = 'my-coupons';
     } else {
       const answer = event.type === 'message' ? (event.text ?? null) : event.payload;
@@ -133,7 +142,7 @@ async function dispatchPending(
       outcome = running ? 'interrupted' : 'started';
     }
   } else if (myCoupons) {
-    await answerMyCoupons(ctx, session, text!);
+    answerMyCoupons(ctx, session, text!);
     outcome = 'my-coupons';
   } else {
     outcome = 'no-match';
@@ -147,8 +156,8 @@ async function dispatchPending(
  * Japanese, Chinese), else the contact's language, else English for latin words (a rich menu's
  * fixed "my coupons" is latin whatever the reader's language, so it does not outrank the contact's).
  */
-async function answerMyCoupons(ctx: AppContext, session: RunSession, text: string): Promise<void> {
+function answerMyCoupons(ctx: AppContext, session: RunSession, text: string): void {
   const written = localeOfText(text);
   const locale = (written !== 'en' ? written : null) ?? matchLocale(session.contact.language) ?? written ?? ctx.config.DEFAULT_LOCALE;
-  await session.send({ type: 'text', text: messages(locale).myCouponsReply({ url: myCouponsUrl(ctx, session.contact) }) });
+  session.send({ type: 'text', text: messages(locale).myCouponsReply({ url: myCouponsUrl(ctx, session.contact) }) });
 }

@@ -1,25 +1,22 @@
 import { sql } from 'drizzle-orm';
 import type { OutboundMessage } from '../../adapters/types.ts';
-import {
-  addContactTags, handOffConversation, removeContactTags, setContactAttribute, type ContactRow, type ConversationRow,
-} from '../contacts/contacts.ts';
+import { handOffConversation, setContactAttribute, type ContactRow, type ConversationRow } from '../contacts/contacts.ts';
 import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import { campaignTimeZone, findCampaignBySlug, type CampaignRow } from '../coupons/campaigns.ts';
 import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import { query, type Tx } from '../db/client.ts';
-import { enqueueMessage } from '../delivery/outbox.ts';
 import { chooseLocale } from '../i18n/locales.ts';
-import { flowsResume } from '../jobs/contracts.ts';
 import { selectList, type RowOf } from '../db/rows.ts';
 import { flowRuns } from '../db/schema.ts';
 import { newId } from '../lib/ids.ts';
 import { branchPath, nextPath, stepAt } from './paths.ts';
 import type { FlowRegistry } from './registry.ts';
+import { FlowWrites, type StepRecord } from './writes.ts';
 import { emptyState, type RunState, type StepEnv } from './scope.ts';
 import { executeStep } from './steps/index.ts';
-import type { CouponOutcome, StepInput, StepOutcome, StepOutput } from './steps/step.ts';
+import type { CouponOutcome, StepInput, StepOutput } from './steps/step.ts';
 import type { Flow, Step } from './types.ts';
 
 /** A dispatch never executes more steps than this: a `goto` cycle ends as a failed run. */
@@ -77,18 +74,11 @@ export async function getRun(tx: Tx, id: string, opts: { forUpdate?: boolean } =
   return (r.rows[0] as unknown as RunRow | undefined) ?? null;
 }
 
-interface StepRecord {
-  runId: string;
-  flowId: string;
-  stepPath: string;
-  stepType: string;
-  outcome: StepOutcome | 'failed';
-}
-
 /**
  * Everything one transaction does to a contact's flows: the contact and conversation as they
- * change, the reply token (used by the first message only), the step budget, and what is written
- * at the end (step records) or sent after (resume jobs).
+ * change, the reply token (used by the first message only), the step budget, and the writes held
+ * until `flush` (messages, tags, run rows, step records, resume jobs: see FlowWrites). Sessions of
+ * one batch of events share their writes, written once for the batch.
  */
 export class RunSession {
   readonly ctx: AppContext;
@@ -100,9 +90,9 @@ export class RunSession {
   private replyToken: string | null;
   private readonly replyTokenExpiresAt: Date | null;
   private stepsLeft = MAX_STEPS_PER_DISPATCH;
-  private readonly records: StepRecord[] = [];
-  private readonly resumes: Array<{ runId: string; stepPath: string; at: Date }> = [];
-  private readonly runs: Array<{ run: RunRow; isNew: boolean }> = [];
+  private readonly writes: FlowWrites;
+  /** Whether `flush` writes (else the batch that passed its writes in does). */
+  private readonly ownsWrites: boolean;
   /** Outbox rows written: the caller wakes the delivery worker after commit. */
   wroteOutbox = false;
   /** Campaigns by slug as read in this transaction, shared by the sessions of one batch of events. */
@@ -110,13 +100,16 @@ export class RunSession {
 
   constructor(opts: {
     ctx: AppContext; tx: Tx; registry: FlowRegistry; contact: ContactRow; conversation: ConversationRow;
-    replyToken?: string | null; replyTokenExpiresAt?: Date | null; campaigns?: Map<string, CampaignRow | null>;
+    replyToken?: string | null; replyTokenExpiresAt?: Date | null; campaigns?: Map<string, CampaignRow | null>; writes?: FlowWrites;
   }) {
     this.campaigns = opts.campaigns ?? new Map();
     this.ctx = opts.ctx;
     this.tx = opts.tx;
     this.registry = opts.registry;
-    this.contact = { ...opts.contact, tags: [...opts.contact.tags], attributes: { ...opts.contact.attributes } };
+    this.writes = opts.writes ?? new FlowWrites();
+    this.ownsWrites = !opts.writes;
+    const view = this.writes.view(opts.contact);
+    this.contact = { ...opts.contact, tags: view.tags, attributes: view.attributes };
     this.conversation = { ...opts.conversation };
     this.now = opts.ctx.clock();
     this.replyToken = opts.replyToken ?? null;
@@ -145,9 +138,9 @@ export class RunSession {
     return { replyToken: this.replyToken, replyTokenExpiresAt: this.replyToken ? this.replyTokenExpiresAt : null };
   }
 
-  async send(message: OutboundMessage): Promise<void> {
-    await enqueueMessage(this.tx, {
-      channel: this.contact.channel, contactId: this.contact.id, conversationId: this.conversation.id, message, ...this.takeReply(),
+  send(message: OutboundMessage): void {
+    this.writes.send({
+      id: newId('msg'), channel: this.contact.channel, contactId: this.contact.id, conversationId: this.conversation.id, message, ...this.takeReply(),
     });
     this.wroteOutbox = true;
   }
@@ -163,6 +156,7 @@ export class RunSession {
     const row = await this.campaign(slug);
     const result = await issueCoupon(this.ctx, this.tx, {
       campaign: row ? { row } : { slug }, contact: this.contact, conversation: this.conversation, source: 'flow', flowId, ...this.peekReply(),
+      holdCard: (card) => this.writes.send(card),
     });
     if (!result.ok) {
       const campaign = result.code === 'not_found' ? null : row;
@@ -179,45 +173,40 @@ export class RunSession {
     };
   }
 
+  /** Adds tags (kept in their order, new ones last) or removes them; written by `flush`. */
+  changeTags(add: string[], remove: string[]): void {
+    let tags = this.contact.tags.filter((t) => !remove.includes(t));
+    for (const t of add) if (!tags.includes(t)) tags = [...tags, t];
+    this.contact.tags = tags;
+    this.writes.setTags(this.contact.id, tags);
+  }
+
+  async saveAttribute(name: string, value: unknown): Promise<void> {
+    await setContactAttribute(this.tx, this.contact.id, name, value);
+    this.contact.attributes[name] = value;
+  }
+
   useStep(): boolean {
     this.stepsLeft--;
     return this.stepsLeft >= 0;
   }
 
   record(r: StepRecord): void {
-    this.records.push(r);
+    this.writes.record(r, this.contact.id, this.now);
   }
 
   scheduleResume(runId: string, stepPath: string, at: Date): void {
-    this.resumes.push({ runId, stepPath, at });
+    this.writes.scheduleResume(runId, stepPath, at);
   }
 
   /** A run's final state in this transaction, written by `flush` (with the step records). */
   saveRun(run: RunRow, isNew: boolean): void {
-    this.runs.push({ run: { ...run }, isNew });
+    this.writes.saveRun(run, isNew, this.now);
   }
 
-  /**
-   * Writes the step records and sends the resume jobs. Inside the caller's transaction the jobs
-   * may fire before it commits: the resume handler then finds the run not (yet) waiting at that
-   * step and does nothing, and the due-run sweep picks the run up (at-least-once, keyed by run
-   * and step, so a step is never executed twice).
-   */
+  /** Writes what the session holds, unless its writes belong to a batch (which writes them once). */
   async flush(): Promise<void> {
-    const runs = this.runs.splice(0);
-    for (const r of runs) if (!r.isNew) await updateRun(this, r.run);
-    const inserts = runs.filter((r) => r.isNew).map((r) => runValues(this, r.run));
-    const records = this.records.splice(0).map((r) => sql`(${r.runId}, ${r.flowId}, ${r.stepPath}, ${r.stepType}, ${this.contact.id}, ${this.now}, ${r.outcome})`);
-    // New runs and their step records in one statement: one round trip for the common case.
-    const insertRuns = inserts.length > 0 ? sql`INSERT INTO flow_runs (${runInsertColumns}) VALUES ${sql.join(inserts, sql`, `)}` : null;
-    const insertRecords = records.length > 0
-      ? sql`INSERT INTO flow_step_runs (run_id, flow_id, step_path, step_type, contact_id, at, outcome) VALUES ${sql.join(records, sql`, `)}` : null;
-    if (insertRuns && insertRecords) await query(this.tx, sql`WITH new_runs AS (${insertRuns}) ${insertRecords}`);
-    else if (insertRuns ?? insertRecords) await query(this.tx, (insertRuns ?? insertRecords)!);
-    const resumes = this.resumes.splice(0);
-    for (const r of resumes) {
-      await this.ctx.jobs.send(flowsResume, { runId: r.runId, stepPath: r.stepPath }, { startAfter: r.at, singletonKey: `${r.runId}:${r.stepPath}` });
-    }
+    if (this.ownsWrites) await this.writes.write(this.ctx, this.tx);
   }
 }
 
@@ -309,7 +298,7 @@ async function runStep(session: RunSession, run: RunRow, step: Step, path: strin
     const effect = out.effects[i]!;
     switch (effect.type) {
       case 'send':
-        await session.send(effect.message);
+        session.send(effect.message);
         break;
       case 'issueCoupon': {
         const result = await session.issue(effect.campaign, run.flowId);
@@ -318,14 +307,13 @@ async function runStep(session: RunSession, run: RunRow, step: Step, path: strin
         break;
       }
       case 'save':
-        await setContactAttribute(session.tx, session.contact.id, effect.name, effect.value);
-        session.contact.attributes[effect.name] = effect.value;
+        await session.saveAttribute(effect.name, effect.value);
         break;
       case 'tag':
-        session.contact.tags = await addContactTags(session.tx, session.contact.id, effect.tags);
+        session.changeTags(effect.tags, []);
         break;
       case 'untag':
-        session.contact.tags = await removeContactTags(session.tx, session.contact.id, effect.tags);
+        session.changeTags([], effect.tags);
         break;
       case 'handoff':
         await handOffConversation(session.tx, session.conversation.id, session.now);
