@@ -101,66 +101,127 @@ export function campaignRefusal(campaign: CampaignRow, source: IssueRequest['sou
 
 /**
  * Issues a coupon to a contact and writes its card to the outbox, inside the caller's
- * transaction. The claim (the per-contact limit) is one statement; the coupon becomes `sent`
- * when its delivery is confirmed. Call `ctx.notifyOutbox()` after the commit.
+ * transaction, in one statement: stock left, the per-contact limit claimed only then, the coupon
+ * and its card. The coupon becomes `sent` when its delivery is confirmed. Call
+ * `ctx.notifyOutbox()` after the commit.
  */
 export async function issueCoupon(ctx: AppContext, tx: Tx, req: IssueRequest): Promise<IssueResult> {
-  const now = ctx.clock();
-  const campaign = 'row' in req.campaign ? req.campaign.row
-    : 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
-  if (!campaign) return refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : 'slug' in req.campaign ? req.campaign.slug : req.campaign.row.id} does not exist`);
-  const refused = (req.test ? testRefusal(campaign) : campaignRefusal(campaign, req.source, now)) ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
-  if (refused) return refused;
+  const [result] = await issueCoupons(ctx, tx, [req]);
+  return result!;
+}
 
-  const id = newId('cpn');
-  const token = newToken();
+interface Prepared {
+  index: number;
+  req: IssueRequest;
+  campaign: CampaignRow;
+  id: string;
+  token: string;
+  card: IdentifiedOutboxMessage;
+}
+
+/**
+ * `issueCoupon` for many requests at once (the flows of a batch of events), each with its own
+ * contact, campaign and options: one statement per campaign. A contact asks for a campaign at most
+ * once per statement (a second request of the same pair goes in the next one), so each request is
+ * judged as if made alone, in order. Results are in the order of the requests.
+ */
+export async function issueCoupons(ctx: AppContext, tx: Tx, reqs: IssueRequest[]): Promise<IssueResult[]> {
+  const now = ctx.clock();
+  const results: IssueResult[] = new Array<IssueResult>(reqs.length);
+  const groups = new Map<string, Prepared[][]>();
+  for (const [index, req] of reqs.entries()) {
+    const campaign = 'row' in req.campaign ? req.campaign.row
+      : 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
+    if (!campaign) {
+      results[index] = refuse('not_found', `campaign ${'id' in req.campaign ? req.campaign.id : 'slug' in req.campaign ? req.campaign.slug : req.campaign.row.id} does not exist`);
+      continue;
+    }
+    const refused = (req.test ? testRefusal(campaign) : campaignRefusal(campaign, req.source, now))
+      ?? channelRefusal(channelCapabilities(ctx, req.conversation.channel), req.contact, req.conversation, now);
+    if (refused) {
+      results[index] = refused;
+      continue;
+    }
+    const id = newId('cpn');
+    const token = newToken();
+    const card: IdentifiedOutboxMessage = {
+      id: newId('msg'),
+      channel: req.contact.channel,
+      contactId: req.contact.id,
+      conversationId: req.conversation.id,
+      couponId: id,
+      message: {
+        type: 'coupon', card: couponCard(ctx, campaign, { id, token, expiresAt: deadlineAtSend(campaign, now) }, req.contact),
+        ...(req.intro ? { intro: req.intro } : {}),
+        ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}),
+      },
+      broadcastId: req.broadcastId ?? null,
+      replyToken: req.replyToken ?? null,
+      replyTokenExpiresAt: req.replyTokenExpiresAt ?? null,
+    };
+    // One statement per campaign and kind (a test takes no stock and no claim), each contact once in it.
+    const key = `${campaign.id}\u0000${req.test ? 'test' : ''}`;
+    let statements = groups.get(key);
+    if (!statements) groups.set(key, statements = []);
+    const free = statements.find((st) => !st.some((p) => p.req.contact.id === req.contact.id)) ?? (statements.push([]), statements.at(-1)!);
+    free.push({ index, req, campaign, id, token, card });
+  }
+  for (const statements of groups.values()) {
+    for (const batch of statements) {
+      const issued = await claimAndWrite(tx, batch, now);
+      for (const p of batch) results[p.index] = issued(p);
+    }
+  }
+  return results;
+}
+
+/** One statement for requests of one campaign, each contact once: the outcome of each. */
+async function claimAndWrite(tx: Tx, batch: Prepared[], now: Date): Promise<(p: Prepared) => IssueResult> {
+  const campaign = batch[0]!.campaign;
+  const test = batch[0]!.req.test ?? false;
+  const col = <T>(pick: (p: Prepared) => T) => sql.param(batch.map(pick));
   const expiresAt = deadlineAtSend(campaign, now);
-  const card: IdentifiedOutboxMessage = {
-    id: newId('msg'),
-    channel: req.contact.channel,
-    contactId: req.contact.id,
-    conversationId: req.conversation.id,
-    couponId: id,
-    message: {
-      type: 'coupon', card: couponCard(ctx, campaign, { id, token, expiresAt }, req.contact),
-      ...(req.intro ? { intro: req.intro } : {}),
-      ...(req.quickReplies?.length ? { quickReplies: req.quickReplies } : {}),
-    },
-    broadcastId: req.broadcastId ?? null,
-    replyToken: req.replyToken ?? null,
-    replyTokenExpiresAt: req.replyTokenExpiresAt ?? null,
-  };
-  const insertCoupon = sql`
-    INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by, test)
-    SELECT ${id}, ${campaign.id}, ${req.contact.id}, ${req.conversation.id}, ${token}, 'pending', ${req.source}, ${now},
-      ${expiresAt}, ${req.broadcastId ?? null}, ${req.flowId ?? null}, ${req.issuedBy ?? null}, ${req.test ?? false}
-    FROM claimed
-    RETURNING ${couponColumns}`;
-  const writeCard = req.holdCard ? sql`` : sql`, card AS (${outboxInsertMany([card], { when: sql`EXISTS (SELECT 1 FROM coupon)` })})`;
-  // Stock left, the per-contact limit claimed only then, the coupon and its card: one round trip.
-  // A test send takes no stock and no claim.
-  const claim = req.test
-    ? sql`stock AS (SELECT true AS in_stock), claimed AS (SELECT 1 AS held)`
+  const wanted = sql`SELECT * FROM unnest(${col((p) => p.id)}::text[], ${col((p) => p.req.contact.id)}::text[],
+      ${col((p) => p.req.conversation.id)}::text[], ${col((p) => p.token)}::text[], ${col((p) => p.req.source)}::text[],
+      ${col((p) => p.req.broadcastId ?? null)}::text[], ${col((p) => p.req.flowId ?? null)}::text[], ${col((p) => p.req.issuedBy ?? null)}::text[])
+    AS u(id, contact_id, conversation_id, token, source, broadcast_id, flow_id, issued_by)`;
+  const claim = test
+    ? sql`stock AS (SELECT true AS in_stock), claimed AS (SELECT contact_id FROM wanted)`
     : sql`stock AS (SELECT
           EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
           OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS in_stock),
         claimed AS (
           INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held)
-          SELECT ${campaign.id}, ${req.contact.id}, 1 FROM stock WHERE stock.in_stock
+          SELECT ${campaign.id}, w.contact_id, 1 FROM wanted w, stock WHERE stock.in_stock ORDER BY w.contact_id
           ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
-          RETURNING held)`;
+          RETURNING contact_id)`;
+  const written = batch.filter((p) => !p.req.holdCard).map((p) => p.card);
+  const cards = written.length > 0 ? sql`, card AS (${outboxInsertMany(written, { when: sql`u.coupon_id IN (SELECT id FROM coupon)` })})` : sql``;
   const result = await query(tx, sql`
-    WITH ${claim}, coupon AS (${insertCoupon})${writeCard}
+    WITH wanted AS (${wanted}), ${claim},
+      coupon AS (
+        INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id, flow_id, issued_by, test)
+        SELECT w.id, ${campaign.id}, w.contact_id, w.conversation_id, w.token, 'pending', w.source, ${now}, ${expiresAt},
+          w.broadcast_id, w.flow_id, w.issued_by, ${test}
+        FROM wanted w JOIN claimed USING (contact_id)
+        RETURNING ${couponColumns})${cards}
     SELECT (SELECT in_stock FROM stock) AS "inStock", coupon.* FROM (SELECT 1) AS one LEFT JOIN coupon ON true`);
-  const row = result.rows[0] as unknown as CouponRow & { inStock: boolean };
-  if (!row.inStock) return refuse('sold_out', `"${campaign.name}" is sold out`);
-  if (!row.id) {
-    return refuse('limit_reached', `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`);
+  const rows = result.rows as unknown as Array<CouponRow & { inStock?: boolean }>;
+  const inStock = rows[0]!.inStock;
+  const coupons = new Map<string, CouponRow>();
+  for (const row of rows) {
+    if (!row.id) continue;
+    delete row.inStock;
+    coupons.set(row.id, row);
   }
-  const coupon: CouponRow & { inStock?: boolean } = row;
-  delete coupon.inStock;
-  req.holdCard?.(card);
-  return { ok: true, coupon, campaign, outboxId: card.id };
+  const limit = campaign.perContactLimit;
+  return (p) => {
+    if (!inStock) return refuse('sold_out', `"${campaign.name}" is sold out`);
+    const coupon = coupons.get(p.id);
+    if (!coupon) return refuse('limit_reached', `the customer already holds ${limit === 1 ? 'this coupon' : `${limit} of these coupons`}`);
+    p.req.holdCard?.(p.card);
+    return { ok: true, coupon, campaign, outboxId: p.card.id };
+  };
 }
 
 export type BatchIssueResult =

@@ -1,6 +1,5 @@
 import type { ChannelEvent } from '../../adapters/types.ts';
 import type { ContactRow, ConversationRow } from '../contacts/contacts.ts';
-import type { CampaignRow } from '../coupons/campaigns.ts';
 import type { InboundItem } from '../contacts/inbound-hooks.ts';
 import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
@@ -10,7 +9,7 @@ import { messages } from '../i18n/messages.ts';
 import { normaliseText } from './normalise.ts';
 import { continueRun, endStale, interruptRun, isStale, lockContactRun, lockContactRuns, recordDropped, RunSession, startRun, type RunRow } from './runner.ts';
 import { eventText, keywordClaimed, matchFlows } from './triggers.ts';
-import { FlowWrites } from './writes.ts';
+import { FlowBatch } from './writes.ts';
 import { interrupts, type Flow } from './types.ts';
 
 export type DispatchOutcome =
@@ -65,52 +64,51 @@ export async function dispatchEvent(
 ): Promise<DispatchOutcome> {
   const pending = prepare(ctx, event, contact, conversation);
   if (typeof pending === 'string') return pending;
-  return await dispatchPending(ctx, tx, pending, await lockContactRun(tx, contact.id), new Map());
+  return await dispatchPending(ctx, tx, pending, await lockContactRun(tx, contact.id));
 }
 
 /**
- * `dispatchEvent` for a batch of events of different contacts, in order: the runs of every
- * contact that needs one are locked and read in one statement. A contact named twice is read
- * again for its later events (what the earlier one did to its run is then seen).
+ * `dispatchEvent` for a batch of events, in order per contact. The events of different contacts
+ * run side by side in the transaction: their runs are locked and read in one statement, their
+ * coupons issued together (IssueQueue) and their writes written together (FlowWrites). A contact
+ * named twice has its later event in a later wave, which writes what the earlier wave did and
+ * reads the contact's run again.
  */
 export async function dispatchEvents(ctx: AppContext, tx: Tx, items: InboundItem[]): Promise<DispatchOutcome[]> {
   const prepared = items.map((item) => prepare(ctx, item.event, item.contact, item.conversation));
-  const needRun = prepared.filter((p): p is Pending => typeof p !== 'string');
-  const runs = needRun.length > 1 ? await lockContactRuns(tx, needRun.map((p) => p.contact.id)) : new Map<string, RunRow | null>();
-  // Campaigns the batch's flows issue, read once for all of them; what its runs write, written once.
-  const campaigns = new Map<string, CampaignRow | null>();
-  const writes = new FlowWrites();
-  const outcomes: DispatchOutcome[] = [];
-  for (const p of prepared) {
-    if (typeof p === 'string') {
-      outcomes.push(p);
-      continue;
-    }
-    const preloaded = runs.get(p.contact.id);
-    // Used once: a later event of the same contact reads the run as the earlier one left it.
-    runs.delete(p.contact.id);
-    let locked: RunRow | null;
-    if (preloaded !== undefined) locked = preloaded;
-    else {
-      await writes.write(ctx, tx);
-      locked = await lockContactRun(tx, p.contact.id);
-    }
-    outcomes.push(await dispatchPending(ctx, tx, p, locked, campaigns, writes));
+  const outcomes: DispatchOutcome[] = prepared.map((p) => (typeof p === 'string' ? p : 'no-match'));
+  const waves: Array<Array<{ index: number; pending: Pending }>> = [];
+  const seen = new Map<string, number>();
+  prepared.forEach((p, index) => {
+    if (typeof p === 'string') return;
+    const wave = seen.get(p.contact.id) ?? 0;
+    seen.set(p.contact.id, wave + 1);
+    (waves[wave] ??= []).push({ index, pending: p });
+  });
+  const batch = new FlowBatch(ctx, tx);
+  for (const wave of waves) {
+    // What the earlier wave wrote is read by this one (its contacts' runs).
+    await batch.writes.write(ctx, tx);
+    const runs = await lockContactRuns(tx, wave.map((w) => w.pending.contact.id));
+    const settled = await Promise.allSettled(wave.map(async (w) => {
+      outcomes[w.index] = await dispatchPending(ctx, tx, w.pending, runs.get(w.pending.contact.id) ?? null, batch);
+    }));
+    // Every session has stopped using the transaction before a failure rolls it back.
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
-  await writes.write(ctx, tx);
+  await batch.writes.write(ctx, tx);
   return outcomes;
 }
 
-async function dispatchPending(
-  ctx: AppContext, tx: Tx, p: Pending, locked: RunRow | null, campaigns: Map<string, CampaignRow | null>, writes?: FlowWrites,
-): Promise<DispatchOutcome> {
+async function dispatchPending(ctx: AppContext, tx: Tx, p: Pending, locked: RunRow | null, batch?: FlowBatch): Promise<DispatchOutcome> {
   const registry = ctx.flows!;
   const { event, contact, conversation, text, myCoupons, candidates } = p;
   const eventAt = new Date(event.timestamp);
   // A reply token counts only on a channel that declares how long its tokens live.
   const replyTokenLifetimeMs = channelCapabilities(ctx, event.channel).replyTokenLifetimeMs;
   const session = new RunSession({
-    ctx, tx, registry, contact, conversation, campaigns, ...(writes ? { writes } : {}),
+    ctx, tx, registry, contact, conversation, ...(batch ? { batch } : {}),
     ...(event.replyToken && replyTokenLifetimeMs
       ? { replyToken: event.replyToken, replyTokenExpiresAt: new Date(eventAt.getTime() + replyTokenLifetimeMs) } : {}),
   });

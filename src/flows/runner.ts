@@ -4,7 +4,7 @@ import { handOffConversation, setContactAttribute, type ContactRow, type Convers
 import { channelCapabilities } from '../channels.ts';
 import type { AppContext } from '../context.ts';
 import { campaignTimeZone, findCampaignBySlug, type CampaignRow } from '../coupons/campaigns.ts';
-import { couponPageUrl, issueCoupon } from '../coupons/issue.ts';
+import { couponPageUrl, issueCoupon, type IssueRequest } from '../coupons/issue.ts';
 import { formatDeadline } from '../coupons/rules.ts';
 import { query, type Tx } from '../db/client.ts';
 import { chooseLocale } from '../i18n/locales.ts';
@@ -13,7 +13,7 @@ import { flowRuns } from '../db/schema.ts';
 import { newId } from '../lib/ids.ts';
 import { branchPath, nextPath, stepAt } from './paths.ts';
 import type { FlowRegistry } from './registry.ts';
-import { FlowWrites, type StepRecord } from './writes.ts';
+import { FlowWrites, type FlowBatch, type StepRecord } from './writes.ts';
 import { emptyState, type RunState, type StepEnv } from './scope.ts';
 import { executeStep } from './steps/index.ts';
 import type { CouponOutcome, StepInput, StepOutput } from './steps/step.ts';
@@ -91,23 +91,23 @@ export class RunSession {
   private readonly replyTokenExpiresAt: Date | null;
   private stepsLeft = MAX_STEPS_PER_DISPATCH;
   private readonly writes: FlowWrites;
-  /** Whether `flush` writes (else the batch that passed its writes in does). */
-  private readonly ownsWrites: boolean;
+  /** The batch of events the session is one of (it writes the held writes), or null. */
+  private readonly batch: FlowBatch | null;
   /** Outbox rows written: the caller wakes the delivery worker after commit. */
   wroteOutbox = false;
   /** Campaigns by slug as read in this transaction, shared by the sessions of one batch of events. */
-  private readonly campaigns: Map<string, CampaignRow | null>;
+  private readonly campaigns: Map<string, Promise<CampaignRow | null>>;
 
   constructor(opts: {
     ctx: AppContext; tx: Tx; registry: FlowRegistry; contact: ContactRow; conversation: ConversationRow;
-    replyToken?: string | null; replyTokenExpiresAt?: Date | null; campaigns?: Map<string, CampaignRow | null>; writes?: FlowWrites;
+    replyToken?: string | null; replyTokenExpiresAt?: Date | null; batch?: FlowBatch;
   }) {
-    this.campaigns = opts.campaigns ?? new Map();
     this.ctx = opts.ctx;
     this.tx = opts.tx;
     this.registry = opts.registry;
-    this.writes = opts.writes ?? new FlowWrites();
-    this.ownsWrites = !opts.writes;
+    this.batch = opts.batch ?? null;
+    this.writes = this.batch?.writes ?? new FlowWrites();
+    this.campaigns = this.batch?.campaigns ?? new Map();
     const view = this.writes.view(opts.contact);
     this.contact = { ...opts.contact, tags: view.tags, attributes: view.attributes };
     this.conversation = { ...opts.conversation };
@@ -148,16 +148,17 @@ export class RunSession {
   /** The campaign named by a flow, read once per transaction (a batch of events issues it many times). */
   private async campaign(slug: string): Promise<CampaignRow | null> {
     let row = this.campaigns.get(slug);
-    if (row === undefined) this.campaigns.set(slug, row = await findCampaignBySlug(this.tx, slug));
-    return row;
+    if (row === undefined) this.campaigns.set(slug, row = findCampaignBySlug(this.tx, slug));
+    return await row;
   }
 
   async issue(slug: string, flowId: string): Promise<CouponOutcome> {
     const row = await this.campaign(slug);
-    const result = await issueCoupon(this.ctx, this.tx, {
+    const req: IssueRequest = {
       campaign: row ? { row } : { slug }, contact: this.contact, conversation: this.conversation, source: 'flow', flowId, ...this.peekReply(),
       holdCard: (card) => this.writes.send(card),
-    });
+    };
+    const result = this.batch ? await this.batch.issues.issue(req) : await issueCoupon(this.ctx, this.tx, req);
     if (!result.ok) {
       const campaign = result.code === 'not_found' ? null : row;
       const locale = chooseLocale({ contact: this.contact.language, campaign: campaign?.locale, fallback: this.ctx.config.DEFAULT_LOCALE });
@@ -204,9 +205,9 @@ export class RunSession {
     this.writes.saveRun(run, isNew, this.now);
   }
 
-  /** Writes what the session holds, unless its writes belong to a batch (which writes them once). */
+  /** Writes what the session holds, unless it is one of a batch (which writes them once). */
   async flush(): Promise<void> {
-    if (this.ownsWrites) await this.writes.write(this.ctx, this.tx);
+    if (!this.batch) await this.writes.write(this.ctx, this.tx);
   }
 }
 

@@ -1,5 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { ContactRow } from '../contacts/contacts.ts';
+import type { CampaignRow } from '../coupons/campaigns.ts';
+import { issueCoupons, type IssueRequest, type IssueResult } from '../coupons/issue.ts';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
 import { outboxInsertMany, type IdentifiedOutboxMessage } from '../delivery/outbox.ts';
@@ -157,4 +159,48 @@ export class FlowWrites {
 
 function isEnded(run: RunRow): boolean {
   return run.status !== 'running' && run.status !== 'waiting';
+}
+
+/**
+ * Coupon requests of sessions running side by side in one transaction, issued together: a
+ * request waits for the current turn of the event loop to end (every session of the batch has
+ * then asked), and the requests go out as one `issueCoupons` call.
+ */
+export class IssueQueue {
+  private pending: Array<{ req: IssueRequest; resolve: (r: IssueResult) => void; reject: (err: unknown) => void }> = [];
+  private readonly ctx: AppContext;
+  private readonly tx: Tx;
+
+  constructor(ctx: AppContext, tx: Tx) {
+    this.ctx = ctx;
+    this.tx = tx;
+  }
+
+  issue(req: IssueRequest): Promise<IssueResult> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => void this.run());
+      this.pending.push({ req, resolve, reject });
+    });
+  }
+
+  private async run(): Promise<void> {
+    const batch = this.pending.splice(0);
+    try {
+      const results = await issueCoupons(this.ctx, this.tx, batch.map((p) => p.req));
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+}
+
+/** What the sessions of one batch of events share: their writes, the campaigns they read, their coupon requests. */
+export class FlowBatch {
+  readonly writes = new FlowWrites();
+  readonly campaigns = new Map<string, Promise<CampaignRow | null>>();
+  readonly issues: IssueQueue;
+
+  constructor(ctx: AppContext, tx: Tx) {
+    this.issues = new IssueQueue(ctx, tx);
+  }
 }
