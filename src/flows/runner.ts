@@ -8,12 +8,12 @@ import { couponPageUrl, issueCoupon, type IssueRequest } from '../coupons/issue.
 import { formatDeadline } from '../coupons/rules.ts';
 import { query, type Tx } from '../db/client.ts';
 import { chooseLocale } from '../i18n/locales.ts';
-import { selectList, type RowOf } from '../db/rows.ts';
+import { selectList } from '../db/rows.ts';
 import { flowRuns } from '../db/schema.ts';
 import { newId } from '../lib/ids.ts';
 import { branchPath, nextPath, stepAt } from './paths.ts';
 import type { FlowRegistry } from './registry.ts';
-import { FlowWrites, type FlowBatch, type StepRecord } from './writes.ts';
+import { FlowWrites, runRowKeys, type FlowBatch, type RunRow, type RunStatus, type StepRecord } from './writes.ts';
 import { emptyState, type RunState, type StepEnv } from './scope.ts';
 import { executeStep } from './steps/index.ts';
 import type { CouponOutcome, StepInput, StepOutput } from './steps/step.ts';
@@ -22,14 +22,7 @@ import type { Flow, Step } from './types.ts';
 /** A dispatch never executes more steps than this: a `goto` cycle ends as a failed run. */
 export const MAX_STEPS_PER_DISPATCH = 50;
 
-const runRowKeys = [
-  'id', 'contactId', 'conversationId', 'flowId', 'startFlowId', 'status', 'stepPath', 'waitingFor', 'resumeAt', 'state',
-  'endReason', 'triggerKey', 'startedAt',
-] as const;
-
-/** A flow run as the engine reads it: the schema's columns, with the run's state typed. */
-export type RunRow = Omit<Pick<RowOf<typeof flowRuns>, (typeof runRowKeys)[number]>, 'state'> & { state: RunState };
-export type RunStatus = RunRow['status'];
+export type { RunRow, RunStatus } from './writes.ts';
 
 const runColumns = selectList(flowRuns, runRowKeys);
 

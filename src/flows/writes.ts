@@ -6,8 +6,19 @@ import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
 import { outboxInsertMany, type IdentifiedOutboxMessage } from '../delivery/outbox.ts';
 import { flowsResume } from '../jobs/contracts.ts';
-import type { RunRow } from './runner.ts';
+import type { RowOf } from '../db/rows.ts';
+import type { flowRuns } from '../db/schema.ts';
+import type { RunState } from './scope.ts';
 import type { StepOutcome } from './steps/step.ts';
+
+export const runRowKeys = [
+  'id', 'contactId', 'conversationId', 'flowId', 'startFlowId', 'status', 'stepPath', 'waitingFor', 'resumeAt', 'state',
+  'endReason', 'triggerKey', 'startedAt',
+] as const;
+
+/** A flow run as the engine reads and writes it: the schema's columns, with the run's state typed. */
+export type RunRow = Omit<Pick<RowOf<typeof flowRuns>, (typeof runRowKeys)[number]>, 'state'> & { state: RunState };
+export type RunStatus = RunRow['status'];
 
 export interface StepRecord {
   runId: string;
