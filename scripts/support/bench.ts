@@ -16,8 +16,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../src/config.ts';
-import type { CampaignRow } from '../../src/coupons/campaigns.ts';
-import type { AppContext } from '../../src/context.ts';
+import type { CampaignRow, createCampaign } from '../../src/coupons/campaigns.ts';
 import type { Service } from '../../src/service.ts';
 import { lineSignature } from './line-webhook.ts';
 
@@ -79,7 +78,9 @@ export async function startBenchService(dir: BenchDir, opts: {
 }
 
 /** A campaign sending from an hour ago for a day: 10% off, coupons valid 30 days from sending. */
-export async function benchCampaign(ctx: AppContext, fields: Record<string, unknown> & { name: string; slug: string }): Promise<CampaignRow> {
+export async function benchCampaign(
+  ctx: Parameters<typeof createCampaign>[0], fields: Record<string, unknown> & { name: string; slug: string },
+): Promise<CampaignRow> {
   const { createCampaign } = await import('../../src/coupons/campaigns.ts');
   return await createCampaign(ctx, {
     sendStart: new Date(Date.now() - 3600_000).toISOString(),
@@ -292,8 +293,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * `node src/main.ts` with WORKERS=`processes` on a fresh DATA_DIR (its own embedded PostgreSQL),
  * as `npm start` runs it; resolves once it listens, with its URL and the database's.
  */
-export async function startServiceProcesses(processes: number, env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcesses(
+  processes: number, env: Record<string, string>, opts: { flows?: Record<string, string> } = {},
+): Promise<ServiceProcess> {
   const dir = benchDir(`service-p${processes}`);
+  for (const [name, text] of Object.entries(opts.flows ?? {})) fs.writeFileSync(path.join(dir.flowsDir, name), text);
   const adminToken = crypto.randomBytes(24).toString('base64url');
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'src/main.ts'], {
     cwd: ROOT,

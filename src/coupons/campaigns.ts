@@ -243,7 +243,9 @@ function randomSlugPart(): string {
  * latin letters and digits when it has some (with a short random suffix when that slug is
  * taken), else a short unique one (`c-x7k2qa`).
  */
-export async function createCampaign(ctx: AppContext, body: unknown): Promise<CampaignRow> {
+export async function createCampaign(
+  ctx: Pick<AppContext, 'db' | 'clock'> & { config: Pick<AppContext['config'], 'DEFAULT_LOCALE' | 'TZ_DEFAULT'> }, body: unknown,
+): Promise<CampaignRow> {
   const { state, ...input } = parseOrThrow(createSchema, body);
   const fromName = slugify(input.name);
   const whole = validateWhole({
