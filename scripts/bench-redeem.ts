@@ -14,8 +14,9 @@
  * Knobs: BENCH_SERIALS (default 100000, per run), BENCH_CLIENTS (default 64), BENCH_WEBHOOKS=0 skips the second run.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { benchCampaign, benchDir, keepAlivePoster, knob, latencyPercentiles, runWorker, startBenchService } from './support/bench.ts';
+import { benchCampaign, benchDir, cpuMeter, keepAlivePoster, knob, latencyPercentiles, runWorker, startBenchService } from './support/bench.ts';
 import { query } from '../src/db/client.ts';
 
 interface LoadInput { url: string; tokens: string[]; clients: number; form: boolean }
@@ -82,6 +83,7 @@ if (!isMainThread) {
 
       console.log(`redeeming over HTTP with ${clients} clients on ${os.cpus().length} CPU(s)…`);
       const rssBefore = process.memoryUsage().rss;
+      const cpu = cpuMeter(service.database ? path.join(dir.dir, 'pg') : null);
       const result = await runWorker<LoadInput, LoadOutput>(new URL(import.meta.url), { url: service.url, tokens, clients, form });
       const { p50, p99 } = latencyPercentiles(result.latencies);
       console.log('redeems per second, second by second:');
@@ -98,6 +100,8 @@ if (!isMainThread) {
       console.log(`latency: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
       console.log(`duplicate serials: ${d.redeemed - d.distinct_codes} (${d.redeemed} coupons redeemed, ${d.distinct_codes} distinct serials)`);
       console.log(`service RSS: ${(rssBefore / 1e6).toFixed(0)} MB before the load, ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB after`);
+      const used = cpu.read();
+      console.log(`CPU per redeem: PostgreSQL ${(used.databaseMs / result.ok).toFixed(2)} ms, this process ${(used.processMs / result.ok).toFixed(2)} ms (service, load generator${webhooks ? ', webhook worker and the endpoints' : ''})`);
       if (d.redeemed !== d.distinct_codes || result.failed > 0) process.exitCode = 1;
       return rate;
     };
