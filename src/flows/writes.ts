@@ -96,7 +96,7 @@ export class FlowWrites {
    */
   async write(ctx: AppContext, tx: Tx): Promise<void> {
     const parts: Array<{ name: string; statement: SQL }> = [];
-    const outbox = this.outbox.splice(0);
+    const outbox = byContact(this.outbox.splice(0));
     if (outbox.length > 0) parts.push({ name: 'messages', statement: outboxInsertMany(outbox) });
 
     const tagged = [...this.contacts.entries()].filter(([, v]) => v.tagsChanged);
@@ -166,6 +166,21 @@ export class FlowWrites {
       await ctx.jobs.send(flowsResume, { runId: r.runId, stepPath: r.stepPath }, { startAfter: r.at, singletonKey: `${r.runId}:${r.stepPath}` });
     }
   }
+}
+
+/**
+ * The messages with each contact's together, in the order they were sent: sessions side by side
+ * send every welcome text before any card, and a delivery claim (a batch of due messages in write
+ * order) must find a contact's card right behind its text to carry it in the text's reply.
+ */
+function byContact(messages: IdentifiedOutboxMessage[]): IdentifiedOutboxMessage[] {
+  const groups = new Map<string, IdentifiedOutboxMessage[]>();
+  for (const m of messages) {
+    const group = groups.get(m.contactId);
+    if (group) group.push(m);
+    else groups.set(m.contactId, [m]);
+  }
+  return [...groups.values()].flat();
 }
 
 function isEnded(run: RunRow): boolean {

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import type { ChannelEvent } from '../../adapters/types.ts';
+import type { ChannelEvent, Delivery } from '../../adapters/types.ts';
 import { ensureContact, ensureConversation } from '../../src/contacts/contacts.ts';
 import type { InboundItem } from '../../src/contacts/inbound-hooks.ts';
 import { issueCoupons, type IssueRequest } from '../../src/coupons/issue.ts';
 import { query } from '../../src/db/client.ts';
+import { deliverDue } from '../../src/delivery/delivery-worker.ts';
 import { dispatchEvents, type DispatchOutcome } from '../../src/flows/dispatch.ts';
 import { FlowWrites } from '../../src/flows/writes.ts';
 import { contactOf, dispatch, flowCampaign, flowsDir, registryOf, runsOf, say, textsOf } from './flow-support.ts';
@@ -37,6 +38,13 @@ steps:
     else:
       - say: "Noted."
 `,
+  'gift.yaml': `
+id: gift
+trigger: { keyword: gift }
+steps:
+  - say: "Here is your gift."
+  - coupon: join-gift
+`,
 };
 
 let svc: TestService;
@@ -44,7 +52,11 @@ let dir: string;
 const now = new Date('2026-04-01T08:00:00Z');
 beforeAll(async () => {
   dir = flowsDir(files);
-  svc = await startTestService({ env: { FLOWS_DIR: dir }, clock: () => now });
+  // LINE on (its reply holds five messages); deliveries go through the tests' own functions.
+  svc = await startTestService({
+    env: { FLOWS_DIR: dir, LINE_CHANNEL_SECRET: 'secret', LINE_CHANNEL_ACCESS_TOKEN: 'token', LINE_API_BASE_URL: 'http://127.0.0.1:9' },
+    clock: () => now,
+  });
   await flowCampaign(svc.ctx, 'join-gift', { perContactLimit: 1 });
   await svc.ctx.flows!.reload();
   expect(registryOf(svc.ctx).listing().errors).toEqual([]);
@@ -125,6 +137,35 @@ describe('a batch of events of many contacts', () => {
       const r = await query(svc.ctx.db, sql`SELECT o.reply_token AS "replyToken" FROM outbox o JOIN contacts c ON c.id = o.contact_id
         WHERE c.platform_user_id = ${u} ORDER BY o.seq`);
       expect((r.rows as Array<{ replyToken: string | null }>).map((x) => x.replyToken)).toEqual([`reply-${u}`, null, null]);
+    }
+  });
+
+  it('writes each contact\'s messages together, so a card rides in its text\'s reply whatever the delivery batch', async () => {
+    const sent: Delivery[] = [];
+    const deliverAll = async () => {
+      while (await deliverDue(svc.ctx, async (d) => {
+        sent.push(d);
+        return { outcome: 'sent' };
+      }, 50, 'line') > 0);
+    };
+    // What earlier tests queued goes first, so the claims below start at this batch's rows.
+    await deliverAll();
+    sent.length = 0;
+    // 30 contacts × (text, card): more rows than one delivery claim takes (50). Written in the
+    // order sessions side by side send them (every text, then every card), the first claim would
+    // hold 30 texts and 20 cards, and 10 cards would go alone as pushes.
+    const users = Array.from({ length: 30 }, (_, i) => `g-${i}`);
+    await dispatchBatch(users.map((u) => event(u, { type: 'message', kind: 'text', text: 'gift', replyToken: `reply-${u}` })));
+    const seqs = await query(svc.ctx.db, sql`SELECT c.platform_user_id AS "user", min(o.seq)::int AS first, max(o.seq)::int AS last, count(*)::int AS n
+      FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.platform_user_id = ANY(${sql.param(users)}::text[]) GROUP BY 1`);
+    for (const r of seqs.rows as Array<{ first: number; last: number; n: number }>) expect([r.n, r.last - r.first + 1]).toEqual([2, 2]);
+
+    await deliverAll();
+    const mine = sent.filter((d) => users.includes(d.to.userId));
+    expect(mine).toHaveLength(30);
+    for (const d of mine) {
+      expect(d.replyToken).toBe(`reply-${d.to.userId}`);
+      expect([d.message.type, ...(d.more ?? []).map((m) => m.type)]).toEqual(['text', 'coupon']);
     }
   });
 });
