@@ -6,7 +6,7 @@ import {
 } from '../contacts/contacts.ts';
 import type { AppContext } from '../context.ts';
 import { query, type Tx } from '../db/client.ts';
-import { enqueueMessages, outboxInsertMany, type IdentifiedOutboxMessage } from '../delivery/outbox.ts';
+import { outboxInsertMany, type IdentifiedOutboxMessage } from '../delivery/outbox.ts';
 import { refuse, type Refusal, type Result } from '../lib/errors.ts';
 import { newId, newToken } from '../lib/ids.ts';
 import { describeRewardIn, formatDateTime } from '../i18n/format.ts';
@@ -128,7 +128,7 @@ interface Prepared {
 export async function issueCoupons(ctx: AppContext, tx: Tx, reqs: IssueRequest[]): Promise<IssueResult[]> {
   const now = ctx.clock();
   const results: IssueResult[] = new Array<IssueResult>(reqs.length);
-  const groups = new Map<string, Prepared[][]>();
+  const groups = new Map<string, Array<{ contacts: Set<string>; batch: Prepared[] }>>();
   for (const [index, req] of reqs.entries()) {
     const campaign = 'row' in req.campaign ? req.campaign.row
       : 'id' in req.campaign ? await findCampaign(tx, req.campaign.id) : await findCampaignBySlug(tx, req.campaign.slug);
@@ -163,11 +163,13 @@ export async function issueCoupons(ctx: AppContext, tx: Tx, reqs: IssueRequest[]
     const key = `${campaign.id}\u0000${req.test ? 'test' : ''}`;
     let statements = groups.get(key);
     if (!statements) groups.set(key, statements = []);
-    const free = statements.find((st) => !st.some((p) => p.req.contact.id === req.contact.id)) ?? (statements.push([]), statements.at(-1)!);
-    free.push({ index, req, campaign, id, token, card });
+    let free = statements.find((st) => !st.contacts.has(req.contact.id));
+    if (!free) statements.push(free = { contacts: new Set(), batch: [] });
+    free.contacts.add(req.contact.id);
+    free.batch.push({ index, req, campaign, id, token, card });
   }
   for (const statements of groups.values()) {
-    for (const batch of statements) {
+    for (const { batch } of statements) {
       const issued = await claimAndWrite(tx, batch, now);
       for (const p of batch) results[p.index] = issued(p);
     }
@@ -229,11 +231,9 @@ export type BatchIssueResult =
   | { contactId: string; ok: false; code: IssueRefusalCode; message: string };
 
 /**
- * `issueCoupon` for many contacts of one campaign at once (broadcasts), with the same rules —
- * the campaign's period and visibility, stock, the channel's reach, the per-contact limit as one
- * conditional upsert — in a handful of set-based statements inside the caller's transaction.
- * Each contact gets its coupon and outbox message, or the refusal. Call `ctx.notifyOutbox()`
- * after the commit.
+ * `issueCoupons` for many contacts of one campaign (broadcasts), each into its direct
+ * conversation: one statement for the lot. A campaign that cannot be sent refuses every contact
+ * before any conversation is written. Call `ctx.notifyOutbox()` after the commit.
  */
 export async function issueCouponBatch(ctx: AppContext, tx: Tx, req: {
   campaign: CampaignRow;
@@ -242,59 +242,18 @@ export async function issueCouponBatch(ctx: AppContext, tx: Tx, req: {
   broadcastId?: string;
   intro?: string;
 }): Promise<BatchIssueResult[]> {
-  const now = ctx.clock();
-  const { campaign } = req;
-  const refuseAll = (r: Refusal<IssueRefusalCode>) => req.contacts.map((c): BatchIssueResult => ({ contactId: c.id, ok: false, code: r.code, message: r.message }));
   if (req.contacts.length === 0) return [];
-  const campaignRefused = campaignRefusal(campaign, req.source, now);
-  if (campaignRefused) return refuseAll(campaignRefused);
-  const stock = await query(tx, sql`SELECT
-      EXISTS (SELECT 1 FROM serials WHERE campaign_id = ${campaign.id} AND coupon_id IS NULL)
-      OR EXISTS (SELECT 1 FROM fixed_serials WHERE campaign_id = ${campaign.id} AND taken < quantity) AS left`);
-  if (!(stock.rows[0] as { left: boolean }).left) return refuseAll(refuse('sold_out', `"${campaign.name}" is sold out`));
-
-  const results = new Map<string, BatchIssueResult>();
+  const refused = campaignRefusal(req.campaign, req.source, ctx.clock());
+  if (refused) return req.contacts.map((c) => ({ contactId: c.id, ok: false, code: refused.code, message: refused.message }));
   const conversations = await ensureDirectConversations(tx, req.contacts);
-  const eligible: ContactRow[] = [];
-  for (const contact of req.contacts) {
-    const refused = channelRefusal(channelCapabilities(ctx, contact.channel), contact, conversations.get(contact.id)!, now);
-    if (refused) results.set(contact.id, { contactId: contact.id, ok: false, code: refused.code, message: refused.message });
-    else eligible.push(contact);
-  }
-  let claimed = new Set<string>();
-  if (eligible.length > 0) {
-    const claim = await query(tx, sql`
-      INSERT INTO contact_campaign_counters AS c (campaign_id, contact_id, held)
-      SELECT ${campaign.id}, id, 1 FROM unnest(${sql.param(eligible.map((c) => c.id).sort())}::text[]) AS u(id)
-      ON CONFLICT (campaign_id, contact_id) DO UPDATE SET held = c.held + 1 WHERE c.held < ${campaign.perContactLimit}
-      RETURNING contact_id`);
-    claimed = new Set((claim.rows as Array<{ contact_id: string }>).map((r) => r.contact_id));
-  }
-  const limitMessage = `the customer already holds ${campaign.perContactLimit === 1 ? 'this coupon' : `${campaign.perContactLimit} of these coupons`}`;
-  const issued = eligible.filter((c) => {
-    if (claimed.has(c.id)) return true;
-    results.set(c.id, { contactId: c.id, ok: false, code: 'limit_reached', message: limitMessage });
-    return false;
+  const results = await issueCoupons(ctx, tx, req.contacts.map((contact): IssueRequest => ({
+    campaign: { row: req.campaign }, contact, conversation: conversations.get(contact.id)!, source: req.source,
+    ...(req.broadcastId ? { broadcastId: req.broadcastId } : {}), ...(req.intro ? { intro: req.intro } : {}),
+  })));
+  return results.map((r, i): BatchIssueResult => {
+    const contactId = req.contacts[i]!.id;
+    return r.ok ? { contactId, ok: true, couponId: r.coupon.id, outboxId: r.outboxId } : { contactId, ok: false, code: r.code, message: r.message };
   });
-  if (issued.length > 0) {
-    const expiresAt = deadlineAtSend(campaign, now);
-    const rows = issued.map((contact) => {
-      const coupon = { id: newId('cpn'), token: newToken(), expiresAt };
-      const message = { type: 'coupon' as const, card: couponCard(ctx, campaign, coupon, contact), ...(req.intro ? { intro: req.intro } : {}) };
-      return { contact, coupon, conversationId: conversations.get(contact.id)!.id, outboxId: newId('msg'), message };
-    });
-    await query(tx, sql`
-      INSERT INTO coupons (id, campaign_id, contact_id, conversation_id, token, status, source, issued_at, expires_at, broadcast_id)
-      SELECT id, ${campaign.id}, contact_id, conversation_id, token, 'pending', ${req.source}, ${now}, ${expiresAt}, ${req.broadcastId ?? null}
-      FROM unnest(${sql.param(rows.map((r) => r.coupon.id))}::text[], ${sql.param(rows.map((r) => r.contact.id))}::text[],
-        ${sql.param(rows.map((r) => r.conversationId))}::text[], ${sql.param(rows.map((r) => r.coupon.token))}::text[]) AS u(id, contact_id, conversation_id, token)`);
-    await enqueueMessages(tx, rows.map((r) => ({
-      id: r.outboxId, channel: r.contact.channel, contactId: r.contact.id, conversationId: r.conversationId, couponId: r.coupon.id,
-      message: r.message, broadcastId: req.broadcastId ?? null,
-    })));
-    for (const r of rows) results.set(r.contact.id, { contactId: r.contact.id, ok: true, couponId: r.coupon.id, outboxId: r.outboxId });
-  }
-  return req.contacts.map((c) => results.get(c.id)!);
 }
 
 export function couponPageUrl(ctx: AppContext, token: string): string {

@@ -57,24 +57,9 @@ export function outboxInsertMany(messages: IdentifiedOutboxMessage[], opts: { wh
  * reports, then `ctx.notifyOutbox()` after commit.
  */
 export async function enqueueMessage(tx: Tx, m: NewOutboxMessage): Promise<string> {
-  const { id, statement } = outboxInsert(m);
-  await query(tx, statement);
-  return id;
-}
-
-/**
- * `enqueueMessage` as a statement for the caller to run with its own write in one round trip
- * (as a data-modifying `WITH`): the message's id, and the INSERT.
- */
-export function outboxInsert(m: NewOutboxMessage): { id: string; statement: SQL } {
   const id = newId('msg');
-  return {
-    id,
-    statement: sql`
-    INSERT INTO outbox (id, channel, contact_id, conversation_id, coupon_id, message, reply_token, reply_token_expires_at, retry_key, next_attempt_at, broadcast_id)
-    VALUES (${id}, ${m.channel}, ${m.contactId}, ${m.conversationId ?? null}, ${m.couponId ?? null}, ${JSON.stringify(m.message)}::jsonb,
-            ${m.replyToken ?? null}, ${m.replyTokenExpiresAt ?? null}, ${crypto.randomUUID()}, ${m.notBefore ?? sql`now()`}, ${m.broadcastId ?? null})`,
-  };
+  await query(tx, outboxInsertMany([{ ...m, id }]));
+  return id;
 }
 
 /** Messages waiting for their platform, per channel: how many, since when, and the next try. */

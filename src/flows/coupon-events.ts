@@ -71,7 +71,8 @@ export async function runCouponEvent(
   }
   if (running) {
     if (!interrupts(flow)) {
-      await recordDropped(session, flow, running, triggerKey);
+      recordDropped(session, flow, running, triggerKey);
+      await session.flush();
       return 'dropped';
     }
     await interruptRun(session, running, flow);

@@ -132,7 +132,7 @@ async function dispatchPending(ctx: AppContext, tx: Tx, p: Pending, locked: RunR
     }
   } else if (best) {
     if (running && !interrupts(best)) {
-      await recordDropped(session, best, running);
+      recordDropped(session, best, running);
       outcome = 'dropped';
     } else {
       if (running) await interruptRun(session, running, best);

@@ -212,20 +212,6 @@ export function newRun(session: RunSession, flow: Flow, opts: { triggerKey?: str
   };
 }
 
-const runInsertColumns = sql.raw(`id, contact_id, conversation_id, flow_id, start_flow_id, status, step_path, waiting_for, resume_at, state,
-  end_reason, trigger_key, started_at, updated_at, ended_at`);
-
-function runValues(session: RunSession, run: RunRow) {
-  const ended = run.status !== 'running' && run.status !== 'waiting';
-  return sql`(${run.id}, ${run.contactId}, ${run.conversationId}, ${run.flowId}, ${run.startFlowId}, ${run.status}, ${run.stepPath},
-    ${run.waitingFor}, ${run.resumeAt}, ${JSON.stringify(run.state)}::jsonb, ${run.endReason}, ${run.triggerKey},
-    ${run.startedAt}, ${session.now}, ${ended ? session.now : null})`;
-}
-
-async function insertRun(session: RunSession, run: RunRow): Promise<void> {
-  await query(session.tx, sql`INSERT INTO flow_runs (${runInsertColumns}) VALUES ${runValues(session, run)}`);
-}
-
 async function updateRun(session: RunSession, run: RunRow): Promise<void> {
   const ended = run.status !== 'running' && run.status !== 'waiting';
   await query(session.tx, sql`
@@ -236,13 +222,14 @@ async function updateRun(session: RunSession, run: RunRow): Promise<void> {
 }
 
 /**
- * Records a trigger that matched while another flow was running and could not interrupt it.
- * A coupon event passes its trigger key (the caller has checked it is not taken yet).
+ * Records a trigger that matched while another flow was running and could not interrupt it
+ * (written by the session's `flush`, with its other runs). A coupon event passes its trigger key
+ * (the caller has checked it is not taken yet).
  */
-export async function recordDropped(session: RunSession, flow: Flow, running: RunRow, triggerKey?: string): Promise<void> {
+export function recordDropped(session: RunSession, flow: Flow, running: RunRow, triggerKey?: string): void {
   const run = { ...newRun(session, flow, triggerKey ? { triggerKey } : {}), status: 'dropped' as const, stepPath: null,
     endReason: `dropped: the contact was in flow "${running.flowId}" (${running.id})` };
-  await insertRun(session, run);
+  session.saveRun(run, true);
   session.ctx.log.info({ flow: flow.id, contact: session.contact.id, running: running.id }, 'flow trigger dropped: another flow is running');
 }
 
